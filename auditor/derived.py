@@ -1,0 +1,119 @@
+"""Frames many rules share, computed once per run through ``ctx.shared``.
+
+Definitions follow ``rules.md``: *paid* is a ledger row with status ``paid``
+and month M; an *instruction* is a payments row with month M; a *case paid for
+M* is matched by ``case_id`` where the ledger carries it, else by
+(payee_id, program), preferring the case active in M.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from auditor.context import AuditContext
+from auditor.money import yuan
+from auditor.normalize import PROGRAMS
+
+PROGRAM_LABELS = {code: labels[0] for code, labels in PROGRAMS.items()}
+
+
+def program_label(e: pl.Expr) -> pl.Expr:
+    """Program code -> Chinese label (e.g. dibao -> 低保)."""
+    return e.replace_strict(PROGRAM_LABELS, default=e, return_dtype=pl.String)
+
+
+def instructions(ctx: AuditContext) -> pl.DataFrame:
+    """Payment instructions of month M."""
+    return ctx.table("payments").filter(pl.col("month") == ctx.month)
+
+
+def ledger_month(ctx: AuditContext) -> pl.DataFrame:
+    """Ledger rows of benefit month M, any status."""
+    return ctx.table("ledger").filter(pl.col("month") == ctx.month)
+
+
+def paid_rows(ctx: AuditContext) -> pl.DataFrame:
+    """Paid ledger rows of month M (the money that actually left)."""
+    return ctx.shared(ledger_month).filter(pl.col("status") == "paid")
+
+
+def active_cases(ctx: AuditContext) -> pl.DataFrame:
+    """Cases active in M: status active (or suspended/terminated with end_month >= M), started by M."""
+    return ctx.table("cases").filter(_is_active(ctx.month))
+
+
+def _is_active(m: str) -> pl.Expr:
+    return (((pl.col("status") == "active")
+             | (pl.col("status").is_in(["suspended", "terminated"]) & (pl.col("end_month") >= m)))
+            & (pl.col("start_month") <= m))
+
+
+def paid_with_case(ctx: AuditContext) -> pl.DataFrame:
+    """Paid rows of M with the ``case_id`` they pay for (null when no case matches)."""
+    paid = ctx.shared(paid_rows)
+    cases = ctx.table("cases").select("case_id", "payee_id", "program", "status",
+                                      "start_month", "end_month")
+    known = set(cases["case_id"].to_list()) if paid.height else set()
+    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(list(known))
+    direct = paid.filter(has_case)
+    rest = paid.filter(~has_case).drop("case_id")
+    ranked = (
+        rest.join(cases.with_columns(_active=_is_active(ctx.month)).drop("status", "start_month", "end_month"),
+                  on=["payee_id", "program"], how="left")
+        .sort(["txn_id", "_active", "case_id"], descending=[False, True, False], nulls_last=True)
+        .unique("txn_id", keep="first", maintain_order=True)
+        .drop("_active")
+    )
+    return pl.concat([direct, ranked.select(direct.columns)])
+
+
+def paid_cases(ctx: AuditContext) -> pl.DataFrame:
+    """One row per case paid for M: case_id, paid_fen, txn_ids."""
+    return (ctx.shared(paid_with_case).filter(pl.col("case_id").is_not_null())
+            .group_by("case_id").agg(paid_fen=pl.col("amount").sum(), txn_ids=pl.col("txn_id").sort()))
+
+
+def paid_members(ctx: AuditContext) -> pl.DataFrame:
+    """Every member of every case paid for M (case fields joined)."""
+    cases = ctx.table("cases").select("case_id", "program", "street", "community", "payee_id",
+                                      "status", "end_month", "phase_out_start")
+    return (ctx.shared(paid_cases).join(cases, on="case_id", how="inner")
+            .join(ctx.table("members").select("case_id", "person_id", "name"), on="case_id", how="inner"))
+
+
+def reconciliation(ctx: AuditContext) -> pl.DataFrame:
+    """One row per key (payee_id, program) of M: instructed vs paid, with the rows as evidence."""
+    instr = ctx.shared(instructions).group_by("payee_id", "program").agg(
+        n_instr=pl.len(),
+        instructed_fen=pl.col("amount").sum(),
+        instr_accounts=pl.col("bank_account").unique().sort(),
+        instr_street=pl.col("street").sort().first(),
+        instr_case=pl.col("case_id").sort().first(),
+        instructions=pl.struct("payment_id", "case_id", yuan(pl.col("amount")).alias("amount"), "bank_account").sort_by("payment_id"),
+    )
+    paid = ctx.shared(paid_rows).group_by("payee_id", "program").agg(
+        n_paid=pl.len(),
+        paid_fen=pl.col("amount").sum(),
+        paid_street=pl.col("street").sort().first(),
+        paid_case=pl.col("case_id").sort().first(),
+        paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account", "paid_on").sort_by("paid_on", "txn_id"),
+    )
+    unpaid = ctx.shared(ledger_month).filter(pl.col("status") != "paid").group_by("payee_id", "program").agg(
+        not_paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account", "status", "paid_on").sort_by("txn_id"))
+    keys = instr.join(paid, on=["payee_id", "program"], how="full", coalesce=True)
+    keys = keys.join(unpaid, on=["payee_id", "program"], how="left")
+    return keys.with_columns(
+        n_instr=pl.col("n_instr").fill_null(0),
+        n_paid=pl.col("n_paid").fill_null(0),
+        instructed_fen=pl.col("instructed_fen").fill_null(0),
+        paid_fen=pl.col("paid_fen").fill_null(0),
+        street=pl.coalesce("instr_street", "paid_street"),
+        case_id=pl.coalesce("instr_case", "paid_case"),
+        person_id=pl.col("payee_id"),
+    )
+
+
+def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
+    """Paid total of M per (street, program), from the ledger's street."""
+    return ctx.shared(paid_rows).group_by("street", "program").agg(
+        paid_fen=pl.col("amount").sum(), n_paid=pl.len())

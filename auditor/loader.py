@@ -1,0 +1,255 @@
+"""Load a month's data drop (``data-contract.md``) into normalised polars frames.
+
+Every table is read as text (CSV in UTF-8/UTF-8-BOM/GBK/GB18030, XLSX, Parquet),
+its headers mapped from English or Chinese names, and each known column run
+through its normaliser. A row with any bad value is quarantined (one
+quarantine line per bad value) and never reaches the rules; for every table
+rows read = rows accepted + rows quarantined. Unusable input raises
+``AuditInputError`` naming the file and column.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import partial
+from pathlib import Path
+
+import polars as pl
+
+from auditor import normalize as N
+from auditor.config import Profile
+from auditor.errors import AuditInputError
+from auditor.schema import TABLES, Column, Table
+
+EXTENSIONS = (".csv", ".xlsx", ".parquet")
+QUARANTINE_SCHEMA = {"table": pl.String, "source_row": pl.Int64, "column": pl.String,
+                     "value": pl.String, "reason": pl.String}
+
+_CODES = {
+    "program": (N.PROGRAMS, "救助类型无法识别"),
+    "case_status": (N.CASE_STATUS, "案件状态无法识别"),
+    "ledger_status": (N.LEDGER_STATUS, "支付状态无法识别"),
+    "relation": (N.RELATIONS, "亲属关系无法识别"),
+    "member_relation": (N.MEMBER_RELATIONS, "与领款人关系无法识别"),
+    "staff_role": (N.STAFF_ROLES, "岗位无法识别"),
+    "review_cycle": (N.REVIEW_CYCLES, "核查周期无法识别"),
+    "business_role": (N.BUSINESS_ROLES, "市场主体角色无法识别"),
+    "penalty_kind": (N.PENALTY_KINDS, "刑罚类型无法识别"),
+}
+_NORMALISERS = {
+    "person_id": N.person_id, "month": N.month, "date": N.date, "amount": N.amount,
+    "bool": N.boolean, "account": N.account, "phone": N.phone,
+    **{kind: partial(N.code, mapping=m, reason=r) for kind, (m, r) in _CODES.items()},
+}
+_DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
+
+
+@dataclass
+class TableStats:
+    file: str
+    read: int
+    accepted: int
+    quarantined: int
+    missing_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Drop:
+    directory: Path
+    tables: dict[str, pl.DataFrame]
+    stats: dict[str, TableStats]
+    quarantine: pl.DataFrame
+
+
+def find_table_file(directory: Path, table: Table) -> Path | None:
+    """The file holding ``table``: ``<name>.<ext>`` or ``<中文名>.<ext>``; refuse ambiguity."""
+    stems = {table.name.lower(), table.label}
+    found = [p for p in sorted(directory.iterdir())
+             if p.is_file() and p.suffix.lower() in EXTENSIONS and p.stem.lower() in stems]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise AuditInputError(f"数据表 {table.name} 有多个文件（{names}），请只保留一个 (ambiguous table files)")
+    return found[0] if found else None
+
+
+def _decode_csv(path: Path) -> bytes:
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:]
+    try:
+        raw.decode("utf-8")
+        return raw
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AuditInputError(
+            f"{path}: 无法识别文件编码，应为 UTF-8 或 GBK/GB18030 (cannot decode at byte {exc.start})"
+        ) from None
+
+
+def _cell_text(value) -> str | None:
+    """An Excel cell as the text the normalisers expect (dates as ISO, exact numbers)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _read_xlsx(path: Path, table: Table) -> pl.DataFrame:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise AuditInputError(f"{path}: 无法读取 Excel 文件 (cannot read xlsx: {exc})") from None
+    try:
+        names = {table.name, table.label}
+        ws = next((wb[n] for n in wb.sheetnames if n in names), wb.worksheets[0])
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return pl.DataFrame()
+        headers = [_cell_text(h) or f"_unnamed_{i}" for i, h in enumerate(header)]
+        data = [[_cell_text(v) for v in row] for row in rows if any(v is not None for v in row)]
+    finally:
+        wb.close()
+    columns = list(zip(*data)) if data else [[] for _ in headers]
+    return pl.DataFrame({h: pl.Series(h, list(col), dtype=pl.String)
+                         for h, col in zip(headers, columns)})
+
+
+def read_raw(path: Path, table: Table, columns: list[str] | None = None) -> pl.DataFrame:
+    """Read a table file with every column as text. ``columns``: Parquet projection."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            df = pl.read_csv(io.BytesIO(_decode_csv(path)), infer_schema=False)
+        elif suffix == ".xlsx":
+            df = _read_xlsx(path, table)
+        else:
+            schema_names = pl.read_parquet_schema(path).keys()
+            keep = [c for c in schema_names if columns is None or c in columns]
+            df = pl.read_parquet(path, columns=keep)
+    except AuditInputError:
+        raise
+    except Exception as exc:
+        raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+    return df.select(pl.all().cast(pl.String))
+
+
+def _header_map(table: Table, headers: list[str], path: Path, profile: Profile) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for col in table.columns:
+        lookup[col.name.lower()] = col.name
+        lookup[col.label] = col.name
+    for header, canonical in profile.header_aliases.get(table.name, {}).items():
+        lookup[header.strip().lower()] = canonical
+    mapping: dict[str, str] = {}
+    for h in headers:
+        key = h.strip().lstrip("\ufeff")
+        canonical = lookup.get(key) or lookup.get(key.lower())
+        if canonical is None:
+            continue
+        if canonical in mapping.values():
+            raise AuditInputError(f"{path}: 列 {canonical} 出现多次（header {h!r} duplicates it）")
+        mapping[h] = canonical
+    return mapping
+
+
+def _normalise(col: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    if col.kind in _NORMALISERS:
+        value, error = _NORMALISERS[col.kind](raw)
+    else:  # free text (str, address)
+        value, error = raw, pl.lit(None, pl.String)
+    if not col.nullable:
+        error = pl.when(raw.is_null()).then(pl.lit("必填字段为空")).otherwise(error)
+    return value, error
+
+
+def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
+    """Read, map, normalise and quarantine one table file."""
+    df = read_raw(path, table)
+    mapping = _header_map(table, df.columns, path, profile)
+    df = df.rename(mapping)
+    known = [c for c in table.columns if c.name in df.columns]
+    absent = [c for c in table.columns if c.name not in df.columns]
+    for col in absent:
+        if col.required:
+            raise AuditInputError(
+                f"{path}: 缺少必需列 {col.name}（{col.label}），应为 {table.label}表的 {col.kind} 列 "
+                f"(missing required column {col.name!r})"
+            )
+    df = df.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    exprs = []
+    for col in known:
+        raw = pl.col(col.name).str.strip_chars()
+        raw = pl.when(raw == "").then(None).otherwise(raw)
+        value, error = _normalise(col, raw)
+        exprs += [value.alias(f"__v_{col.name}"), error.alias(f"__e_{col.name}")]
+        if col.kind == "address":
+            exprs.append(N.address_key(raw).alias(f"__v_{col.name}_key"))
+    work = df.with_columns(exprs)
+    errors = [f"__e_{c.name}" for c in known]
+
+    quarantine = [
+        work.filter(pl.col(e).is_not_null()).select(
+            pl.lit(table.name).alias("table"), pl.col("_row").alias("source_row"),
+            pl.lit(c.name).alias("column"), pl.col(c.name).alias("value"), pl.col(e).alias("reason"))
+        for c, e in zip(known, errors)
+    ]
+    bad = pl.any_horizontal([pl.col(e).is_not_null() for e in errors]) if errors else pl.lit(False)
+    good = work.filter(~bad)
+    if table.key and table.key in df.columns:
+        dup = pl.col(f"__v_{table.key}").is_duplicated()
+        quarantine.append(good.filter(dup).select(
+            pl.lit(table.name).alias("table"), pl.col("_row").alias("source_row"),
+            pl.lit(table.key).alias("column"), pl.col(table.key).alias("value"),
+            pl.lit(f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）").alias("reason")))
+        good = good.filter(~dup)
+
+    extras = [c for c in df.columns if c not in {k.name for k in known} and c != "_row"]
+    renamed = [pl.col(c).alias(c.removeprefix("__v_")) for c in good.columns if c.startswith("__v_")]
+    fill = [pl.lit(None, _DTYPES.get(c.kind, pl.String)).alias(c.name) for c in absent]
+    fill += [pl.lit(None, pl.String).alias(f"{c.name}_key") for c in absent if c.kind == "address"]
+    accepted = good.select("_row", *renamed, *fill, *[pl.col(c) for c in extras
+                                                      if c not in {k.name for k in table.columns}])
+    q = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    q = q.cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+    stats = TableStats(file=path.name, read=df.height, accepted=accepted.height,
+                       quarantined=df.height - accepted.height,
+                       missing_columns=[c.name for c in absent])
+    return accepted, q, stats
+
+
+def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None) -> Drop:
+    """Load every table present in ``directory``; required tables must be there."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
+    tables, stats, quarantines = {}, {}, []
+    for name, table in TABLES.items():
+        if only is not None and name not in only and not table.required:
+            continue
+        path = find_table_file(directory, table)
+        if path is None:
+            if table.required:
+                raise AuditInputError(
+                    f"{directory}: 缺少必需的数据表 {name}（{table.label}），"
+                    f"应为 {name}.csv / {name}.xlsx / {name}.parquet (missing required table)"
+                )
+            continue
+        tables[name], q, stats[name] = load_table(path, table, profile)
+        quarantines.append(q)
+    quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    return Drop(directory, tables, stats, quarantine.sort("table", "source_row", "column"))

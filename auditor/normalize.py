@@ -1,0 +1,416 @@
+"""Vectorised normalisers for raw input values (see data-contract.md).
+
+Every normaliser takes a String expression of raw input, already stripped of
+surrounding whitespace with empty strings turned into null, and returns a
+``Normalized(value, error)`` pair of expressions:
+
+* ``value`` -- the normalised value, null when the input is null or invalid;
+* ``error`` -- a short Chinese reason when the input is non-null and invalid,
+  else null. Null input is never an error here.
+
+Only polars expressions are used (no per-row Python). Note that the polars
+regex engine treats ``\\d`` as any Unicode digit, so ``[0-9]`` is used
+throughout.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import polars as pl
+
+__all__ = [
+    "Normalized",
+    "fullwidth_to_halfwidth",
+    "person_id",
+    "birth_date",
+    "month",
+    "date",
+    "amount",
+    "boolean",
+    "account",
+    "phone",
+    "address_key",
+    "code",
+    "PROGRAMS",
+    "CASE_STATUS",
+    "LEDGER_STATUS",
+    "RELATIONS",
+    "MEMBER_RELATIONS",
+    "STAFF_ROLES",
+    "REVIEW_CYCLES",
+    "BUSINESS_ROLES",
+    "PENALTY_KINDS",
+]
+
+
+class Normalized(NamedTuple):
+    """A normalised value expression and its error-reason expression."""
+
+    value: pl.Expr
+    error: pl.Expr
+
+
+# --------------------------------------------------------------------------
+# Code mappings: canonical code -> accepted Chinese labels.
+
+PROGRAMS: dict[str, list[str]] = {
+    "dibao": ["低保"],
+    "tekun": ["特困"],
+    "dibao_edge": ["低保边缘"],
+    "rigid_expense": ["刚性支出困难"],
+    "temporary": ["临时救助"],
+    "medical": ["医疗救助"],
+    "education": ["教育救助"],
+    "housing": ["住房救助"],
+    "employment": ["就业救助"],
+    "disability": ["重残无业"],
+}
+
+CASE_STATUS: dict[str, list[str]] = {
+    "active": ["在保"],
+    "suspended": ["暂停"],
+    "terminated": ["终止"],
+}
+
+LEDGER_STATUS: dict[str, list[str]] = {
+    "paid": ["成功", "已支付", "支付成功"],
+    "returned": ["退回"],
+    "failed": ["失败"],
+}
+
+RELATIONS: dict[str, list[str]] = {
+    "spouse": ["配偶"],
+    "parent": ["父母"],
+    "child": ["子女"],
+    "sibling": ["兄弟姐妹"],
+    "grandparent": ["祖父母/外祖父母", "祖父母", "外祖父母"],
+    "grandchild": ["孙子女/外孙子女", "孙子女", "外孙子女"],
+    "parent_in_law": ["配偶父母"],
+    "child_in_law": ["子女配偶"],
+    "sibling_in_law": ["配偶兄弟姐妹"],
+    "cousin": ["堂表兄弟姐妹", "表兄弟姐妹", "堂兄弟姐妹"],
+    "other": ["其他"],
+}
+
+MEMBER_RELATIONS: dict[str, list[str]] = {"self": ["本人"], **RELATIONS}
+
+STAFF_ROLES: dict[str, list[str]] = {
+    "civil_affairs": ["民政干部"],
+    "cadre": ["村居干部"],
+    "advisor": ["社区救助顾问"],
+    "case_worker": ["经办人"],
+}
+
+REVIEW_CYCLES: dict[str, list[str]] = {
+    "quarterly": ["季度"],
+    "semiannual": ["半年"],
+    "annual": ["年度"],
+}
+
+BUSINESS_ROLES: dict[str, list[str]] = {
+    "legal_rep": ["法定代表人"],
+    "shareholder": ["股东"],
+}
+
+PENALTY_KINDS: dict[str, list[str]] = {
+    "imprisonment": ["有期徒刑", "徒刑", "服刑"],
+    "probation": ["缓刑"],
+    "other": ["其他"],
+}
+
+
+# --------------------------------------------------------------------------
+# Helpers
+
+_NULL_STR = pl.lit(None, dtype=pl.String)
+_F = pl.field
+
+# U+FF01..U+FF5E map to U+0021..U+007E; U+3000 (ideographic space) to space.
+_FULLWIDTH_MAP: dict[str, str] = {chr(0xFF01 + i): chr(0x21 + i) for i in range(0x5E)}
+_FULLWIDTH_MAP["\u3000"] = " "
+
+# Full-width to half-width and whitespace removal in a single pass.
+_WHITESPACE = " \t\r\n\v\f\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff"
+_PRE_MAP: dict[str, str] = {**_FULLWIDTH_MAP, **{c: "" for c in _WHITESPACE}}
+
+
+def fullwidth_to_halfwidth(e: pl.Expr) -> pl.Expr:
+    """Convert full-width ASCII forms (digits, letters, punctuation, space)."""
+    return e.str.replace_many(_FULLWIDTH_MAP)
+
+
+def _pre(e: pl.Expr) -> pl.Expr:
+    """Full-width to half-width, then drop all whitespace."""
+    return e.str.replace_many(_PRE_MAP)
+
+
+def _normalised(
+    e: pl.Expr,
+    stages: list[dict[str, pl.Expr]],
+    value: pl.Expr,
+    checks: list[tuple[pl.Expr, str]],
+) -> Normalized:
+    """Build (value, error) from staged intermediate fields.
+
+    The raw input is field ``raw`` of a struct; each stage adds fields that
+    refer to earlier ones with ``pl.field``. This evaluates the (possibly
+    expensive) input expression once per output instead of once per reference.
+    ``checks`` are ordered (is_valid, reason) pairs: the first failing one
+    gives the reason (a null check counts as failing); ``value`` is kept only
+    when the input is non-null and every check passes.
+    """
+    st = pl.struct(e.alias("raw"))
+    for stage in stages:
+        st = st.struct.with_fields(**stage)
+    error = pl.when(_F("raw").is_null()).then(_NULL_STR)
+    for ok, reason in checks:
+        error = error.when(~ok.fill_null(False)).then(pl.lit(reason))
+    st = st.struct.with_fields(error=error.otherwise(_NULL_STR))
+    st = st.struct.with_fields(
+        value=pl.when(_F("raw").is_not_null() & _F("error").is_null()).then(value)
+    )
+    return Normalized(st.struct.field("value"), st.struct.field("error"))
+
+
+# --------------------------------------------------------------------------
+# Person id (GB 11643-1999)
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+
+
+def birth_date(pid: pl.Expr) -> pl.Expr:
+    """Birth date (pl.Date) read from a normalised 18-character id."""
+    return pid.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+
+
+def person_id(e: pl.Expr) -> Normalized:
+    """18-character resident id with checksum and birth-date validation."""
+    s = _F("s")
+    total = pl.sum_horizontal(
+        [s.str.slice(i, 1).str.to_integer(strict=False) * w for i, w in enumerate(_ID_WEIGHTS)]
+    )
+    check_char = (total % 11).replace_strict(
+        dict(enumerate(_ID_CHECK_CHARS)), default=None, return_dtype=pl.String
+    )
+    return _normalised(
+        e,
+        [{"s": _pre(_F("raw")).str.to_uppercase()}],
+        s,
+        [
+            (s.str.contains(r"^[0-9]{17}[0-9X]$"), "身份证号格式错误"),
+            (s.str.slice(17, 1) == check_char, "身份证号校验位错误"),
+            (birth_date(s).dt.year().is_between(1900, 2099), "身份证号出生日期无效"),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------
+# Month and date
+
+_YEAR_RANGE = (1900, 2100)
+
+
+def month(e: pl.Expr) -> Normalized:
+    """Month as "YYYY-MM" from YYYY-MM, YYYY/MM, YYYY.MM, YYYYMM or YYYY年M月."""
+    # Bring every accepted form to "YYYY-M" or "YYYY-MM".
+    canon = (
+        _pre(_F("raw"))
+        .str.replace(r"^([0-9]{4})(?:[/.]|年)([0-9]{1,2})$", "${1}-${2}")
+        .str.replace(r"^([0-9]{4})年([0-9]{1,2})月$", "${1}-${2}")
+        .str.replace(r"^([0-9]{4})([0-9]{2})$", "${1}-${2}")
+    )
+    s = _F("s")
+    ok = s.str.contains(r"^[0-9]{4}-[0-9]{1,2}$")
+    y = s.str.slice(0, 4)
+    m = s.str.slice(5)
+    in_range = m.str.to_integer(strict=False).is_between(1, 12) & y.str.to_integer(
+        strict=False
+    ).is_between(*_YEAR_RANGE)
+    value = pl.concat_str([y, m.str.zfill(2)], separator="-")
+    return _normalised(e, [{"s": canon}], value, [(ok & in_range, "月份格式错误")])
+
+
+def date(e: pl.Expr) -> Normalized:
+    """Date (pl.Date) from YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY年M月D日.
+
+    A trailing time part ("2026-10-05 00:00:00", "2026-10-05T00:00:00") is
+    dropped.
+    """
+    # Bring every accepted form to "YYYY-M-D" (month and day 1 or 2 digits).
+    canon = (
+        fullwidth_to_halfwidth(_F("raw"))
+        .str.replace(r"[ T]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$", "")
+        .str.replace_all(r"\s+", "")
+        .str.replace(r"^([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日?$", "${1}-${2}-${3}")
+        .str.replace(r"^([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})$", "${1}-${2}-${3}")
+        .str.replace(r"^([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,2})$", "${1}-${2}-${3}")
+        .str.replace(r"^([0-9]{4})([0-9]{2})([0-9]{2})$", "${1}-${2}-${3}")
+    )
+    parts = (
+        _F("s")
+        .str.replace(r"^([0-9]{4})-([0-9])-", "${1}-0${2}-")
+        .str.replace(r"-([0-9])$", "-0${1}")
+    )
+    d = _F("d")
+    return _normalised(
+        e,
+        [
+            {"s": canon},
+            {"d": pl.when(_F("s").str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"))
+             .then(parts.str.to_date("%Y-%m-%d", strict=False))},
+        ],
+        d,
+        [(d.dt.year().is_between(*_YEAR_RANGE), "日期格式错误")],
+    )
+
+
+# --------------------------------------------------------------------------
+# Amount (exact, integer fen)
+
+_AMOUNT_RE = r"^([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.([0-9]*))?$"
+
+
+def amount(e: pl.Expr) -> Normalized:
+    """Amount in yuan -> Int64 fen, parsed exactly from the digit strings.
+
+    Accepts thousands separators, a leading ¥/￥ (before or after a sign) and
+    a trailing 元. Extra decimals are accepted only when they are zeros.
+    """
+    canon = _pre(_F("raw")).str.replace(r"^([-+]?)[¥￥]", "${1}").str.replace(r"元$", "")
+    parts = _F("parts").struct
+    int_part, frac, fen = _F("int"), _F("frac"), _F("fen")
+    yuan = pl.when(int_part == "").then(pl.lit(0, pl.Int64)).otherwise(
+        int_part.str.to_integer(strict=False)
+    )
+    cents = frac.str.pad_end(2, "0").str.to_integer(strict=False)
+    return _normalised(
+        e,
+        [
+            {"parts": canon.str.extract_groups(_AMOUNT_RE)},
+            {
+                "sign": parts.field("1"),
+                "int": parts.field("2").str.replace_all(",", "", literal=True),
+                # Trailing zeros beyond two decimals are exact and harmless.
+                "frac": parts.field("3").fill_null("").str.strip_chars_end("0"),
+                "digits": (parts.field("2") + parts.field("3").fill_null("")).str.len_chars(),
+            },
+            # At most 15 integer digits keep yuan * 100 well inside Int64.
+            {"fen": pl.when(int_part.str.len_chars() <= 15).then(yuan * 100 + cents)},
+        ],
+        fen,
+        [
+            ((_F("digits") > 0) & fen.is_not_null(), "金额格式错误"),
+            (frac.str.len_chars() <= 2, "金额超过两位小数"),
+            ((_F("sign") != "-") | (fen == 0), "金额为负"),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------
+# Boolean, account, phone
+
+_BOOL_MAP = {
+    "true": True, "1": True, "是": True, "y": True, "yes": True,
+    "false": False, "0": False, "否": False, "n": False, "no": False,
+}
+
+
+def boolean(e: pl.Expr) -> Normalized:
+    """Boolean from true/false, 1/0, 是/否, Y/N, yes/no; null means False."""
+    raw, b = _F("raw"), _F("b")
+    parsed = _pre(raw).str.to_lowercase().replace_strict(
+        _BOOL_MAP, default=None, return_dtype=pl.Boolean
+    )
+    st = pl.struct(e.alias("raw")).struct.with_fields(b=parsed)
+    st = st.struct.with_fields(
+        value=pl.when(raw.is_null()).then(pl.lit(False)).otherwise(b),
+        error=pl.when(raw.is_not_null() & b.is_null())
+        .then(pl.lit("布尔值无法识别"))
+        .otherwise(_NULL_STR),
+    )
+    return Normalized(st.struct.field("value"), st.struct.field("error"))
+
+
+def account(e: pl.Expr) -> Normalized:
+    """Bank account: digits only (8-30), spaces and dashes removed."""
+    s = _F("s")
+    return _normalised(
+        e,
+        [{"s": _pre(_F("raw")).str.replace_all("-", "", literal=True)}],
+        s,
+        [(s.str.contains(r"^[0-9]{8,30}$"), "银行账号格式错误")],
+    )
+
+
+def phone(e: pl.Expr) -> Normalized:
+    """Phone: 11-digit mobile (country prefix dropped) or 7-12 digit landline."""
+    canon = (
+        _pre(_F("raw"))
+        .str.replace_all(r"[-()]", "")
+        .str.replace(r"^(?:\+86|0086|86)(1[0-9]{10})$", "${1}")
+    )
+    s = _F("s")
+    ok = s.str.contains(r"^(?:1[0-9]{10}|0[0-9]{9,11}|[2-9][0-9]{6,7})$")
+    return _normalised(e, [{"s": canon}], s, [(ok, "电话号码格式错误")])
+
+
+# --------------------------------------------------------------------------
+# Address key
+
+_SH_DISTRICTS = (
+    "黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东新|金山|松江|青浦|奉贤|崇明"
+    "|闸北|卢湾|南汇"
+)
+_ADDR_PREFIX_RE = rf"^(?:上海市?)?(?:(?:{_SH_DISTRICTS})区|崇明县)?"
+_NUM = r"[0-9A-Z一二三四五六七八九十百零〇]"
+
+
+def address_key(e: pl.Expr) -> pl.Expr:
+    """Dwelling key for comparing addresses down to the unit (室).
+
+    Full-width to half-width, upper-case, whitespace and punctuation removed,
+    a leading 上海市/district prefix dropped, 幢/栋/座/号楼/# unified to 号,
+    户/房/房间 unified to 室, and a trailing 室 dropped. Never an error.
+    """
+    return (
+        _pre(e)
+        .str.to_uppercase()
+        .str.replace_all(r"([0-9A-Z])#", "${1}号")
+        .str.replace_all(r"[\p{P}\p{S}]", "")
+        .str.replace(_ADDR_PREFIX_RE, "")
+        .str.replace_all(rf"({_NUM})(?:幢|栋|座)", "${1}号")
+        .str.replace_all("号楼", "号", literal=True)
+        .str.replace_all(rf"({_NUM})(?:房间|户|房)", "${1}室")
+        .str.replace(r"室$", "")
+    )
+
+
+# --------------------------------------------------------------------------
+# Code mapping
+
+
+def _lookup(mapping: dict[str, list[str]]) -> dict[str, str]:
+    """Lower-cased code or label -> canonical code; rejects ambiguous keys."""
+    table: dict[str, str] = {}
+    for canonical, labels in mapping.items():
+        for key in (canonical, *labels):
+            key = key.lower()
+            if table.get(key, canonical) != canonical:
+                raise ValueError(f"ambiguous code label: {key!r}")
+            table[key] = canonical
+    return table
+
+
+def code(e: pl.Expr, mapping: dict[str, list[str]], reason: str) -> Normalized:
+    """Canonical code from a code (case-insensitive) or a Chinese label."""
+    lookup = _lookup(mapping)
+    canon = _pre(_F("raw")).str.to_lowercase()
+    c = _F("c")
+    return _normalised(
+        e,
+        [{"c": canon.replace_strict(lookup, default=None, return_dtype=pl.String)}],
+        c,
+        [(c.is_not_null(), reason)],
+    )

@@ -1,0 +1,48 @@
+"""Stage timing and progress: a bar on a terminal, plain log lines otherwise."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from contextlib import contextmanager
+
+log = logging.getLogger("auditor")
+
+
+class Stages:
+    """Times named stages (``with stages("load"): ...``) and reports progress."""
+
+    def __init__(self, stream=None) -> None:
+        self.t0 = time.perf_counter()
+        self.durations: dict[str, float] = {}
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._bar = None
+
+    @contextmanager
+    def __call__(self, name: str, total: int | None = None):
+        start = time.perf_counter()
+        if self.tty and total:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=name, file=self.stream, leave=False)
+        else:
+            log.info("stage %s started", name)
+        try:
+            yield self
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+            self.durations[name] = round(time.perf_counter() - start, 3)
+            log.info("stage %s done in %.2fs", name, self.durations[name])
+
+    def tick(self, status) -> None:
+        """Advance the current stage by one step (e.g. one rule done)."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(status.code)
+            self._bar.update(1)
+        else:
+            log.info("check %s: %s", status.code,
+                     f"{status.findings} findings" if status.ran else f"not run ({status.reason})")

@@ -1,0 +1,24 @@
+"""Pieces the R rules share: the per-key evidence and the title prefix."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from auditor.derived import program_label
+from auditor.money import yuan
+
+
+def key_evidence(*extra: pl.Expr) -> pl.Expr:
+    """JSON of a reconciliation key: both sides' totals and rows."""
+    return pl.struct(
+        pl.col("person_id"), pl.col("program"), pl.col("n_instr"),
+        yuan(pl.col("instructed_fen")).alias("instructed"), pl.col("n_paid"),
+        yuan(pl.col("paid_fen")).alias("paid"),
+        pl.col("instructions"), pl.col("paid").alias("paid_rows"),
+        pl.col("not_paid").alias("not_paid_rows"), *extra,
+    ).struct.json_encode()
+
+
+def key_subject(month: str) -> pl.Expr:
+    """``领款人 310… 低保 2026-10`` — the start of every R title on a key."""
+    return pl.format("领款人{} {} {}", pl.col("person_id"), program_label(pl.col("program")), pl.lit(month))

@@ -1,0 +1,559 @@
+"""Tests for auditor.normalize (vectorised value normalisers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from auditor import normalize as n  # noqa: E402
+
+# --------------------------------------------------------------------------
+# Helpers
+
+
+def run(fn, values, *args):
+    """Apply a normaliser to a String column; return [(value, error), ...]."""
+    df = pl.DataFrame({"raw": values}, schema={"raw": pl.String})
+    res = fn(pl.col("raw"), *args)
+    out = df.select(res.value.alias("value"), res.error.alias("error"))
+    return list(out.iter_rows())
+
+
+def one(fn, value, *args):
+    return run(fn, [value], *args)[0]
+
+
+def value_dtype(fn, *args):
+    df = pl.DataFrame({"raw": ["x", None]}, schema={"raw": pl.String})
+    res = fn(pl.col("raw"), *args)
+    return df.select(res.value.alias("v"), res.error.alias("e")).schema
+
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def with_checksum(first17: str) -> str:
+    total = sum(int(c) * w for c, w in zip(first17, WEIGHTS))
+    return first17 + "10X98765432"[total % 11]
+
+
+def bad_checksum(first17: str) -> str:
+    good = with_checksum(first17)
+    wrong = "0" if good[-1] != "0" else "1"
+    return first17 + wrong
+
+
+# --------------------------------------------------------------------------
+# fullwidth_to_halfwidth
+
+
+def test_fullwidth_to_halfwidth():
+    df = pl.DataFrame({"raw": ["１２３ＡＢｃ，．（）＃\u3000－", "abc", None]})
+    out = df.select(n.fullwidth_to_halfwidth(pl.col("raw"))).to_series().to_list()
+    assert out == ["123ABc,.()# -", "abc", None]
+
+
+# --------------------------------------------------------------------------
+# person_id / birth_date
+
+
+def test_person_id_known_valid():
+    assert one(n.person_id, "11010519491231002X") == ("11010519491231002X", None)
+
+
+def test_person_id_lowercase_x_and_inner_spaces():
+    assert one(n.person_id, "11010519491231002x") == ("11010519491231002X", None)
+    assert one(n.person_id, "110105 19491231 002X") == ("11010519491231002X", None)
+    assert one(n.person_id, "１１０１０５１９４９１２３１００２Ｘ") == ("11010519491231002X", None)
+
+
+@pytest.mark.parametrize(
+    "first17",
+    ["31010519800229123", "31010520000101001", "44030419991231987", "31010519000101555"],
+)
+def test_person_id_computed_valid(first17):
+    pid = with_checksum(first17)
+    assert one(n.person_id, pid) == (pid, None)
+
+
+def test_person_id_bad_checksum():
+    assert one(n.person_id, "110105194912310021") == (None, "身份证号校验位错误")
+    pid = bad_checksum("31010519800101123")
+    assert one(n.person_id, pid) == (None, "身份证号校验位错误")
+
+
+@pytest.mark.parametrize(
+    "first17",
+    [
+        "31010519810229123",  # 1981 is not a leap year
+        "31010519801301123",  # month 13
+        "31010519800132123",  # day 32
+        "31010518991231123",  # before 1900
+        "31010519800000123",  # month and day zero
+    ],
+)
+def test_person_id_bad_birth_date(first17):
+    assert one(n.person_id, with_checksum(first17)) == (None, "身份证号出生日期无效")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["1101051949123100", "11010519491231002XX", "1101051949123100A2", "X10105194912310021", "abc"],
+)
+def test_person_id_bad_format(raw):
+    assert one(n.person_id, raw) == (None, "身份证号格式错误")
+
+
+def test_person_id_null_is_not_error():
+    assert one(n.person_id, None) == (None, None)
+
+
+def test_person_id_dtypes():
+    assert value_dtype(n.person_id) == pl.Schema({"v": pl.String, "e": pl.String})
+
+
+def test_birth_date():
+    df = pl.DataFrame({"pid": ["11010519491231002X", with_checksum("31010519800229123"), None]})
+    out = df.select(n.birth_date(pl.col("pid"))).to_series()
+    assert out.dtype == pl.Date
+    assert out.to_list() == [dt.date(1949, 12, 31), dt.date(1980, 2, 29), None]
+
+
+# --------------------------------------------------------------------------
+# month
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("2026-03", "2026-03"),
+        ("2026/03", "2026-03"),
+        ("202603", "2026-03"),
+        ("2026年03月", "2026-03"),
+        ("2026年3月", "2026-03"),
+        ("2026-1", "2026-01"),
+        ("2026/1", "2026-01"),
+        ("2026年1月", "2026-01"),
+        ("2026年12月", "2026-12"),
+        ("２０２６－０３", "2026-03"),
+        ("２０２６年１月", "2026-01"),
+        ("2026 年 3 月", "2026-03"),
+    ],
+)
+def test_month_valid(raw, expected):
+    assert one(n.month, raw) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2026-13", "2026-00", "202613", "20261", "2026", "26-03", "2026-03-01", "March", "2026年13月"],
+)
+def test_month_invalid(raw):
+    assert one(n.month, raw) == (None, "月份格式错误")
+
+
+def test_month_null():
+    assert one(n.month, None) == (None, None)
+
+
+# --------------------------------------------------------------------------
+# date
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-10-05",
+        "2026/10/05",
+        "20261005",
+        "2026年10月05日",
+        "2026年10月5日",
+        "2026-10-5",
+        "2026/10/5",
+        "２０２６－１０－０５",
+        "２０２６年１０月５日",
+        "2026-10-05 00:00:00",
+        "2026-10-05T00:00:00",
+        "2026-10-05 00:00:00.000000",
+        "2026-10-05 00:00",
+        "2026/10/05 00:00:00",
+    ],
+)
+def test_date_valid(raw):
+    assert one(n.date, raw) == (dt.date(2026, 10, 5), None)
+
+
+def test_date_single_digit_month_and_day():
+    assert one(n.date, "2026-1-2") == (dt.date(2026, 1, 2), None)
+    assert one(n.date, "2026年1月2日") == (dt.date(2026, 1, 2), None)
+
+
+def test_date_leap_day():
+    assert one(n.date, "2024-02-29") == (dt.date(2024, 2, 29), None)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-02-30", "2025-02-29", "2026-13-01", "20260230", "2026-10",
+        "2026-10/05", "05/10/2026", "abc", "2026-10-05x", "1899-12-31",
+    ],
+)
+def test_date_invalid(raw):
+    assert one(n.date, raw) == (None, "日期格式错误")
+
+
+def test_date_null_and_dtype():
+    assert one(n.date, None) == (None, None)
+    assert value_dtype(n.date) == pl.Schema({"v": pl.Date, "e": pl.String})
+
+
+# --------------------------------------------------------------------------
+# amount
+
+
+@pytest.mark.parametrize(
+    "raw, fen",
+    [
+        ("1234.50", 123450),
+        ("1,234.50", 123450),
+        ("1234.5元", 123450),
+        ("1,234.50元", 123450),
+        ("￥1234.5", 123450),
+        ("¥1,234", 123400),
+        ("１２３４．５", 123450),
+        ("１，２３４．５０", 123450),
+        ("1234", 123400),
+        ("0.01", 1),
+        ("0", 0),
+        ("0.1", 10),
+        (".5", 50),
+        ("1234.", 123400),
+        ("1,234,567.89", 123456789),
+        ("1234.500", 123450),  # extra zero decimals are exact
+        ("12 345.6", 1234560),
+        ("-0.00", 0),
+        ("123456789012345.67", 12345678901234567),
+    ],
+)
+def test_amount_valid(raw, fen):
+    assert one(n.amount, raw) == (fen, None)
+
+
+def test_amount_is_exact_for_many_small_values():
+    # Values that are inexact as binary floats must still sum exactly in fen.
+    vals = ["0.10", "0.20", "0.30", "1000000.07", "9999999.99"]
+    fen = [v for v, _ in run(n.amount, vals)]
+    assert fen == [10, 20, 30, 100000007, 999999999]
+    assert sum(fen) == 1100000066
+
+
+@pytest.mark.parametrize("raw", ["1234.505", "0.001", "1.999"])
+def test_amount_too_many_decimals(raw):
+    assert one(n.amount, raw) == (None, "金额超过两位小数")
+
+
+@pytest.mark.parametrize("raw", ["-5", "-0.01", "-1,234.50元", "-¥5", "¥-5"])
+def test_amount_negative(raw):
+    assert one(n.amount, raw) == (None, "金额为负")
+
+
+@pytest.mark.parametrize(
+    "raw", ["abc", "1.2.3", "12,34", "1,2345", ".", "元", "1e3", "12a", "1234567890123456"]
+)
+def test_amount_bad_format(raw):
+    assert one(n.amount, raw) == (None, "金额格式错误")
+
+
+def test_amount_null_and_dtype():
+    assert one(n.amount, None) == (None, None)
+    assert value_dtype(n.amount) == pl.Schema({"v": pl.Int64, "e": pl.String})
+
+
+# --------------------------------------------------------------------------
+# boolean
+
+
+@pytest.mark.parametrize("raw", ["true", "TRUE", "True", "1", "是", "Y", "y", "yes", "YES", "１"])
+def test_boolean_true(raw):
+    assert one(n.boolean, raw) == (True, None)
+
+
+@pytest.mark.parametrize("raw", ["false", "FALSE", "0", "否", "N", "n", "no", "No"])
+def test_boolean_false(raw):
+    assert one(n.boolean, raw) == (False, None)
+
+
+def test_boolean_null_is_false():
+    assert one(n.boolean, None) == (False, None)
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "对", "t"])
+def test_boolean_unrecognised(raw):
+    assert one(n.boolean, raw) == (None, "布尔值无法识别")
+
+
+def test_boolean_dtype():
+    assert value_dtype(n.boolean) == pl.Schema({"v": pl.Boolean, "e": pl.String})
+
+
+# --------------------------------------------------------------------------
+# account
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("6222 0212 3456 7890", "6222021234567890"),
+        ("6222-0212-3456-7890", "6222021234567890"),
+        ("６２２２０２１２３４５６７８９０", "6222021234567890"),
+        ("6222 －0212", "62220212"),
+        ("12345678", "12345678"),
+    ],
+)
+def test_account_valid(raw, expected):
+    assert one(n.account, raw) == (expected, None)
+
+
+@pytest.mark.parametrize("raw", ["1234567", "6222A21234567890", "1" * 31, "6222/0212/3456"])
+def test_account_invalid(raw):
+    assert one(n.account, raw) == (None, "银行账号格式错误")
+
+
+def test_account_null():
+    assert one(n.account, None) == (None, None)
+
+
+# --------------------------------------------------------------------------
+# phone
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("+86-138-1234-5678", "13812345678"),
+        ("0086 13812345678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("021-62345678", "02162345678"),
+        ("(021)62345678", "02162345678"),
+        ("（021）6234 5678", "02162345678"),
+        ("62345678", "62345678"),
+        ("6234567", "6234567"),
+        ("0571-8765432", "05718765432"),
+        ("１３８１２３４５６７８", "13812345678"),
+    ],
+)
+def test_phone_valid(raw, expected):
+    assert one(n.phone, raw) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["12345", "138123456789", "+1 415 555 0100", "abc", "62345678ext1", "+8662345678", "1381234567"],
+)
+def test_phone_invalid(raw):
+    assert one(n.phone, raw) == (None, "电话号码格式错误")
+
+
+def test_phone_null():
+    assert one(n.phone, None) == (None, None)
+
+
+# --------------------------------------------------------------------------
+# address_key
+
+
+def keys(values):
+    df = pl.DataFrame({"raw": values}, schema={"raw": pl.String})
+    return df.select(n.address_key(pl.col("raw"))).to_series().to_list()
+
+
+BASE = "长宁路100弄5号301"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "长宁路100弄5号301室",
+        "上海市长宁区长宁路 100 弄 5 号 301 室",
+        "上海市长宁区长宁路１００弄５号３０１室",
+        "上海长宁区长宁路100弄5号301室",
+        "上海市长宁路100弄5号301室",
+        "上海长宁路100弄5号301室",
+        "长宁区长宁路100弄5号301室",
+        "长宁路100弄5幢301室",
+        "长宁路100弄5栋301室",
+        "长宁路100弄5座301室",
+        "长宁路100弄5号楼301室",
+        "长宁路100弄5号楼301",
+        "长宁路100弄5号301",
+        "长宁路100弄5号301户",
+        "长宁路100弄5号301房",
+        "长宁路100弄5#301室",
+        "长宁路100弄，5号（301室）",
+        "长宁路100弄·5号-301室",
+        "上海市\u3000长宁区\u3000长宁路100弄5号301室。",
+    ],
+)
+def test_address_same_dwelling(raw):
+    assert keys([raw]) == [BASE]
+
+
+def test_address_different_units_differ():
+    a, b = keys(["长宁路100弄5号301室", "上海市长宁区长宁路 100 弄 5 号 302 室"])
+    assert a != b
+
+
+def test_address_different_buildings_differ():
+    a, b = keys(["长宁路100弄5号301室", "长宁路100弄6号301室"])
+    assert a != b
+
+
+def test_address_street_name_not_stripped():
+    # 长宁路 must not lose 长宁 (it is a street, not the 长宁区 prefix).
+    assert keys(["长宁路100弄5号301室"])[0].startswith("长宁路")
+    assert keys(["上海市长宁区长宁路100弄5号301室"])[0].startswith("长宁路")
+    # A residential compound ending in 区 is not a district.
+    assert keys(["阳光小区5号301室"]) == ["阳光小区5号301"]
+
+
+def test_address_other_district_prefix():
+    assert keys(["上海市徐汇区虹桥路1号2室"]) == keys(["虹桥路1号2室"])
+
+
+def test_address_unit_kept_and_chinese_numerals_not_converted():
+    assert keys(["长宁路100弄5号2单元301室"]) == ["长宁路100弄5号2单元301"]
+    assert keys(["长宁路一百弄五号"]) == ["长宁路一百弄五号"]
+    assert keys(["长宁路一百弄五幢"]) == ["长宁路一百弄五号"]
+
+
+def test_address_letters_case_insensitive():
+    assert keys(["虹桥路1号a座301室"]) == keys(["虹桥路1号A号301"])
+
+
+def test_address_null():
+    assert keys([None]) == [None]
+
+
+# --------------------------------------------------------------------------
+# code
+
+
+def test_code_programs():
+    raw = ["dibao", "DIBAO", "低保", "特困", "低保边缘", "Dibao_Edge", "刚性支出困难", "重残无业", "临时救助"]
+    out = run(n.code, raw, n.PROGRAMS, "救助类型无法识别")
+    assert [v for v, _ in out] == [
+        "dibao", "dibao", "dibao", "tekun", "dibao_edge", "dibao_edge",
+        "rigid_expense", "disability", "temporary",
+    ]
+    assert all(e is None for _, e in out)
+
+
+def test_code_unknown_is_error_with_given_reason():
+    out = run(n.code, ["低保x", "unknown", None], n.PROGRAMS, "救助类型无法识别")
+    assert out == [(None, "救助类型无法识别"), (None, "救助类型无法识别"), (None, None)]
+
+
+@pytest.mark.parametrize(
+    "mapping, raw, expected",
+    [
+        (n.CASE_STATUS, "在保", "active"),
+        (n.CASE_STATUS, "Suspended", "suspended"),
+        (n.CASE_STATUS, "终止", "terminated"),
+        (n.LEDGER_STATUS, "成功", "paid"),
+        (n.LEDGER_STATUS, "已支付", "paid"),
+        (n.LEDGER_STATUS, "支付成功", "paid"),
+        (n.LEDGER_STATUS, "退回", "returned"),
+        (n.LEDGER_STATUS, "FAILED", "failed"),
+        (n.RELATIONS, "配偶", "spouse"),
+        (n.RELATIONS, "祖父母/外祖父母", "grandparent"),
+        (n.RELATIONS, "外祖父母", "grandparent"),
+        (n.RELATIONS, "外孙子女", "grandchild"),
+        (n.RELATIONS, "配偶父母", "parent_in_law"),
+        (n.RELATIONS, "子女配偶", "child_in_law"),
+        (n.RELATIONS, "配偶兄弟姐妹", "sibling_in_law"),
+        (n.RELATIONS, "表兄弟姐妹", "cousin"),
+        (n.RELATIONS, "其他", "other"),
+        (n.MEMBER_RELATIONS, "本人", "self"),
+        (n.MEMBER_RELATIONS, "SELF", "self"),
+        (n.MEMBER_RELATIONS, "子女", "child"),
+        (n.STAFF_ROLES, "社区救助顾问", "advisor"),
+        (n.STAFF_ROLES, "经办人", "case_worker"),
+        (n.REVIEW_CYCLES, "半年", "semiannual"),
+        (n.REVIEW_CYCLES, "季度", "quarterly"),
+        (n.BUSINESS_ROLES, "法定代表人", "legal_rep"),
+        (n.BUSINESS_ROLES, "股东", "shareholder"),
+        (n.PENALTY_KINDS, "服刑", "imprisonment"),
+        (n.PENALTY_KINDS, "有期徒刑", "imprisonment"),
+        (n.PENALTY_KINDS, "缓刑", "probation"),
+    ],
+)
+def test_code_mappings(mapping, raw, expected):
+    assert one(n.code, raw, mapping, "代码无法识别") == (expected, None)
+
+
+def test_code_self_not_in_plain_relations():
+    assert one(n.code, "本人", n.RELATIONS, "关系无法识别") == (None, "关系无法识别")
+
+
+def test_code_ambiguous_mapping_rejected():
+    with pytest.raises(ValueError):
+        n.code(pl.col("raw"), {"a": ["甲"], "b": ["甲"]}, "x")
+
+
+# --------------------------------------------------------------------------
+# General contract
+
+
+ALL = [
+    n.person_id, n.month, n.date, n.amount, n.boolean, n.account, n.phone,
+    lambda e: n.code(e, n.PROGRAMS, "救助类型无法识别"),
+]
+
+
+@pytest.mark.parametrize("fn", ALL)
+def test_lazy_and_loader_style_input(fn):
+    # The loader passes a stripped, empty-to-null expression, not a bare column.
+    lf = pl.LazyFrame({"c": ["  2026-01 ", "", None, "???"]}, schema={"c": pl.String})
+    raw = pl.col("c").str.strip_chars()
+    raw = pl.when(raw == "").then(None).otherwise(raw)
+    res = fn(raw)
+    out = lf.with_columns(res.value.alias("v"), res.error.alias("e")).collect()
+    assert out.height == 4
+    assert out["e"][1] is None and out["e"][2] is None  # empty/null: no error
+    assert out["e"][3] is not None
+
+
+@pytest.mark.parametrize("fn", ALL)
+def test_all_null_column(fn):
+    df = pl.DataFrame({"raw": [None, None]}, schema={"raw": pl.String})
+    res = fn(pl.col("raw"))
+    out = df.select(res.value.alias("v"), res.error.alias("e"))
+    assert out["e"].to_list() == [None, None]
+
+
+def test_many_normalisers_in_one_select():
+    df = pl.DataFrame({"pid": ["11010519491231002x"], "amt": ["¥1,234.5"], "m": ["2026年1月"]})
+    p, a, m = n.person_id(pl.col("pid")), n.amount(pl.col("amt")), n.month(pl.col("m"))
+    out = df.select(
+        p.value.alias("pid"), p.error.alias("pid_e"),
+        a.value.alias("amt"), a.error.alias("amt_e"),
+        m.value.alias("m"), m.error.alias("m_e"),
+    )
+    assert out.row(0) == ("11010519491231002X", None, 123450, None, "2026-01", None)
+
+
+def test_normalized_is_namedtuple():
+    res = n.account(pl.col("raw"))
+    value, error = res
+    assert isinstance(value, pl.Expr) and isinstance(error, pl.Expr)
+    assert res.value is value and res.error is error
