@@ -13,7 +13,7 @@ from auditor import store
 from auditor.config import Profile
 from auditor.context import AuditContext
 from auditor.derived import instructions, paid_rows, reconciliation
-from auditor.engine import run_rules
+from auditor.engine import load_catalogue, run_rules
 from auditor.loader import load_drop
 from auditor.money import fen_to_yuan
 from auditor.outputs import findings_csv_frame, write_csv, write_json
@@ -59,7 +59,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     with stages("load"):
         drop = load_drop(data_dir, profile)
     ctx = AuditContext(month=month, profile=profile, drop=drop)
-    with stages("checks"):
+    with stages("checks", total=len(load_catalogue())):
         frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
         sample = draw_sample(ctx)
     quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())

@@ -124,9 +124,15 @@ def facts_hash(rule: str, amount_fen: int | None, evidence: str) -> str:
     return hashlib.sha1(f"{rule}|{amount_fen}|{evidence}".encode()).hexdigest()
 
 
-def _batches(rows: list[dict], size: int = BATCH):
+def _batches(rows: list, size: int = BATCH):
     for i in range(0, len(rows), size):
         yield rows[i:i + size]
+
+
+def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
+    """Insert many rows in batches (executemany); the one place bulk writes happen."""
+    for batch in _batches(rows):
+        conn.execute(insert(table), batch)
 
 
 def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started_at: datetime,
@@ -145,9 +151,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
             finished_at=stamp, status="ok", summary=json.dumps(summary, ensure_ascii=False, default=str),
         )).inserted_primary_key[0]
         conn.execute(delete(occurrences).where(occurrences.c.month == month))
-        rows = frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS).to_dicts()
-        for batch in _batches(rows):
-            conn.execute(insert(occurrences), batch)
+        bulk_insert(conn, occurrences, frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS).to_dicts())
 
         existing = {r.finding_id: r for r in conn.execute(
             select(findings.c.finding_id, findings.c.first_month, findings.c.last_month)
@@ -163,10 +167,8 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
                 new_events.append({"finding_id": r["finding_id"], "at": stamp, "actor": actor,
                                    "action": "created", "from_status": None, "to_status": "new",
                                    "note": f"{month} 审计发现"})
-        for batch in _batches(new_rows):
-            conn.execute(insert(findings), batch)
-        for batch in _batches(new_events):
-            conn.execute(insert(events), batch)
+        bulk_insert(conn, findings, new_rows)
+        bulk_insert(conn, events, new_events)
         later = [fid for fid, r in existing.items() if r.last_month < month]
         for batch in _batches(later):
             conn.execute(update(findings).where(findings.c.finding_id.in_(batch))

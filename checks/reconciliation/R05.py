@@ -20,7 +20,8 @@ class R05(Rule):
 
     Two or more paid rows for a key, and more paid rows than instructions:
     a duplicate disbursement to recover. The money at stake is the sum of the
-    paid rows beyond the instructed count, taken in payment order.
+    paid rows beyond the instructed count (at least one row is taken as the
+    original when there is no instruction, which R01 reports), in payment order.
 
     Fires: one instruction of 1,200.00, two paid rows of 1,200.00 (at stake 1,200.00).
     Does not fire: two instructions (e.g. a back-payment) and two paid rows.
@@ -37,7 +38,7 @@ class R05(Rule):
         keys = ctx.shared(reconciliation).filter(duplicate_condition())
         extra = (ctx.shared(paid_rows).join(keys.select(*key, "n_instr"), on=key, how="inner")
                  .sort(*key, "paid_on", "txn_id", nulls_last=True)
-                 .filter(pl.int_range(pl.len()).over(key) >= pl.col("n_instr"))
+                 .filter(pl.int_range(pl.len()).over(key) >= pl.max_horizontal(pl.col("n_instr"), 1))
                  .group_by(key).agg(extra_fen=pl.col("amount").sum(), extra_txns=pl.col("txn_id")))
         keys = keys.join(extra, on=key, how="left")
         return keys.select(
