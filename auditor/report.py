@@ -24,6 +24,8 @@ from auditor.schema import TABLES
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "reports"
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
+FAMILY_LABELS = {"reconciliation": "资金比对", "eligibility": "动态管理", "kin": "近亲属与人情保",
+                 "relatives": "近亲属与人情保", "custody": "卡折代管", "dishonesty": "失信记录"}
 TOP_CASES = 30
 DISTRICT_SHEET = "区级"  # findings with no street (e.g. dishonesty records)
 
@@ -150,6 +152,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["severity_label"] = lambda s: SEVERITY_LABELS.get(s, s)
     env.filters["program_label"] = lambda p: PROGRAM_LABELS.get(p, p or "")
+    env.filters["family_label"] = lambda f: FAMILY_LABELS.get(f, f)
     env.filters["thousands"] = _thousands
     return env
 
