@@ -19,7 +19,8 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import active_cases, paid_with_case, program_label
+from auditor.derived import PROGRAM_LABELS, active_cases, paid_with_case, program_label
+from auditor.money import fen_to_yuan
 from auditor.normalize import RELATIONS, STAFF_ROLES
 
 RELATION_LABELS = {code: labels[0] for code, labels in RELATIONS.items()}
@@ -279,3 +280,114 @@ def payee_cases(ctx: AuditContext) -> pl.DataFrame:
         ctx.shared(paid_with_case).select("payee_id", "case_id").drop_nulls(),
         ctx.table("cases").select("payee_id", "case_id"),
     ]).unique()
+
+
+# ---------------------------------------------------------------- one person's neighbourhood
+
+
+def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
+    """Nodes, edges and listed rows around one person: relatives, staff posts, cases, shared
+    contacts, accounts, filings and dishonesty records (filters on small id sets only)."""
+    names = dict(ctx.shared(person_names).iter_rows())
+    nodes: dict[str, str] = {}
+    edges: list[dict] = []
+
+    def person(pid: str) -> str:
+        nodes.setdefault(f"P:{pid}", f"{names.get(pid) or '未知姓名'} ({pid[:6]}…{pid[-4:]})")
+        return f"P:{pid}"
+
+    def link(a: str, b: str, label: str) -> None:
+        edges.append({"source": a, "target": b, "label": label})
+
+    person(person_id)
+    lists: dict[str, list[dict]] = {}
+    kin = (ctx.shared(kin_pairs).filter(pl.col("person_id") == person_id) if ctx.has("relations")
+           else pl.DataFrame(schema={"person_id": pl.String, "relative_id": pl.String, "relation": pl.String}))
+    close = set(ctx.shared(close_pairs).filter(pl.col("person_id") == person_id)["relative_id"]) \
+        if ctx.has("relations") else set()
+    for r in kin.iter_rows(named=True):
+        link(person(person_id), person(r["relative_id"]), RELATION_LABELS.get(r["relation"], r["relation"]))
+    lists["亲属"] = [{"身份证号": r["relative_id"], "姓名": names.get(r["relative_id"]),
+                    "关系": RELATION_LABELS.get(r["relation"], r["relation"]),
+                    "近亲属": "是" if r["relative_id"] in close else "否"} for r in kin.iter_rows(named=True)]
+    persons = {person_id, *kin["relative_id"]}
+
+    posts = ctx.table("staff").filter(pl.col("person_id").is_in(list(persons))) if ctx.has("staff") else None
+    staff_ids: set[str] = set()
+    if posts is not None:
+        for s in posts.iter_rows(named=True):
+            staff_ids.add(s["staff_id"])
+            sid = f"S:{s['staff_id']}"
+            nodes[sid] = (f"工作人员 {s['name'] or ''} ({s['street']} {ROLE_LABELS.get(s['role'], s['role'])} "
+                          f"{s['staff_id']})")
+            link(person(s["person_id"]), sid, "任职")
+        lists["任职"] = posts.select("staff_id", "person_id", "name", "role", "street", "community",
+                                   "active_from", "active_to").to_dicts()
+
+    member_rows = ctx.table("members").filter(pl.col("person_id").is_in(list(persons)))
+    case_ids = set(member_rows["case_id"])
+    cases = ctx.table("cases").filter(pl.col("case_id").is_in(list(case_ids)))
+    for c in cases.iter_rows(named=True):
+        nodes[f"C:{c['case_id']}"] = f"案件 {c['case_id']} ({PROGRAM_LABELS.get(c['program'])} {c['street']})"
+        for col, label in CASE_ROLES.items():
+            if c.get(col) in staff_ids:
+                link(f"S:{c[col]}", f"C:{c['case_id']}", label)
+    for m in member_rows.iter_rows(named=True):
+        link(person(m["person_id"]), f"C:{m['case_id']}", "成员")
+    lists["案件"] = cases.select("case_id", "program", "payee_id", "street", "community", "status", "start_month",
+                               "end_month", "approved_by", "handled_by").to_dicts()
+
+    cts = ctx.shared(contacts)
+    mine = cts.filter(pl.col("person_id").is_in(list(persons)))
+    sharers = (cts.join(mine.select("kind", "value", pl.col("person_id").alias("anchor")), on=["kind", "value"])
+               .filter(~pl.col("person_id").is_in(list(persons))).sort("anchor", "person_id").head(limit))
+    for s in sharers.iter_rows(named=True):
+        link(person(s["anchor"]), person(s["person_id"]), ("同电话 " if s["kind"] == "phone" else "同住址 ") + s["shown"])
+    lists["共用电话或住址"] = [{"人员": s["anchor"], "共用者": s["person_id"], "共用者姓名": names.get(s["person_id"]),
+                         "类型": "电话" if s["kind"] == "phone" else "住址", "内容": s["shown"]}
+                        for s in sharers.iter_rows(named=True)]
+    shared_persons = set(sharers["person_id"])
+    for m in ctx.table("members").filter(pl.col("person_id").is_in(list(shared_persons))).iter_rows(named=True):
+        nodes.setdefault(f"C:{m['case_id']}", f"案件 {m['case_id']}")
+        link(person(m["person_id"]), f"C:{m['case_id']}", "成员")
+
+    accounts: set[str] = set()
+    acct_rows: list[dict] = []
+    if ctx.has("accounts"):
+        held = ctx.table("accounts").filter(pl.col("holder_id").is_in(list(persons)))
+        for a in held.iter_rows(named=True):
+            accounts.add(a["bank_account"])
+            link(f"A:{a['bank_account']}", person(a["holder_id"]), "开户人")
+            acct_rows.append({"银行账号": a["bank_account"], "人员": a["holder_id"], "关系": "开户人"})
+    paid = ctx.shared(paid_with_case)
+    received = paid.filter(pl.col("payee_id").is_in(list(persons)))
+    accounts |= set(received["bank_account"])
+    into = paid.filter(pl.col("bank_account").is_in(list(accounts)))
+    for p in into.iter_rows(named=True):
+        link(person(p["payee_id"]), f"A:{p['bank_account']}", "收款账户")
+        acct_rows.append({"银行账号": p["bank_account"], "人员": p["payee_id"],
+                          "关系": f"收款 {fen_to_yuan(p['amount'])} 元 ({p['txn_id']})"})
+    if ctx.has("custody_filings"):
+        filings = ctx.table("custody_filings").filter(
+            pl.col("person_id").is_in(list(persons)) | pl.col("custodian_id").is_in(list(persons))
+            | pl.col("bank_account").is_in(list(accounts)))
+        for f in filings.iter_rows(named=True):
+            accounts.add(f["bank_account"])
+            link(person(f["person_id"]), f"A:{f['bank_account']}", "代管账户")
+            link(f"A:{f['bank_account']}", person(f["custodian_id"]), f"代管人 {f['filing_id']}")
+        lists["卡折代管备案"] = filings.drop("_row").to_dicts()
+    for a in accounts:
+        nodes[f"A:{a}"] = f"账户 {a}"
+    lists["账户"] = acct_rows
+    if ctx.has("kin_filings"):
+        lists["近亲属备案"] = ctx.table("kin_filings").filter(
+            pl.col("staff_id").is_in(list(staff_ids)) | pl.col("relative_id").is_in(list(persons))).drop("_row").to_dicts()
+    if ctx.has("dishonesty"):
+        records = ctx.table("dishonesty").filter(pl.col("person_id").is_in(list(persons)))
+        for r in records.iter_rows(named=True):
+            nodes[f"F:{r['record_id']}"] = f"失信记录 {r['record_id']}"
+            link(person(r["person_id"]), f"F:{r['record_id']}", "失信")
+        lists["失信记录"] = records.drop("_row").to_dicts()
+    return {"nodes": [{"id": k, "label": v} for k, v in nodes.items()], "edges": edges, "lists": lists,
+            "persons": persons | shared_persons, "staff": staff_ids, "cases": case_ids, "accounts": accounts}
+
