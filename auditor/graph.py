@@ -20,8 +20,9 @@ import polars as pl
 
 from auditor.context import AuditContext
 from auditor.derived import PROGRAM_LABELS, active_cases, paid_with_case, program_label
-from auditor.money import fen_to_yuan
+from auditor.money import fen_to_yuan, yuan
 from auditor.normalize import RELATIONS, STAFF_ROLES
+from auditor.schema import TABLES
 
 RELATION_LABELS = {code: labels[0] for code, labels in RELATIONS.items()}
 ROLE_LABELS = {code: labels[0] for code, labels in STAFF_ROLES.items()}
@@ -321,8 +322,8 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
             nodes[sid] = (f"工作人员 {s['name'] or ''} ({s['street']} {ROLE_LABELS.get(s['role'], s['role'])} "
                           f"{s['staff_id']})")
             link(person(s["person_id"]), sid, "任职")
-        lists["任职"] = posts.select("staff_id", "person_id", "name", "role", "street", "community",
-                                   "active_from", "active_to").to_dicts()
+        lists["任职"] = _labelled(posts.select("staff_id", "person_id", "name", "role", "street", "community",
+                                             "active_from", "active_to"), "staff")
 
     member_rows = ctx.table("members").filter(pl.col("person_id").is_in(list(persons)))
     case_ids = set(member_rows["case_id"])
@@ -334,8 +335,8 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
                 link(f"S:{c[col]}", f"C:{c['case_id']}", label)
     for m in member_rows.iter_rows(named=True):
         link(person(m["person_id"]), f"C:{m['case_id']}", "成员")
-    lists["案件"] = cases.select("case_id", "program", "payee_id", "street", "community", "status", "start_month",
-                               "end_month", "approved_by", "handled_by").to_dicts()
+    lists["案件"] = _labelled(cases.select("case_id", "program", "payee_id", "street", "community", "status",
+                                         "start_month", "end_month", "approved_by", "handled_by"), "cases")
 
     cts = ctx.shared(contacts)
     mine = cts.filter(pl.col("person_id").is_in(list(persons)))
@@ -375,19 +376,27 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
             accounts.add(f["bank_account"])
             link(person(f["person_id"]), f"A:{f['bank_account']}", "代管账户")
             link(f"A:{f['bank_account']}", person(f["custodian_id"]), f"代管人 {f['filing_id']}")
-        lists["卡折代管备案"] = filings.drop("_row").to_dicts()
+        lists["卡折代管备案"] = _labelled(filings, "custody_filings")
     for a in accounts:
         nodes[f"A:{a}"] = f"账户 {a}"
     lists["账户"] = acct_rows
     if ctx.has("kin_filings"):
-        lists["近亲属备案"] = ctx.table("kin_filings").filter(
-            pl.col("staff_id").is_in(list(staff_ids)) | pl.col("relative_id").is_in(list(persons))).drop("_row").to_dicts()
+        lists["近亲属备案"] = _labelled(ctx.table("kin_filings").filter(
+            pl.col("staff_id").is_in(list(staff_ids)) | pl.col("relative_id").is_in(list(persons))), "kin_filings")
     if ctx.has("dishonesty"):
         records = ctx.table("dishonesty").filter(pl.col("person_id").is_in(list(persons)))
         for r in records.iter_rows(named=True):
             nodes[f"F:{r['record_id']}"] = f"失信记录 {r['record_id']}"
             link(person(r["person_id"]), f"F:{r['record_id']}", "失信")
-        lists["失信记录"] = records.drop("_row").to_dicts()
+        lists["失信记录"] = _labelled(records, "dishonesty")
     return {"nodes": [{"id": k, "label": v} for k, v in nodes.items()], "edges": edges, "lists": lists,
             "persons": persons | shared_persons, "staff": staff_ids, "cases": case_ids, "accounts": accounts}
 
+
+
+def _labelled(frame: pl.DataFrame, table: str) -> list[dict]:
+    """Rows of a contract table with its Chinese column labels (amounts in yuan)."""
+    t = TABLES[table]
+    cols = [c for c in t.columns if c.name in frame.columns]
+    return frame.select([(yuan(pl.col(c.name)) if c.kind == "amount" else pl.col(c.name)).alias(c.label)
+                         for c in cols]).to_dicts()

@@ -32,7 +32,7 @@ class K02(Rule):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         found = by_subject(ctx.shared(k02_links), ["staff_id", "case_id"],
                            pl.col("case_role").unique().sort().alias("roles"),
-                           pl.col("person_id").unique().sort().alias("relatives"))
+                           pl.col("person_id").unique().sort().alias("relatives"), street="c_street")
         return found.select(
             "staff_id", "case_id", "street",
             person_id=pl.col("relatives").list.first(),

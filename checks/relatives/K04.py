@@ -34,7 +34,7 @@ class K04(Rule):
         found = by_subject(ctx.shared(k_links), ["staff_id"]).filter(pl.col("cases").list.len() >= ctx.profile.cluster_min_cases)
         return found.select(
             "staff_id", "street",
-            title=pl.format("工作人员 {} 关联 {} 个在保案件（近亲属、经办未回避、共用电话或住址），请重点核查",
-                            pl.col("staff_id"), pl.col("cases").list.len()),
+            title=pl.format("工作人员{}（{}）关联 {} 个在保案件（近亲属、经办未回避、共用电话或住址），请重点核查",
+                            pl.col("s_name").fill_null(""), pl.col("staff_id"), pl.col("cases").list.len()),
             evidence=evidence("staff_id", pl.col("cases").list.len().alias("n_cases")),
         )
