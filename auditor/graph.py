@@ -208,7 +208,7 @@ def k02_links(ctx: AuditContext) -> pl.DataFrame:
 def contacts(ctx: AuditContext) -> pl.DataFrame:
     """(person_id, kind, value, shown): phones and dwellings known from members and staff."""
     parts = []
-    for t in ("members", "staff"):
+    for t in [t for t in ("members", "staff") if ctx.has(t)]:
         f = ctx.table(t)
         parts.append(f.select("person_id", pl.lit("phone").alias("kind"), pl.col("phone").alias("value"),
                               pl.col("phone").alias("shown")))

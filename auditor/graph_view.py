@@ -60,7 +60,7 @@ def render_svg(nodes: list[dict], edges: list[dict], width: int = 640, height: i
         (x1, y1), (x2, y2) = at(u), at(v)
         out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#999" '
                    f'marker-end="url(#arr)"><title>{escape(data["label"])}</title></line>')
-        out.append(f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 3:.1f}" fill="#555" '
+        out.append(f'<text x="{x1 * 0.6 + x2 * 0.4:.1f}" y="{y1 * 0.6 + y2 * 0.4 - 3:.1f}" fill="#555" '
                    f'text-anchor="middle">{escape(_short(data["label"], 14))}</text>')
     for v, data in g.nodes(data=True):
         x, y = at(v)

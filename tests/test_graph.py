@@ -6,7 +6,6 @@ import csv
 import json
 from decimal import Decimal
 
-import polars as pl
 import pytest
 
 from auditor.cli import main

@@ -12,20 +12,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from auditor.context import month_bounds
 from auditor.demo.district import District
 
 STREET = "天山路街道"      # K plants
 C_STREET = "仙霞新村街道"  # C plants
 D_STREET = "虹桥街道"      # D plants
-
-
-def _day(d: District, n: int = 1) -> date:
-    return date(int(d.month[:4]), int(d.month[5:7]), n)
-
-
-def _last_day(d: District) -> date:
-    first = _day(d)
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def _relate(d: District, person: str, relative: str, relation: str, source: str = "户籍") -> None:
@@ -78,7 +70,7 @@ def clean_tables(d: District) -> None:
         c = cases[m["case_id"]]
         _custody(d, c["payee_id"], c["bank_account"], m["person_id"], start=date(2025, 1, 1))
     for i in range(6):
-        recorded = _day(d) - timedelta(days=400 + 30 * i)
+        recorded = month_bounds(d.month)[0] - timedelta(days=400 + 30 * i)
         _record(d, d.new_person_id(), d.name(), recorded, defrauded=300000 + 1000 * i, recovered=300000 + 1000 * i,
                 reported=recorded + timedelta(days=12), until=recorded + timedelta(days=365 * 3))
 
@@ -183,7 +175,7 @@ def _account(d: District, holder: str, name: str) -> str:
 
 
 def _plant_c(d: District) -> None:
-    m, first, last = d.month, _day(d), _last_day(d)
+    m, (first, last) = d.month, month_bounds(d.month)
     # C01: two unrelated payees paid into one account (the second is also C02: a third party's account).
     a = d.pick_case(C_STREET)
     b = d.pick_case(C_STREET)
@@ -262,7 +254,7 @@ def _plant_c(d: District) -> None:
 
 
 def _plant_d(d: District) -> None:
-    first, last = _day(d), _last_day(d)
+    first, last = month_bounds(d.month)
     # D01: an active restriction on a member of a case paid for M; near-miss: restriction ended.
     c = _case(d, D_STREET)
     member = d.members_of(c)[0]
