@@ -14,6 +14,7 @@ from auditor.config import Profile
 from auditor.context import AuditContext
 from auditor.derived import instructions, paid_rows, reconciliation
 from auditor.engine import load_catalogue, run_rules
+from auditor.graph_view import relations_section
 from auditor.loader import load_drop
 from auditor.money import fen_to_yuan
 from auditor.outputs import findings_csv_frame, write_csv, write_json
@@ -96,6 +97,9 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         write_issues_xlsx(frame, out / "issues.xlsx", month=month, district=profile.district)
         data = build_report_data(frame=frame, summary=summary, district=profile.district,
                                  sample_size=sample.height)
+        section = relations_section(frame, {c: cls.name for c, cls in load_catalogue().items()})
+        if section:
+            data.extra_sections.append(section)
         (out / "report.html").write_text(render_html(data), encoding="utf-8")
     summary["durations"] = stages.durations | {"total": round(time.perf_counter() - stages.t0, 3)}
     write_json(summary, out / "run.json")

@@ -98,7 +98,8 @@ class District:
     def address(self, street: str) -> str:
         self._seq += 1
         road = self.rng.choice(STREETS[street])
-        return f"{road}{self._seq % 900 + 10}弄{self._seq % 30 + 1}号{(self._seq % 6 + 1) * 100 + self._seq % 4 + 1}室"
+        # (lane, number) is unique per call: two households never share a dwelling by accident
+        return f"{road}{self._seq % 900 + 10}弄{self._seq // 900 + 1}号{(self._seq % 6 + 1) * 100 + self._seq % 4 + 1}室"
 
     # ------------------------------------------------------------- cases
     def new_case(self, street: str, program: str = "dibao", *, size: int = 1, payee_age: int | None = None,
@@ -205,4 +206,7 @@ def build_base(month: str = "2026-10", n_cases: int = 3000, seed: int = 20261001
     streets = list(STREETS)
     for i in range(n_cases):
         d.new_case(streets[i % len(streets)], d.rng.choice(programs), size=d.rng.choice((1, 1, 2, 3)))
+    from auditor.demo.plant_relations import clean_tables
+
+    clean_tables(d)
     return d

@@ -1,0 +1,1 @@
+"""C — 卡折代管 (bank-card and passbook custody)."""

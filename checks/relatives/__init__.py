@@ -1,0 +1,1 @@
+"""K — 近亲属与"人情保""关系保" (close relatives and favour cases)."""
