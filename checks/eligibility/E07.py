@@ -40,7 +40,7 @@ class E07(Rule):
         cycle = pl.col("review_cycle").replace_strict({"quarterly": "季度", "semiannual": "半年", "annual": "年度"})
         return late.select(
             "case_id", "street", "program", pl.col("payee_id").alias("person_id"),
-            title=pl.format("案件{}（{}核查）{}日期{}，应于{}前完成定期核查，截至{}已逾期{}天",
+            title=pl.format("案件{}（{}核查）{}日期{}，定期核查到期日{}，截至{}已逾期{}天",
                             pl.col("case_id"), cycle, pl.col("basis_kind"), pl.col("base"), pl.col("due"),
                             pl.lit(ctx.last_day), (pl.lit(ctx.last_day) - pl.col("due")).dt.total_days()),
             evidence=pl.struct("case_id", "review_cycle", "last_reviewed_on", "approved_on",

@@ -50,7 +50,7 @@ class E12(Rule):
                  .otherwise(pl.format("于{}才审批", pl.col("decided_on"))))
         return late.select(
             "application_id", "person_id", "street", "program",
-            title=pl.format("申请{}于{}受理，应在{}个工作日内（{}前）作出决定，{}",
+            title=pl.format("申请{}于{}受理，应在{}个工作日内（最迟{}）作出决定，{}",
                             pl.col("application_id"), pl.col("received_on"), pl.col("days"),
                             pl.col("deadline"), state),
             evidence=pl.struct("application_id", "person_id", "received_on", "decided_on",
