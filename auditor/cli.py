@@ -14,7 +14,7 @@ import sys
 
 from auditor.errors import AuditInputError
 
-COMMANDS = ("run", "demo")
+COMMANDS = ("run", "demo", "screen", "quarterly")
 
 
 def build_parser() -> argparse.ArgumentParser:
