@@ -78,7 +78,7 @@ def test_every_reason_is_held_and_near_misses_pass(tmp_path, capsys):
             {"payee_id": "@C", "program": "temporary"},              # P3 payroll, not means-tested: pass
             {"payee_id": "@D", "case_id": "C4"},                     # P4 terminated + imprisoned
             {"payee_id": "@E", "case_id": "C5"},                     # P5 suspended + dishonesty
-            {"payee_id": "@F", "case_id": "C6"},                     # P6 ends in M, released in M, restriction over: pass
+            {"payee_id": "@F", "case_id": "C6"},                     # P6 ends in M, released, restriction over
             {"payee_id": "@G"}]                                      # P7 no case at all
     code, holds = screen(tmp_path, payments_file(tmp_path, rows), d)
     assert code == 1

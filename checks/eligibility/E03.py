@@ -37,10 +37,10 @@ class E03(Rule):
                             & ~pl.col("vehicle_type").fill_null("").is_in(list(ctx.profile.exempt_vehicle_types)))
                     .group_by("person_id").agg(vehicles=pl.struct("plate", "vehicle_type", "registered_on")
                                                .sort_by("registered_on").head(EVIDENCE_ROWS)))
+        roles = pl.struct("business_id", "business_name", "role", "start_date").sort_by("start_date")
         businesses = (ctx.table("businesses").join(people, on="person_id", how="semi")
                       .filter(covers("start_date", "end_date", f, l))
-                      .group_by("person_id").agg(businesses=pl.struct("business_id", "business_name", "role",
-                                                                      "start_date").sort_by("start_date").head(EVIDENCE_ROWS)))
+                      .group_by("person_id").agg(businesses=roles.head(EVIDENCE_ROWS)))
         estate = (ctx.table("real_estate").join(people, on="person_id", how="semi")
                   .filter(covers("registered_on", "deregistered_on", f, l))
                   .group_by("person_id").agg(n_properties=pl.col("property_id").n_unique(),

@@ -30,7 +30,8 @@ class E04(Rule):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         whole = ((pl.col("kind") == "imprisonment") & (pl.col("start_date") <= ctx.first_day)
                  & (pl.col("end_date").is_null() | (pl.col("end_date") >= ctx.last_day)))
-        hits = member_matches(ctx, "penalties", whole, pl.struct("kind", "start_date", "end_date").sort_by("start_date"))
+        rows = pl.struct("kind", "start_date", "end_date").sort_by("start_date")
+        hits = member_matches(ctx, "penalties", whole, rows)
         terms = (ctx.table("penalties").filter(whole).join(hits.select("person_id"), on="person_id", how="semi")
                  .select("person_id", "start_date", "end_date"))
         keys = (hits.select("person_id", "case_ids").explode("case_ids").rename({"case_ids": "case_id"})

@@ -36,7 +36,8 @@ class E06(Rule):
                                       pl.max_horizontal("program", "program_2")).is_in(pairs)))
         involved = pl.concat([both.select("person_id", "case_id"),
                               both.select("person_id", pl.col("case_id_2").alias("case_id"))]).unique()
-        cases = m.join(involved, on=["person_id", "case_id"], how="semi").unique(["person_id", "case_id"]).sort("case_id")
+        cases = (m.join(involved, on=["person_id", "case_id"], how="semi")
+                 .unique(["person_id", "case_id"]).sort("case_id"))
         agg = cases.group_by("person_id").agg(
             name=pl.col("name").first(), street=pl.col("street").first(), case_id=pl.col("case_id").first(),
             cases=pl.struct("case_id", "program", "street", yuan(pl.col("paid_fen")).alias("paid")))
