@@ -130,15 +130,15 @@ def _shared_information(d: District) -> None:
     c = _paid(d, "虹桥街道", size=2)
     worker = _member(d, c, 1)
     _row(d, "employment", person_id=worker, employer="某物流公司", monthly_income=200000,
-         start_date=date(2026, 3, 1), end_date=None)
+         start_date=_first(month_add(m, -7)), end_date=None)
     d.expect("E05", [worker], "家庭成员就业月收入2000元")
     c = _paid(d, "虹桥街道")
     _row(d, "employment", person_id=c["payee_id"], employer="某超市", monthly_income=199999,
-         start_date=date(2026, 3, 1), end_date=None)
+         start_date=_first(month_add(m, -7)), end_date=None)
     d.near_miss("E05", [c["payee_id"]], "月收入1999.99元，低于2000元")
     c = _paid(d, "虹桥街道", phase_out_start=month_add(m, -3))
     _row(d, "employment", person_id=c["payee_id"], employer="某餐饮公司", monthly_income=320000,
-         start_date=date(2026, 5, 1), end_date=None)
+         start_date=_first(month_add(m, -5)), end_date=None)
     d.near_miss("E05", [c["payee_id"]], "渐退期内的就业收入")
     d.near_miss("E10", [c["case_id"]], "渐退第3个月")
 
@@ -159,10 +159,10 @@ def _management(d: District) -> None:
     d.pay(t, m, amount=80000)
     d.near_miss("E06", [c1["payee_id"]], "低保与临时救助可以并存")
 
-    # E07: quarterly review overdue; near-miss: due exactly at month end.
+    # E07: quarterly review overdue; near-miss: annual review due exactly at month end.
     c = _paid(d, "北新泾街道", review_cycle="quarterly", last_reviewed_on=_first(month_add(m, -3)) + timedelta(days=14))
     d.expect("E07", [c["case_id"]], "季度核查逾期")
-    c = _paid(d, "北新泾街道", review_cycle="quarterly", last_reviewed_on=_first(month_add(m, -2)) - timedelta(days=1))
+    c = _paid(d, "北新泾街道", review_cycle="annual", last_reviewed_on=_first(month_add(m, -11)) - timedelta(days=1))
     d.near_miss("E07", [c["case_id"]], "核查到期日恰为月末")
 
     # E08: terminated two months before M, still paid; suspended and paid; near-miss: end_month = M.
@@ -235,8 +235,11 @@ def _applications(d: District) -> None:
     d.near_miss("E12", [aid], "恰在第20个工作日（跨国庆假期）审批")
     aid = app(received, None, special=True)
     d.near_miss("E12", [aid], "特殊情形45个工作日，尚未到期")
-    aid = app(first - timedelta(days=1), None)
-    d.near_miss("E12", [aid], "国庆假期不计入，期限在审计月之后")
+    received = first - timedelta(days=1)
+    if nth_workday_after(received, 20) <= last:  # no long holiday early in this M
+        received = last - timedelta(days=5)
+    aid = app(received, None)
+    d.near_miss("E12", [aid], "期限（节假日不计入）在审计月之后，尚未到期")
 
 
 def _first(month: str) -> date:
