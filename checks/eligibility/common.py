@@ -57,9 +57,10 @@ def not_due(ctx: AuditContext, keys: pl.DataFrame, due: pl.Expr, by: str) -> pl.
     for a benefit month (columns ``month``, ``m_first``, ``m_last``) that was
     NOT due. Returns per ``by``: not_due_fen and not_due_months (sorted).
     """
-    hist = ctx.shared(paid_history_with_case).with_columns(m_first=month_first(pl.col("month")))
-    hist = hist.with_columns(m_last=pl.col("m_first").dt.month_end())
-    rows = keys.join(hist, on="case_id", how="inner").filter(due).unique([by, "txn_id"])
+    rows = (keys.join(ctx.shared(paid_history_with_case), on="case_id", how="inner")
+            .with_columns(m_first=month_first(pl.col("month")))
+            .with_columns(m_last=pl.col("m_first").dt.month_end())
+            .filter(due).unique([by, "txn_id"]))
     return rows.group_by(by).agg(not_due_fen=pl.col("amount").sum(),
                                  not_due_months=pl.col("month").unique().sort())
 
