@@ -105,6 +105,7 @@ def _match_cases(pay: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
 
 
 def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: str | None = None) -> ScreenResult:
+    """Screen the instructions of ``payments`` (only benefit month ``month`` when given)."""
     accepted, invalid = load_payments(payments, profile)
     tables, not_checked = _load_drop_tables(Path(data_dir), profile)
     ignored = 0
@@ -169,17 +170,17 @@ def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: 
                     reasons=pl.col("reason").str.join("；")))
     held = pay.join(reasons, on="payment_id", how="inner")
     held_fen = int(held["amount"].sum() or 0)
-    held = (held.select("payment_id", "case_id", "payee_id", "program", "month", yuan(pl.col("amount")).alias("amount"),
-                    "bank_account", "street", "reason_codes", "reasons", pl.col("_row").alias("source_row")))
+    held = held.select("payment_id", "case_id", "payee_id", "program", "month", yuan(pl.col("amount")).alias("amount"),
+                       "bank_account", "street", "reason_codes", "reasons", pl.col("_row").alias("source_row"))
     if invalid.height:
-        bad = invalid.select(*[(pl.col(c) if c in invalid.columns else pl.lit(None, pl.String)).cast(pl.String).alias(c)
-                               for c in ("payment_id", "case_id", "payee_id", "program", "month", "amount",
-                                         "bank_account", "street")],
+        raw = [(pl.col(c) if c in invalid.columns else pl.lit(None)).cast(pl.String).alias(c)
+               for c in ("payment_id", "case_id", "payee_id", "program", "month", "amount", "bank_account", "street")]
+        bad = invalid.select(*raw,
                              pl.lit("invalid").alias("reason_codes"), "reasons",
                              pl.col("_row").alias("source_row"))
         held = pl.concat([held, bad])
-    return ScreenResult(screened=pay.height, holds=held.select(HOLD_COLUMNS).sort("source_row"), held_fen=held_fen,
-                        not_checked=not_checked, ignored_other_months=ignored)
+    return ScreenResult(screened=pay.height, holds=held.select(HOLD_COLUMNS).sort("source_row"),
+                        held_fen=held_fen, not_checked=not_checked, ignored_other_months=ignored)
 
 
 def write_holds(result: ScreenResult, out: Path) -> list[Path]:
