@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import chinese_calendar
-import numpy as np
 import polars as pl
 
 
@@ -62,14 +61,14 @@ def deadlines(received: pl.Series, n: pl.Series, horizon: date) -> pl.Series:
     after ``horizon`` anyway is null, not an error); any of those days outside
     the known years raises ``CalendarRangeError``.
     """
+    nulls = pl.Series(received.name, [None] * len(received), dtype=pl.Date)
     valid = received.drop_nulls()
     if valid.is_empty():
-        return pl.Series(received.name, [None] * len(received), dtype=pl.Date)
-    first = min(valid.min(), horizon)
-    days = np.array(workdays_between(first, horizon), dtype="datetime64[D]")
-    rec = received.cast(pl.Date).to_numpy().astype("datetime64[D]")
-    # index of the first working day strictly after received, plus n-1
-    idx = np.searchsorted(days, rec, side="right") + n.to_numpy().astype(np.int64) - 1
-    ok = ~np.isnat(rec) & (idx < len(days))
-    out = np.where(ok, days[np.where(ok, idx, 0)] if len(days) else rec, np.datetime64("NaT"))
-    return pl.Series(received.name, out).cast(pl.Date)
+        return nulls
+    days = pl.Series(workdays_between(min(valid.min(), horizon), horizon), dtype=pl.Date)
+    if days.is_empty():
+        return nulls
+    # position of the first working day strictly after received, plus n-1
+    idx = days.search_sorted(received.cast(pl.Date).fill_null(horizon), side="right").cast(pl.Int64) + n - 1
+    ok = received.is_not_null() & (idx < len(days))
+    return days.gather(idx.clip(0, len(days) - 1)).zip_with(ok, nulls).alias(received.name)
