@@ -14,7 +14,7 @@ import sys
 
 from auditor.errors import AuditInputError
 
-COMMANDS = ("run", "demo", "graph", "dishonesty")
+COMMANDS = ("run", "demo", "graph", "dishonesty", "screen", "quarterly")
 
 
 def build_parser() -> argparse.ArgumentParser:

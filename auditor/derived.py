@@ -42,7 +42,7 @@ def active_cases(ctx: AuditContext) -> pl.DataFrame:
     return ctx.table("cases").filter(_is_active(ctx.month))
 
 
-def _is_active(m: str) -> pl.Expr:
+def _is_active(m: str | pl.Expr) -> pl.Expr:
     return (((pl.col("status") == "active")
              | (pl.col("status").is_in(["suspended", "terminated"]) & (pl.col("end_month") >= m)))
             & (pl.col("start_month") <= m))
@@ -117,3 +117,24 @@ def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
     """Paid total of M per (street, program), from the ledger's street."""
     return ctx.shared(paid_rows).group_by("street", "program").agg(
         paid_fen=pl.col("amount").sum(), n_paid=pl.len())
+
+
+def paid_history_with_case(ctx: AuditContext) -> pl.DataFrame:
+    """Paid ledger rows of every month up to and including M, with the case they pay for.
+
+    Matched like ``paid_with_case`` but preferring the case active in the
+    row's own benefit month; used to total money paid for months not due.
+    """
+    paid = ctx.table("ledger").filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month))
+    cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
+    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(cases["case_id"].implode())
+    direct = paid.filter(has_case)
+    ranked = (
+        paid.filter(~has_case).drop("case_id")
+        .join(cases, on=["payee_id", "program"], how="left")
+        .with_columns(_active=_is_active(pl.col("month")).fill_null(False))
+        .sort(["txn_id", "_active", "case_id"], descending=[False, True, False], nulls_last=True)
+        .unique("txn_id", keep="first", maintain_order=True)
+    )
+    return pl.concat([direct.select("txn_id", "case_id", "month", "amount"),
+                      ranked.select("txn_id", "case_id", "month", "amount")]).filter(pl.col("case_id").is_not_null())

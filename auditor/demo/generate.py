@@ -6,12 +6,13 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.demo import plant_reconciliation, plant_relations
+from auditor.demo import plant_eligibility, plant_reconciliation, plant_relations
 from auditor.demo.district import District, build_base
 from auditor.demo.write import write_drop
 
 # Each planter adds problems and near-misses of one rule family.
-PLANTERS = [plant_reconciliation.plant, plant_reconciliation.plant_bad_rows, plant_relations.plant]
+PLANTERS = [plant_reconciliation.plant, plant_reconciliation.plant_bad_rows, plant_relations.plant,
+            plant_eligibility.plant]
 
 
 def build(month: str = "2026-10", n_cases: int = 3000, seed: int = 20261001) -> District:
