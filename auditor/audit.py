@@ -17,6 +17,7 @@ from auditor.engine import load_catalogue, run_rules
 from auditor.loader import load_drop
 from auditor.money import fen_to_yuan
 from auditor.outputs import findings_csv_frame, write_csv, write_json
+from auditor.privacy import mask_frame
 from auditor.progress import Stages
 from auditor.report import build_report_data, render_html, write_issues_xlsx
 from auditor.sample import draw_sample
@@ -93,8 +94,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         write_csv(findings_csv_frame(frame), out / "findings.csv")
         write_csv(drop.quarantine, out / "quarantine.csv")
         write_csv(sample, out / "sample.csv")
-        write_issues_xlsx(frame, out / "issues.xlsx", month=month, district=profile.district)
-        data = build_report_data(frame=frame, summary=summary, district=profile.district,
+        write_issues_xlsx(frame, out / "issues.xlsx", month=month, district=profile.district, mask=mask_frame)
+        data = build_report_data(frame=mask_frame(frame), summary=summary, district=profile.district,
                                  sample_size=sample.height)
         (out / "report.html").write_text(render_html(data), encoding="utf-8")
     summary["durations"] = stages.durations | {"total": round(time.perf_counter() - stages.t0, 3)}

@@ -14,7 +14,7 @@ import sys
 
 from auditor.errors import AuditInputError
 
-COMMANDS = ("run", "demo")
+COMMANDS = ("run", "demo", "findings", "users", "access_log", "office_report", "schedule")
 
 
 def build_parser() -> argparse.ArgumentParser:
