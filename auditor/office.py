@@ -138,6 +138,10 @@ def build_office_report(engine, month: str, *, district: str, today: date | None
                           [], [], [], 0, 0, 0, "0.00", "0.00")
     if fnd.is_empty():
         return report
+    fnd = fnd.with_columns(pl.col("due_date").cast(pl.Date), pl.col("amount_recovered_fen").cast(pl.Int64),
+                           pl.col("assigned_street", "assignee", "street").cast(pl.String),
+                           pl.col("recurring").cast(pl.Boolean))
+    created = created.with_columns(pl.col("at").cast(pl.Datetime("us")))
     latest = latest.unique("finding_id", keep="first", maintain_order=True)
     opened = (created.filter(pl.col("action").is_in(["created", "reopened"]))
               .group_by("finding_id").agg(opened=pl.col("at").max()))
