@@ -178,6 +178,23 @@ def history(engine, fid: str) -> tuple[dict, list[dict], list[dict]]:
     return finding, [dict(r) for r in occ], [dict(r) for r in ev]
 
 
+def issue_rows(engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
+    """The month's findings for the street 问题清单: with their follow-up status, dismissed ones left out.
+
+    A dismissed clue that recurs with the same facts stays closed and is not sent to the street again.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(select(store.findings.c.finding_id, store.findings.c.status, store.findings.c.recurring)
+                            .where(store.findings.c.finding_id.in_(
+                                select(store.occurrences.c.finding_id).where(store.occurrences.c.month == month))))
+        status = pl.DataFrame([tuple(r) for r in rows], orient="row",
+                              schema={"finding_id": pl.String, "status": pl.String, "recurring": pl.Boolean})
+    label = pl.col("status").replace_strict(STATUS_LABELS, default=pl.col("status"))
+    return (frame.join(status, on="finding_id", how="left").filter(pl.col("status") != "dismissed")
+            .with_columns(status=pl.when(pl.col("recurring")).then(pl.format("{}（复发）", label)).otherwise(label))
+            .drop("recurring"))
+
+
 def street_of(finding: dict) -> str | None:
     return finding.get("assigned_street") or finding.get("street")
 

@@ -248,3 +248,36 @@ def test_import_refuses_an_illegal_transition_and_another_street(db_url, tmp_pat
         followup.import_issues(engine, path, actor="bob", only_street="华阳路街道")
     assert state(engine, rows[1]["finding_id"])["status"] == "new"
     engine.dispose()
+
+
+def test_issue_list_leaves_out_dismissed_clues_and_marks_recurring(db_url):
+    engine = store.connect(db_url)
+    a, b, c = (finding(p) for p in ("310105199001010011", "310105199001010022", "310105199001010033"))
+    save(engine, "2026-10", a, b, c)
+    followup.close(engine, a["finding_id"], "dismissed", actor="x", reason="不实")
+    followup.assign(engine, b["finding_id"], street="华阳路街道", person="张", due=date(2026, 11, 1), actor="x")
+    followup.start(engine, b["finding_id"], actor="x")
+    followup.close(engine, b["finding_id"], "rectified", actor="x")
+    nov = [finding(r["person_id"], month="2026-11") for r in (a, b, c)]
+    save(engine, "2026-11", *nov)
+    rows = followup.issue_rows(engine, frame(*[r | {"month": "2026-11"} for r in nov]), "2026-11")
+    assert dict(zip(rows["finding_id"], rows["status"])) == {b["finding_id"]: "新发现（复发）",
+                                                            c["finding_id"]: "新发现"}
+    engine.dispose()
+
+
+def test_import_through_the_cli_as_a_street_officer(db_url, tmp_path, capsys):
+    from tests.followup_helpers import run_cli
+
+    engine = store.connect(db_url)
+    rows = [finding(PID_A), finding(PID_B, street="江苏路街道")]
+    save(engine, "2026-10", *rows)
+    engine.dispose()
+    run_cli(capsys, "users", "add", "alice", "--role", "auditor", "--db", db_url)
+    run_cli(capsys, "users", "add", "bob", "--role", "street", "--street", "华阳路街道", "--db", db_url, "--user", "alice")
+    path = issues_file(tmp_path, rows, {rows[0]["finding_id"]: ["不属实", None, None, None, "已核实为补发"]})
+    code, out, _ = run_cli(capsys, "findings", "import", path, "--db", db_url, "--user", "bob")
+    assert code == 0 and "dismissed 1" in out
+    path = issues_file(tmp_path, rows, {rows[1]["finding_id"]: ["不属实", None, None, None, "x"]})
+    code, _, err = run_cli(capsys, "findings", "import", path, "--db", db_url, "--user", "bob")
+    assert code == 2 and "工作表 江苏路街道 第 2 行" in err and "not your street" in err
