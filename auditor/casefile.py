@@ -12,7 +12,7 @@ import base64
 import json
 
 from auditor.engine import load_catalogue
-from auditor.followup import STATUS_LABELS
+from auditor.followup import STATUS_LABELS, utc_text
 from auditor.money import fen_to_yuan
 from auditor.privacy import ROLE_LABELS, User, mask_text
 from auditor.report import environment
@@ -43,7 +43,7 @@ def render_dossier(finding: dict, occurrences: list[dict], events: list[dict], *
     rules = load_catalogue()
     months = [{"month": o["month"], "amount": fen_to_yuan(o["amount_fen"]), "title": m(o["title"]),
                **evidence_parts(o["evidence"], unmasked)} for o in occurrences]
-    history = [{"at": f"{e['at']:%Y-%m-%d %H:%M}", "actor": e["actor"], "action": e["action"],
+    history = [{"at": utc_text(e["at"]), "actor": e["actor"], "action": e["action"],
                 "from_status": e["from_status"] or "", "to_status": e["to_status"] or "",
                 "note": m(e["note"] or ""), "amount": fen_to_yuan(e["amount_fen"])} for e in events]
     rule = rules.get(finding["rule"])

@@ -11,7 +11,7 @@ a finding recurs in a later month.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -63,7 +63,7 @@ def _change(conn, fid: str, target: str, *, actor: str, action: str, note: str |
     stamp = store.now()
     conn.execute(update(store.findings).where(store.findings.c.finding_id == fid)
                  .values(status=target, updated_at=stamp, **(values or {})))
-    store.bulk_insert(conn, store.events, [store._event(fid, stamp, actor, action, current, target, note or "",
+    store.bulk_insert(conn, store.events, [store.event_row(fid, stamp, actor, action, current, target, note or "",
                                                           amount_fen)])
 
 
@@ -87,7 +87,7 @@ def add_note(engine, fid: str, *, actor: str, note: str) -> None:
     """An event with a note and no status change."""
     with engine.begin() as conn:
         status = _finding(conn, fid)["status"]
-        store.bulk_insert(conn, store.events, [store._event(fid, store.now(), actor, "note", status, status, note)])
+        store.bulk_insert(conn, store.events, [store.event_row(fid, store.now(), actor, "note", status, status, note)])
 
 
 def close(engine, fid: str, outcome: str, *, actor: str, reason: str | None = None,
@@ -193,6 +193,11 @@ def issue_rows(engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
     return (frame.join(status, on="finding_id", how="left").filter(pl.col("status") != "dismissed")
             .with_columns(status=pl.when(pl.col("recurring")).then(pl.format("{}（复发）", label)).otherwise(label))
             .drop("recurring"))
+
+
+def utc_text(at: datetime) -> str:
+    """An event time as ``YYYY-MM-DD HH:MM`` UTC (SQLite returns naive UTC, PostgreSQL aware)."""
+    return (at.astimezone(timezone.utc) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
 
 
 def street_of(finding: dict) -> str | None:

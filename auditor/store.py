@@ -255,7 +255,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
                                           "staff_id", "facts_hash")}
                 new_rows.append({**row, "first_month": month, "last_month": month, "status": "new",
                                  "recurring": False, "updated_at": stamp})
-                new_events.append(_event(fid, stamp, actor, "created", None, "new", f"{month} 审计发现"))
+                new_events.append(event_row(fid, stamp, actor, "created", None, "new", f"{month} 审计发现"))
             elif month > old.last_month and (old.facts_hash != r["facts_hash"] or old.status in REOPEN):
                 changed[fid] = (old, r)
         bulk_insert(conn, findings, new_rows)
@@ -279,18 +279,18 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
                         else f"{month} 事实变化，重新打开已排除的线索：{diff}")
                 values |= {"status": "new", "assignee": None, "assigned_street": None, "due_date": None,
                            "close_reason": None} | ({"recurring": True} if recurring else {})
-                new_events.append(_event(fid, stamp, actor, "reopened", old.status, "new", note))
+                new_events.append(event_row(fid, stamp, actor, "reopened", old.status, "new", note))
             elif old.status in REOPEN:
                 continue  # dismissed, same facts: stays dismissed, the occurrence is kept
             else:
-                new_events.append(_event(fid, stamp, actor, "facts_changed", old.status, old.status,
+                new_events.append(event_row(fid, stamp, actor, "facts_changed", old.status, old.status,
                                          f"{month} 事实变化：{diff}"))
             conn.execute(update(findings).where(findings.c.finding_id == fid).values(**values))
         bulk_insert(conn, events, new_events)
     return int(run_id)
 
 
-def _event(fid: str, at: datetime, actor: str, action: str, from_status: str | None, to_status: str | None,
+def event_row(fid: str, at: datetime, actor: str, action: str, from_status: str | None, to_status: str | None,
            note: str, amount_fen: int | None = None) -> dict:
     return {"finding_id": fid, "at": at, "actor": actor, "action": action, "from_status": from_status,
             "to_status": to_status, "note": note, "amount_fen": amount_fen}

@@ -171,3 +171,12 @@ def test_issues_xlsx_and_report_of_a_run_are_masked(demo_run):
     assert any("********" in c for c in cells)
     html = (result.out_dir / "report.html").read_text(encoding="utf-8")
     assert not ids.search(html)
+
+
+def test_acting_user_from_the_environment(db, capsys, monkeypatch):
+    monkeypatch.setenv("AUDITOR_USER", "bob")
+    code, out, _ = run_cli(capsys, "findings", "list", "--db", db)
+    assert code == 0 and "共 1 条" in out
+    monkeypatch.delenv("AUDITOR_USER")
+    code, _, err = run_cli(capsys, "findings", "list", "--db", db)
+    assert code == 2 and "acting user required" in err

@@ -178,10 +178,10 @@ def handle_show(args) -> int:
         except ValueError:
             pretty = occ[-1]["evidence"]
         print(m(pretty))
-    print("\n处理记录 (events):")
+    print("\n处理记录 (events, UTC):")
     for e in events:
         amount = f" 追回 {fen_to_yuan(e['amount_fen'])} 元" if e["amount_fen"] is not None else ""
-        print(f"  {e['at']:%Y-%m-%d %H:%M}  {e['actor']}  {e['action']}  "
+        print(f"  {followup.utc_text(e['at'])}  {e['actor']}  {e['action']}  "
               f"{e['from_status'] or ''}→{e['to_status'] or ''}{amount}  {m(e['note']) or ''}")
     return 0
 
