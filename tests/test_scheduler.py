@@ -147,3 +147,11 @@ def test_office_report_trend_ageing_and_scorecard(db_url):
     assert cards["江苏路街道"].closure_rate == "100%" and cards["华阳路街道"].overdue == 1
     assert float(cards["江苏路街道"].score) > float(cards["华阳路街道"].score)
     engine.dispose()
+
+
+def test_run_command_refuses_while_the_month_is_locked(db_url, tmp_path, capsys):
+    from auditor import cli
+
+    with scheduler.month_lock(db_url, "2026-10"):
+        code = cli.main(["run", "--month", "2026-10", "--data", str(tmp_path), "--db", db_url])
+    assert code == 2 and "已在运行" in capsys.readouterr().err
