@@ -32,7 +32,7 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
-                        create_engine, delete, event, func, insert, select, update)
+                        bindparam, create_engine, delete, event, func, insert, select, update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 
@@ -162,7 +162,8 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-VOLATILE_KEYS = frozenset({"month", "run_id", "generated_at", "_row", "source_row"})
+# per-run or per-month record identifiers: a new payment row of the same pattern is the same fact
+VOLATILE_KEYS = frozenset({"month", "run_id", "generated_at", "_row", "source_row", "payment_id", "txn_id"})
 
 
 def canonical_facts(month: str, evidence: str) -> object:
@@ -242,7 +243,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
 
         existing = {r.finding_id: r for r in conn.execute(
             select(findings.c.finding_id, findings.c.first_month, findings.c.last_month, findings.c.status,
-                   findings.c.facts_hash)
+                   findings.c.facts_hash, findings.c.recurring)
             .where(findings.c.finding_id.in_(select(occurrences.c.finding_id)
                                              .where(occurrences.c.month == month))))}
         new_rows, new_events, changed = [], [], {}
@@ -268,24 +269,28 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
             conn.execute(update(findings).where(findings.c.finding_id.in_(batch)).values(first_month=month))
 
         previous = _previous_facts(conn, {fid: old.facts_hash for fid, (old, _) in changed.items()}, month)
+        reopened, refreshed = [], []
         for fid, (old, r) in changed.items():
             new_facts = {"month": month, "amount_fen": r["amount_fen"], "evidence": r["evidence"]}
             diff = facts_diff(previous[fid], new_facts) if fid in previous else ""
-            values = {"facts_hash": r["facts_hash"], "updated_at": stamp}
             if old.status in REOPEN and (REOPEN[old.status] or old.facts_hash != r["facts_hash"]):
                 check_transition(old.status, "new")
                 recurring = REOPEN[old.status]
                 note = (f"{month} 再次发现，重新打开（原状态 {old.status}）" if recurring
                         else f"{month} 事实变化，重新打开已排除的线索：{diff}")
-                values |= {"status": "new", "assignee": None, "assigned_street": None, "due_date": None,
-                           "close_reason": None} | ({"recurring": True} if recurring else {})
+                reopened.append({"fid": fid, "h": r["facts_hash"], "rec": recurring or old.recurring})
                 new_events.append(event_row(fid, stamp, actor, "reopened", old.status, "new", note))
-            elif old.status in REOPEN:
-                continue  # dismissed, same facts: stays dismissed, the occurrence is kept
-            else:
+            elif old.status not in REOPEN:  # open, facts changed (dismissed with same facts: left alone)
+                refreshed.append({"fid": fid, "h": r["facts_hash"]})
                 new_events.append(event_row(fid, stamp, actor, "facts_changed", old.status, old.status,
-                                         f"{month} 事实变化：{diff}"))
-            conn.execute(update(findings).where(findings.c.finding_id == fid).values(**values))
+                                            f"{month} 事实变化：{diff}"))
+        by_id = findings.c.finding_id == bindparam("fid")
+        if reopened:
+            conn.execute(update(findings).where(by_id).values(
+                status="new", recurring=bindparam("rec"), facts_hash=bindparam("h"), assignee=None,
+                assigned_street=None, due_date=None, close_reason=None, updated_at=stamp), reopened)
+        if refreshed:
+            conn.execute(update(findings).where(by_id).values(facts_hash=bindparam("h"), updated_at=stamp), refreshed)
         bulk_insert(conn, events, new_events)
     return int(run_id)
 
