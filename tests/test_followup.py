@@ -172,6 +172,20 @@ def test_facts_hash_ignores_the_month_and_volatile_keys():
     assert a == b
     assert a != store.facts_hash("R01", 101, '{"paid_on": "2026-10-09"}', "2026-10")
     assert a != store.facts_hash("R01", 100, '{"paid_on": "2026-10-10"}', "2026-10")
+    rows = '{"paid_rows": [{"txn_id": "T%s", "paid_on": "%s-09"}]}'
+    assert store.facts_hash("R01", 1, rows % ("01", "2026-10"), "2026-10") == \
+        store.facts_hash("R01", 1, rows % ("77", "2026-11"), "2026-11")
+
+
+def test_open_finding_with_changed_facts_gets_an_event_naming_them(db_url):
+    engine = store.connect(db_url)
+    save(engine, "2026-10", finding(PID_A, month="2026-10"))
+    followup.assign(engine, finding(PID_A)["finding_id"], street="华阳路街道", person="张", due=date(2026, 12, 1),
+                    actor="a")
+    save(engine, "2026-11", finding(PID_A, month="2026-11", amount=130000))
+    row, last = state(engine, finding(PID_A)["finding_id"]), events(engine)[-1]
+    assert (row["status"], row["assignee"]) == ("assigned", "张")
+    assert last["action"] == "facts_changed" and "120000 → 130000" in last["note"] and "paid_rows" in last["note"]
 
 
 # ---------------------------------------------------------------- import of a returned 问题清单

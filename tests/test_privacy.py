@@ -180,3 +180,24 @@ def test_acting_user_from_the_environment(db, capsys, monkeypatch):
     monkeypatch.delenv("AUDITOR_USER")
     code, _, err = run_cli(capsys, "findings", "list", "--db", db)
     assert code == 2 and "acting user required" in err
+
+
+def test_concurrent_appends_keep_one_unbroken_chain(db_url):
+    import threading
+
+    from auditor.privacy import User, log_access
+
+    engine = store.connect(db_url)
+    users = [User("ivy", "inspector"), User("alice", "auditor")]
+
+    def write(user):
+        for n in range(10):
+            log_access(engine, user, "findings.list", detail={"n": n})
+
+    threads = [threading.Thread(target=write, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert verify_log(engine) == (20, None, "ok")
+    engine.dispose()
