@@ -2,18 +2,21 @@
 
 Roles and what they may do:
 
-| role | sees | may |
-|---|---|---|
-| ``auditor`` 审计人员 | every street; unmasked only on request (``--unmasked``) | everything: assign, update, close (incl. confirmed), import, add users |
-| ``inspector`` 纪检监察 | every street; unmasked only on request | read-only queries, dossiers, reports, verify the access log |
-| ``office`` 联席会议办公室 | every street, always masked | read, assign to streets, monthly office report |
-| ``street`` 街镇经办 | only the street bound to the user, always masked | read, update, close as rectified/dismissed, import its returned 问题清单 |
+- ``auditor`` 审计人员: every street; unmasked only on request (``--unmasked``);
+  may do everything (assign, update, close incl. ``confirmed``, import, add users).
+- ``inspector`` 纪检监察: every street; unmasked only on request; read-only
+  queries, dossiers, reports, verifying the access log.
+- ``office`` 联席会议办公室: every street, always masked; read, assign, office report.
+- ``street`` 街镇经办: only the street bound to the user, always masked; read,
+  update, close as rectified/dismissed, import its returned 问题清单.
 
 Resident ids, phones and bank accounts are masked by default for every role
 (``310105********1234``: first 6 and last 4 kept; phones ``138****1234``).
 Every query and every unmasked view is appended to ``access_log``; each entry
 stores ``sha256(prev_hash + canonical entry)``, so editing or deleting a row
-breaks the chain at that row. There is no update or delete API.
+breaks the chain at that row. There is no update or delete API. Cutting off
+the newest entries leaves a valid shorter chain: ``access-log verify`` prints
+the head (count and last hash) so it can be recorded elsewhere and compared.
 """
 
 from __future__ import annotations
@@ -165,7 +168,7 @@ def log_access(engine, user: User, action: str, *, target: str | None = None, de
 
 
 def verify_log(engine) -> tuple[int, int | None, str]:
-    """Check the whole chain; return (entries checked, first broken seq or None, why)."""
+    """Check the whole chain; return (entries checked, first broken seq or None, why or the head hash)."""
     log = store.access_log
     prev, expected, n = GENESIS, 1, 0
     with engine.connect() as conn:
@@ -179,5 +182,5 @@ def verify_log(engine) -> tuple[int, int | None, str]:
             if _entry_hash(prev, entry) != r["hash"]:
                 return n, r["seq"], "内容与哈希不符 (entry altered)"
             prev, expected = r["hash"], expected + 1
-    return n, None, "ok"
+    return n, None, prev
 

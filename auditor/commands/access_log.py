@@ -19,10 +19,10 @@ def register(sub) -> None:
 def handle_verify(args) -> int:
     engine, user = session(args)
     user.require("verify")
-    checked, broken, why = verify_log(engine)
+    checked, broken, why = verify_log(engine)  # why: the head hash when intact
     if broken is not None:
         print(f"访问日志校验失败 (access log broken) at entry {broken}: {why}（已检查 {checked} 条）", file=sys.stderr)
         return 1
     log_access(engine, user, "access_log.verify", detail={"entries": checked})
-    print(f"访问日志完整 (access log intact): {checked} 条")
+    print(f"访问日志完整 (access log intact): {checked} 条，末条哈希 (head hash) {why}")
     return 0

@@ -141,7 +141,8 @@ def handle_list(args) -> int:
         print(f"{frame.height} 条已写入 {args.csv}")
         return 0
     shown = frame.head(args.limit)
-    shown = shown.select([c for c in shown.columns if c in ("finding_id", "status") or shown[c].null_count() < shown.height])
+    shown = shown.select([c for c in shown.columns
+                          if c in ("finding_id", "status") or shown[c].null_count() < shown.height])
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=50, tbl_width_chars=200,
                    tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
         print(shown)
