@@ -14,10 +14,12 @@ from auditor.config import Profile
 from auditor.context import AuditContext
 from auditor.derived import instructions, paid_rows, reconciliation
 from auditor.engine import load_catalogue, run_rules
+from auditor.followup import issue_rows
 from auditor.graph_view import relations_section
 from auditor.loader import load_drop
 from auditor.money import fen_to_yuan
 from auditor.outputs import findings_csv_frame, write_csv, write_json
+from auditor.privacy import mask_frame
 from auditor.progress import Stages
 from auditor.report import build_report_data, render_html, write_issues_xlsx
 from auditor.sample import draw_sample
@@ -87,6 +89,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         summary["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
         run_id = store.save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
                                 started_at=started, frame=frame, summary=summary, actor=actor)
+        issues = issue_rows(engine, frame, month)
         engine.dispose()
     summary["run_id"] = run_id
     with stages("outputs"):
@@ -94,10 +97,11 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         write_csv(findings_csv_frame(frame), out / "findings.csv")
         write_csv(drop.quarantine, out / "quarantine.csv")
         write_csv(sample, out / "sample.csv")
-        write_issues_xlsx(frame, out / "issues.xlsx", month=month, district=profile.district)
-        data = build_report_data(frame=frame, summary=summary, district=profile.district,
+        write_issues_xlsx(issues, out / "issues.xlsx", month=month, district=profile.district, mask=mask_frame)
+        masked = mask_frame(frame)
+        data = build_report_data(frame=masked, summary=summary, district=profile.district,
                                  sample_size=sample.height)
-        section = relations_section(frame, {c: cls.name for c, cls in load_catalogue().items()})
+        section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
         if section:
             data.extra_sections.append(section)
         (out / "report.html").write_text(render_html(data), encoding="utf-8")

@@ -14,7 +14,8 @@ import sys
 
 from auditor.errors import AuditInputError
 
-COMMANDS = ("run", "demo", "graph", "dishonesty", "screen", "quarterly")
+COMMANDS = ("run", "demo", "graph", "dishonesty", "screen", "quarterly", "findings", "users", "access_log",
+            "office_report", "schedule")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,6 +33,29 @@ class SampleSettings(BaseModel):
     reviewer_roles: list[str] = ["civil_affairs"]
 
 
+class ScheduleSettings(BaseModel):
+    """The monthly scheduler (``run_audit.py schedule``).
+
+    The drop for month M arrives as ``<inbox>/M/`` (e.g. ``inbox/2026-10/``); it
+    is ready when it holds the ``ready_marker`` file, or, without one, every
+    required table. From ``day`` of the following month the audit of M runs at
+    ``at`` (local time) once per month (a month with a stored run is done).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    inbox: str = "inbox"
+    out: str = "out"
+    db: str | None = None
+    day: int = Field(5, ge=1, le=28, description="day of month M+1 from which M is audited")
+    at: str = Field("02:00", pattern=r"^\d{2}:\d{2}$")
+    ready_marker: str = "READY"
+    retries: int = Field(3, ge=0, description="extra attempts after a failed run")
+    retry_delay_seconds: float = Field(300, ge=0)
+    quarterly_months: list[int] = [3, 6, 9, 12]
+    lock_stale_hours: float = Field(6, gt=0)
+    reminders_dir: str = "out/reminders"
+
+
 class Profile(BaseModel):
     """All parameters the rules read. Field names are the rule parameters."""
 
@@ -68,6 +91,9 @@ class Profile(BaseModel):
     report_days: int = Field(30, ge=0)
 
     sample: SampleSettings = SampleSettings()
+    # follow-up: default days a street has to rectify an assigned finding
+    rectification_days: int = Field(30, ge=1)
+    schedule: ScheduleSettings = ScheduleSettings()
     # extra header spellings of a district's exports: table -> {header: canonical column}
     header_aliases: dict[str, dict[str, str]] = {}
 

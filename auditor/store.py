@@ -6,6 +6,17 @@
   month (amount, title, evidence). Re-running a month replaces its occurrences.
 - ``events``: every change of a finding, with who, when and why.
 - ``runs``: one row per audit run with its summary.
+- ``users``: who may use the follow-up commands, with a role (see ``auditor.privacy``).
+- ``access_log``: append-only, hash-chained record of every query and unmasked view.
+- ``locks``: one row per held lock (e.g. ``audit:2026-10``); a unique key makes two
+  runs of one month impossible.
+
+Recurrence across months (``save_run``): a finding that fires again keeps its
+id and history. Open ones stay as they are; one closed as ``rectified`` or
+``confirmed`` is reopened and flagged ``recurring``; one ``dismissed`` stays
+dismissed unless its facts changed (``facts_hash``), then it is reopened with an
+event naming what changed. Only a month later than the finding's last month
+counts as a recurrence, so rerunning a month changes no state and adds no event.
 
 A run is saved in one transaction: a failure half-way leaves the previous
 state intact. Embedded SQLite is the default; PostgreSQL works the same.
@@ -15,12 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
-                        create_engine, delete, event, func, insert, select, update)
+                        bindparam, create_engine, delete, event, func, insert, select, update)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 
 DEFAULT_DB = "sqlite:///out/auditor.db"
@@ -93,6 +106,36 @@ events = Table(
     Column("from_status", String(16)),
     Column("to_status", String(16)),
     Column("note", Text),
+    Column("amount_fen", BigInteger),  # amount recovered, on a ``confirmed`` close
+)
+
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("street", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+access_log = Table(
+    "access_log", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),  # ISO text: hashed exactly as stored
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", Text),
+    Column("detail", Text),
+    Column("unmasked", Boolean, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+locks = Table(
+    "locks", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
 )
 
 OCCURRENCE_COLUMNS = [c.name for c in occurrences.columns]
@@ -119,9 +162,51 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def facts_hash(rule: str, amount_fen: int | None, evidence: str) -> str:
-    """Fingerprint of a finding's facts, to tell whether they changed between months."""
-    return hashlib.sha1(f"{rule}|{amount_fen}|{evidence}".encode()).hexdigest()
+# per-run or per-month record identifiers: a new payment row of the same pattern is the same fact
+VOLATILE_KEYS = frozenset({"month", "run_id", "generated_at", "_row", "source_row", "payment_id", "txn_id"})
+
+
+def canonical_facts(month: str, evidence: str) -> object:
+    """The evidence without volatile parts: volatile keys dropped, the month itself as ``{M}``.
+
+    A payment on the 5th of every month then has the same facts each month.
+    """
+    try:
+        data = json.loads(evidence)
+    except (TypeError, ValueError):
+        data = evidence
+
+    def clean(v):
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items() if k not in VOLATILE_KEYS}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        if isinstance(v, str):
+            return v.replace(month, "{M}") if month else v
+        return v
+    return clean(data)
+
+
+def facts_hash(rule: str, amount_fen: int | None, evidence: str, month: str = "") -> str:
+    """Fingerprint of a finding's facts (rule, amount, evidence without volatile parts)."""
+    facts = json.dumps(canonical_facts(month, evidence), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha1(f"{rule}|{amount_fen}|{facts}".encode()).hexdigest()
+
+
+def facts_diff(old: dict, new: dict) -> str:
+    """Which facts differ between two occurrences (amount, top-level evidence keys)."""
+    parts = []
+    if old["amount_fen"] != new["amount_fen"]:
+        parts.append(f"金额 amount {old['amount_fen']} → {new['amount_fen']} 分")
+    a = canonical_facts(old["month"], old["evidence"])
+    b = canonical_facts(new["month"], new["evidence"])
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+        if keys:
+            parts.append("证据 evidence: " + ", ".join(keys))
+    elif a != b:
+        parts.append("证据 evidence")
+    return "；".join(parts) or "事实变化 facts changed"
 
 
 def _batches(rows: list, size: int = BATCH):
@@ -140,10 +225,13 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
     """Store one audit run and its findings in one transaction; return the run id.
 
     The month's occurrences are replaced; findings (and their follow-up state)
-    are inserted when new and otherwise kept, with ``last_month`` advanced.
+    are inserted when new and otherwise carried over (see the module docstring
+    for recurrence), with ``last_month`` advanced.
     """
+    from auditor.followup import REOPEN, check_transition
+
     stamp = now()
-    hashes = [facts_hash(r, a, e) for r, a, e in frame.select("rule", "amount_fen", "evidence").iter_rows()]
+    hashes = [facts_hash(r, a, e, month) for r, a, e in frame.select("rule", "amount_fen", "evidence").iter_rows()]
     frame = frame.with_columns(facts_hash=pl.Series(hashes, dtype=pl.String))
     with engine.begin() as conn:
         run_id = conn.execute(insert(runs).values(
@@ -154,21 +242,24 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
         bulk_insert(conn, occurrences, frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS).to_dicts())
 
         existing = {r.finding_id: r for r in conn.execute(
-            select(findings.c.finding_id, findings.c.first_month, findings.c.last_month)
+            select(findings.c.finding_id, findings.c.first_month, findings.c.last_month, findings.c.status,
+                   findings.c.facts_hash, findings.c.recurring)
             .where(findings.c.finding_id.in_(select(occurrences.c.finding_id)
                                              .where(occurrences.c.month == month))))}
-        new_rows, new_events = [], []
+        new_rows, new_events, changed = [], [], {}
         for r in frame.select("finding_id", "rule", "severity", "street", "person_id", "case_id",
-                              "staff_id", "facts_hash").iter_rows(named=True):
-            old = existing.get(r["finding_id"])
+                              "staff_id", "facts_hash", "amount_fen", "evidence").iter_rows(named=True):
+            fid = r["finding_id"]
+            old = existing.get(fid)
             if old is None:
-                new_rows.append({**r, "first_month": month, "last_month": month, "status": "new",
+                row = {k: r[k] for k in ("finding_id", "rule", "severity", "street", "person_id", "case_id",
+                                          "staff_id", "facts_hash")}
+                new_rows.append({**row, "first_month": month, "last_month": month, "status": "new",
                                  "recurring": False, "updated_at": stamp})
-                new_events.append({"finding_id": r["finding_id"], "at": stamp, "actor": actor,
-                                   "action": "created", "from_status": None, "to_status": "new",
-                                   "note": f"{month} 审计发现"})
+                new_events.append(event_row(fid, stamp, actor, "created", None, "new", f"{month} 审计发现"))
+            elif month > old.last_month and (old.facts_hash != r["facts_hash"] or old.status in REOPEN):
+                changed[fid] = (old, r)
         bulk_insert(conn, findings, new_rows)
-        bulk_insert(conn, events, new_events)
         later = [fid for fid, r in existing.items() if r.last_month < month]
         for batch in _batches(later):
             conn.execute(update(findings).where(findings.c.finding_id.in_(batch))
@@ -176,7 +267,52 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
         earlier = [fid for fid, r in existing.items() if r.first_month > month]
         for batch in _batches(earlier):
             conn.execute(update(findings).where(findings.c.finding_id.in_(batch)).values(first_month=month))
+
+        previous = _previous_facts(conn, {fid: old.facts_hash for fid, (old, _) in changed.items()}, month)
+        reopened, refreshed = [], []
+        for fid, (old, r) in changed.items():
+            new_facts = {"month": month, "amount_fen": r["amount_fen"], "evidence": r["evidence"]}
+            diff = facts_diff(previous[fid], new_facts) if fid in previous else ""
+            if old.status in REOPEN and (REOPEN[old.status] or old.facts_hash != r["facts_hash"]):
+                check_transition(old.status, "new")
+                recurring = REOPEN[old.status]
+                note = (f"{month} 再次发现，重新打开（原状态 {old.status}）" if recurring
+                        else f"{month} 事实变化，重新打开已排除的线索：{diff}")
+                reopened.append({"fid": fid, "h": r["facts_hash"], "rec": recurring or old.recurring})
+                new_events.append(event_row(fid, stamp, actor, "reopened", old.status, "new", note))
+            elif old.status not in REOPEN:  # open, facts changed (dismissed with same facts: left alone)
+                refreshed.append({"fid": fid, "h": r["facts_hash"]})
+                new_events.append(event_row(fid, stamp, actor, "facts_changed", old.status, old.status,
+                                            f"{month} 事实变化：{diff}"))
+        by_id = findings.c.finding_id == bindparam("fid")
+        if reopened:
+            conn.execute(update(findings).where(by_id).values(
+                status="new", recurring=bindparam("rec"), facts_hash=bindparam("h"), assignee=None,
+                assigned_street=None, due_date=None, close_reason=None, updated_at=stamp), reopened)
+        if refreshed:
+            conn.execute(update(findings).where(by_id).values(facts_hash=bindparam("h"), updated_at=stamp), refreshed)
+        bulk_insert(conn, events, new_events)
     return int(run_id)
+
+
+def event_row(fid: str, at: datetime, actor: str, action: str, from_status: str | None, to_status: str | None,
+           note: str, amount_fen: int | None = None) -> dict:
+    return {"finding_id": fid, "at": at, "actor": actor, "action": action, "from_status": from_status,
+            "to_status": to_status, "note": note, "amount_fen": amount_fen}
+
+
+def _previous_facts(conn, wanted: dict[str, str | None], month: str) -> dict[str, dict]:
+    """For each finding, the latest earlier occurrence with the given facts hash."""
+    found: dict[str, dict] = {}
+    for batch in _batches(list(wanted)):
+        rows = conn.execute(select(occurrences.c.finding_id, occurrences.c.month, occurrences.c.amount_fen,
+                                   occurrences.c.evidence, occurrences.c.facts_hash)
+                            .where(occurrences.c.finding_id.in_(batch), occurrences.c.month < month)
+                            .order_by(occurrences.c.month.desc())).mappings()
+        for r in rows:
+            if r["finding_id"] not in found and r["facts_hash"] == wanted[r["finding_id"]]:
+                found[r["finding_id"]] = dict(r)
+    return found
 
 
 def month_findings(engine: Engine, month: str) -> pl.DataFrame:
@@ -193,3 +329,35 @@ def month_findings(engine: Engine, month: str) -> pl.DataFrame:
 def count_rows(engine: Engine, table: Table) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+# ---------------------------------------------------------------- locks
+
+
+class LockBusy(Exception):
+    """Another process holds the lock."""
+
+
+@contextmanager
+def lock(engine: Engine, name: str, holder: str, stale_after: timedelta = timedelta(hours=6)):
+    """Hold the database lock ``name`` for the block; raise ``LockBusy`` if someone else holds it.
+
+    The lock is a ``locks`` row inserted in its own transaction: the primary key
+    makes a second insert fail on SQLite and PostgreSQL alike. A row older than
+    ``stale_after`` (a crashed holder) is taken over.
+    """
+    with engine.begin() as conn:
+        conn.execute(delete(locks).where(locks.c.name == name, locks.c.acquired_at < now() - stale_after))
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(locks).values(name=name, holder=holder, acquired_at=now()))
+    except IntegrityError:
+        with engine.connect() as conn:
+            row = conn.execute(select(locks).where(locks.c.name == name)).mappings().first()
+        who = f"{row['holder']} (since {row['acquired_at']})" if row else "another process"
+        raise LockBusy(f"{name} 正在运行 (already running): {who}") from None
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(locks).where(locks.c.name == name, locks.c.holder == holder))

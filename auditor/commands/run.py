@@ -8,6 +8,7 @@ from pathlib import Path
 from auditor.audit import run_audit
 from auditor.config import load_profile
 from auditor.errors import AuditInputError
+from auditor.scheduler import month_lock
 
 
 def month_arg(value: str) -> str:
@@ -36,7 +37,8 @@ def handle(args) -> int:
     month = month_arg(args.month)
     profile = load_profile(args.config)
     out = Path(args.out) if args.out else Path("out") / month
-    result = run_audit(month=month, data_dir=args.data, out_dir=out, profile=profile, db_url=args.db)
+    with month_lock(args.db, month, profile.schedule.lock_stale_hours):
+        result = run_audit(month=month, data_dir=args.data, out_dir=out, profile=profile, db_url=args.db)
     print_summary(result)
     return 0
 

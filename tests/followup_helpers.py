@@ -1,0 +1,43 @@
+"""Small builders shared by the follow-up tests: findings frames, saving a month, CLI calls."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import polars as pl
+
+from auditor import cli, store
+from auditor.engine import empty_findings, finding_id
+
+PID_A = "310105199001011234"
+PID_B = "310105198502023456"
+ACCOUNT = "6222021000000002011"
+PHONE = "13812345678"
+
+
+def finding(person: str, *, street: str = "华阳路街道", amount: int = 120000, rule: str = "R01",
+            evidence: dict | None = None, month: str = "2026-10") -> dict:
+    ev = evidence if evidence is not None else {
+        "person_id": person, "paid_rows": [{"bank_account": ACCOUNT, "paid_on": f"{month}-09", "amount": amount}],
+        "phone": PHONE}
+    return {"finding_id": finding_id(rule, [person, "dibao"]), "rule": rule, "severity": "high", "month": month,
+            "street": street, "program": "dibao", "person_id": person, "case_id": "C1", "staff_id": None,
+            "bank_account": ACCOUNT, "application_id": None, "record_id": None, "amount_fen": amount,
+            "title": f"领款人{person} 低保 {month}：无指令支付", "evidence": json.dumps(ev, ensure_ascii=False)}
+
+
+def frame(*rows: dict) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=empty_findings().schema)
+
+
+def save(engine, month: str, *rows: dict) -> int:
+    rows = [r | {"month": month} for r in rows]
+    return store.save_run(engine, month=month, profile="changning", data_dir="x",
+                          started_at=datetime.now(timezone.utc), frame=frame(*rows), summary={"month": month})
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
