@@ -32,9 +32,11 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
-                        bindparam, create_engine, delete, event, func, insert, select, update)
-from sqlalchemy.exc import IntegrityError
+                        bindparam, create_engine, delete, event, func, insert, inspect, select, text, update)
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.engine import Engine
+
+from auditor.errors import AuditInputError
 
 DEFAULT_DB = "sqlite:///out/auditor.db"
 BATCH = 5000
@@ -154,8 +156,51 @@ def connect(url: str | None = None) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
-    metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _alembic_config(conn):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The database's migration revision (None: no schema yet)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (alembic), safely when several processes start at once."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+    current = schema_revision(engine)
+    if current == head:
+        return
+    if current is None and "runs" in inspect(engine).get_table_names():
+        raise AuditInputError(f"数据库 {engine.url.render_as_string(hide_password=True)} 由未记录版本的旧程序创建，"
+                              "请备份后另建新库 (database predates migrations: back it up and start a new one)")
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("select pg_advisory_xact_lock(727001)"))  # one migrator at a time
+            command.upgrade(_alembic_config(conn), "head")
+    except DBAPIError:
+        if schema_revision(engine) != head:  # not a lost race with another migrator: a real failure
+            raise
 
 
 def now() -> datetime:
