@@ -257,16 +257,20 @@ def k_links(ctx: AuditContext) -> pl.DataFrame:
 
 
 def paid_accounts(ctx: AuditContext) -> pl.DataFrame:
-    """One row per (payee_id, bank_account) paid for M: amount, street, cases, txns and its chain."""
-    names = ctx.shared(person_names)
-    paid = (ctx.shared(paid_with_case).group_by("payee_id", "bank_account").agg(
+    """One row per (payee_id, bank_account) paid for M: amount, street, case and txns."""
+    return ctx.shared(paid_with_case).group_by("payee_id", "bank_account").agg(
         fen=pl.col("amount").sum(), street=pl.col("street").sort().first(),
-        case_id=pl.col("case_id").drop_nulls().sort().first(), txn_ids=pl.col("txn_id").sort()))
-    paid = paid.join(names.rename({"person_id": "payee_id", "name": "p_name"}), on="payee_id", how="left")
+        case_id=pl.col("case_id").drop_nulls().sort().first(), txn_ids=pl.col("txn_id").sort())
+
+
+def with_payee_chain(ctx: AuditContext, rows: pl.DataFrame) -> pl.DataFrame:
+    """Add the ``chain`` case —领款人→ payee —收款账户→ account to (a few) paid-account rows."""
+    names = ctx.shared(person_names).rename({"person_id": "payee_id", "name": "p_name"})
+    rows = rows.join(names, on="payee_id", how="left")
     case = node("C", pl.col("case_id"), pl.format("案件 {}", pl.col("case_id")))
     payee = _person_node("payee_id", "p_name")
     acct = account_node()
-    return paid.with_columns(chain=pl.when(pl.col("case_id").is_null())
+    return rows.with_columns(chain=pl.when(pl.col("case_id").is_null())
                              .then(chain(payee, ("收款账户", acct)))
                              .otherwise(chain(case, ("领款人", payee), ("收款账户", acct))))
 

@@ -53,7 +53,7 @@ class C01(Rule):
                 .join(all_covered, on="bank_account", how="anti"))
         payees = rows.group_by("bank_account").agg(
             payees=pl.struct("payee_id", yuan(pl.col("fen")).alias("paid")).sort_by("payee_id"))
-        found = by_subject(rows, ["bank_account"], [pl.col("chain")]).join(payees, on="bank_account")
+        found = by_subject(ctx, rows, ["bank_account"], [pl.col("chain")]).join(payees, on="bank_account")
         return found.select(
             "bank_account", "street", "amount_fen",
             title=pl.format("账户 {} 本月收到 {} 名领款人的救助金共 {} 元，领款人之间既非同案成员也非近亲属，且未全部办理卡折代管备案",

@@ -43,7 +43,7 @@ class C02(Rule):
         holder = chain(account_node(), ("开户人", node("P", pl.col("holder_id"),
                                                       person_label(pl.col("holder_id"), pl.col("holder_name")))))
         holders = rows.group_by("person_id", "bank_account").agg(holders=pl.col("holder_id").unique().sort())
-        found = by_subject(rows, ["person_id", "bank_account"], [pl.col("chain"), holder]).join(
+        found = by_subject(ctx, rows, ["person_id", "bank_account"], [pl.col("chain"), holder]).join(
             holders, on=["person_id", "bank_account"])
         return found.select(
             "person_id", "bank_account", "street", "amount_fen",

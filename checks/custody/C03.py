@@ -48,7 +48,7 @@ class C03(Rule):
         held = chain(account_node(), (pl.col("how"), node("S", pl.col("staff_id"), staff_label())))
         ways = rows.group_by("staff_id", "person_id").agg(ways=pl.col("how").unique().sort(),
                                                           filings=pl.col("filing_id").drop_nulls().unique().sort())
-        found = by_subject(rows, ["staff_id", "person_id"], [pl.col("chain"), held]).join(
+        found = by_subject(ctx, rows, ["staff_id", "person_id"], [pl.col("chain"), held]).join(
             ways, on=["staff_id", "person_id"])
         return found.select(
             "staff_id", "person_id", "street", "amount_fen",

@@ -44,7 +44,7 @@ class C04(Rule):
         info = rows.group_by("person_id", "bank_account").agg(
             filings=pl.struct("filing_id", "start_date", "end_date", "approved_by", "why").sort_by("filing_id"),
             whys=pl.col("why").unique().sort())
-        found = by_subject(rows, ["person_id", "bank_account"], [pl.col("chain"), filing]).join(
+        found = by_subject(ctx, rows, ["person_id", "bank_account"], [pl.col("chain"), filing]).join(
             info, on=["person_id", "bank_account"])
         return found.select(
             "person_id", "bank_account", "street", "amount_fen",

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.graph import path_aggs
+from auditor.context import AuditContext
+from auditor.graph import path_aggs, with_payee_chain
 from auditor.money import yuan
 
 
-def by_subject(rows: pl.DataFrame, subject: list[str], chains: list[pl.Expr], *extra: pl.Expr) -> pl.DataFrame:
-    """Group (payee_id, bank_account, ...) rows into findings with paid amount, street and paths."""
+def by_subject(ctx: AuditContext, rows: pl.DataFrame, subject: list[str], chains: list[pl.Expr],
+               *extra: pl.Expr) -> pl.DataFrame:
+    """Group (payee_id, bank_account, ...) rows into findings with paid amount, street and paths.
+
+    The payee's own chain (``pl.col("chain")``) is built here, only for the rows that fire.
+    """
+    rows = with_payee_chain(ctx, rows)
     stacked = pl.concat([rows.select(*subject, pl.col("payee_id").alias("_payee"),
                                      pl.col("bank_account").alias("_acct"), "fen", "street", "txn_ids",
                                      c.alias("chain")) for c in chains])
