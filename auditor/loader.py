@@ -44,6 +44,7 @@ _NORMALISERS = {
     **{kind: partial(N.code, mapping=m, reason=r) for kind, (m, r) in _CODES.items()},
 }
 _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
+DEDUP_SAMPLE = 20_000  # values probed to decide whether a column has few distinct values
 
 
 @dataclass
@@ -130,22 +131,23 @@ def _read_xlsx(path: Path, table: Table) -> pl.DataFrame:
 
 
 def read_raw(path: Path, table: Table, columns: list[str] | None = None) -> pl.DataFrame:
-    """Read a table file with every column as text. ``columns``: Parquet projection."""
+    """Read a table file: CSV/XLSX as text, Parquet with its own column types.
+
+    ``columns``: Parquet projection (only these columns are read).
+    """
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pl.read_csv(io.BytesIO(_decode_csv(path)), infer_schema=False)
-        elif suffix == ".xlsx":
-            df = _read_xlsx(path, table)
-        else:
-            schema_names = pl.read_parquet_schema(path).keys()
-            keep = [c for c in schema_names if columns is None or c in columns]
-            df = pl.read_parquet(path, columns=keep)
+            return pl.read_csv(io.BytesIO(_decode_csv(path)), infer_schema=False)
+        if suffix == ".xlsx":
+            return _read_xlsx(path, table)
+        schema_names = pl.read_parquet_schema(path).keys()
+        keep = [c for c in schema_names if columns is None or c in columns]
+        return pl.read_parquet(path, columns=keep)
     except AuditInputError:
         raise
     except Exception as exc:
         raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
-    return df.select(pl.all().cast(pl.String))
 
 
 def _header_map(table: Table, headers: list[str], path: Path, profile: Profile) -> dict[str, str]:
@@ -177,11 +179,63 @@ def _normalise(col: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return value, error
 
 
+def _typed(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """(value, error) of a typed Parquet column that needs no text parsing, else None.
+
+    Gives what the text normaliser gives for the same values: a Date keeps its
+    year-range check, a Datetime drops its time part, a Decimal of at most two
+    decimals becomes exact fen (negative is an error), a Boolean null is false.
+    """
+    dtype = s.dtype
+    if col.kind == "date" and dtype in (pl.Date, pl.Datetime):
+        value = s if dtype == pl.Date else s.dt.date()
+        bad = value.is_not_null() & ~value.dt.year().is_between(1900, 2100)
+        error = pl.select(pl.when(bad).then(pl.lit("日期格式错误"))).to_series()
+    elif (col.kind == "amount" and isinstance(dtype, pl.Decimal) and dtype.scale <= 2
+          and (dtype.precision or 38) - dtype.scale <= 15):
+        value = (s * 100).cast(pl.Int64)
+        error = pl.select(pl.when(value < 0).then(pl.lit("金额为负"))).to_series()
+        value = pl.select(pl.when(error.is_null()).then(value)).to_series()
+    elif col.kind == "bool" and dtype == pl.Boolean:
+        value, error = s.fill_null(False), pl.repeat(None, s.len(), dtype=pl.String, eager=True)
+    else:
+        return None
+    if not col.nullable:
+        error = pl.select(pl.when(s.is_null()).then(pl.lit("必填字段为空")).otherwise(error)).to_series()
+    return value, error
+
+
+def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
+    """Normalise a text column: [value, error] (+ address key).
+
+    A column with few distinct values (months, codes, dates as text) is
+    normalised once per distinct value and mapped back by position.
+    """
+    raw = pl.col("raw").str.strip_chars()
+    raw = pl.when(raw == "").then(None).otherwise(raw)
+    value, error = _normalise(col, raw)
+    exprs = [value.alias("value"), error.alias("error")]
+    if col.kind == "address":
+        exprs.append(N.address_key(raw).alias("key"))
+    if col.kind != "str" and s.len() > DEDUP_SAMPLE:
+        probe = s.gather_every(s.len() // DEDUP_SAMPLE)
+        if probe.n_unique() * 10 < probe.len():
+            distinct = s.unique()
+            lookup = distinct.to_frame("raw").select(exprs)
+            index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
+            return [lookup[c].gather(index) for c in lookup.columns]
+    out = s.to_frame("raw").select(exprs)
+    return [out[c] for c in out.columns]
+
+
 def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
     """Read, map, normalise and quarantine one table file."""
-    df = read_raw(path, table)
-    mapping = _header_map(table, df.columns, path, profile)
-    df = df.rename(mapping)
+    if path.suffix.lower() == ".parquet":  # projection: read only the contract's columns
+        mapping = _header_map(table, list(pl.read_parquet_schema(path)), path, profile)
+        df = read_raw(path, table, columns=list(mapping)).rename(mapping)
+    else:
+        df = read_raw(path, table)
+        df = df.rename(_header_map(table, df.columns, path, profile))
     known = [c for c in table.columns if c.name in df.columns]
     absent = [c for c in table.columns if c.name not in df.columns]
     for col in absent:
@@ -190,40 +244,39 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
                 f"{path}: 缺少必需列 {col.name}（{col.label}），应为 {table.label}表的 {col.kind} 列 "
                 f"(missing required column {col.name!r})"
             )
-    df = df.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
-    exprs = []
+    rows = pl.int_range(1, df.height + 1, dtype=pl.Int64, eager=True).alias("_row")
+    values: dict[str, pl.Series] = {"_row": rows}
+    errors: dict[str, pl.Series] = {}
     for col in known:
-        raw = pl.col(col.name).str.strip_chars()
-        raw = pl.when(raw == "").then(None).otherwise(raw)
-        value, error = _normalise(col, raw)
-        exprs += [value.alias(f"__v_{col.name}"), error.alias(f"__e_{col.name}")]
+        s = df.get_column(col.name)
+        out = _typed(col, s)
+        if out is None:
+            out = _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
+        values[col.name], errors[col.name] = out[0], out[1]
         if col.kind == "address":
-            exprs.append(N.address_key(raw).alias(f"__v_{col.name}_key"))
-    work = df.with_columns(exprs)
-    errors = [f"__e_{c.name}" for c in known]
+            values[f"{col.name}_key"] = out[2]
 
-    quarantine = [
-        work.filter(pl.col(e).is_not_null()).select(
-            pl.lit(table.name).alias("table"), pl.col("_row").alias("source_row"),
-            pl.lit(c.name).alias("column"), pl.col(c.name).alias("value"), pl.col(e).alias("reason"))
-        for c, e in zip(known, errors)
-    ]
-    bad = pl.any_horizontal([pl.col(e).is_not_null() for e in errors]) if errors else pl.lit(False)
-    good = work.filter(~bad)
+    def quarantined(mask: pl.Series, column: str, reason: pl.Series | str) -> pl.DataFrame:
+        return pl.DataFrame({"source_row": rows, "value": df.get_column(column).cast(pl.String),
+                             "reason": reason}).filter(mask).select(
+            pl.lit(table.name).alias("table"), "source_row", pl.lit(column).alias("column"), "value", "reason")
+
+    quarantine = [quarantined(e.is_not_null(), name, e) for name, e in errors.items() if e.null_count() < e.len()]
+    extras = [pl.col(c).cast(pl.String) for c in df.columns if c not in {k.name for k in table.columns}]
+    good = pl.DataFrame(values).with_columns(df.select(extras)) if extras else pl.DataFrame(values)
+    if quarantine:
+        good = good.filter(~pl.any_horizontal([e.is_not_null() for e in errors.values()]))
     if table.key and table.key in df.columns:
-        dup = pl.col(f"__v_{table.key}").is_duplicated()
-        quarantine.append(good.filter(dup).select(
-            pl.lit(table.name).alias("table"), pl.col("_row").alias("source_row"),
-            pl.lit(table.key).alias("column"), pl.col(table.key).alias("value"),
-            pl.lit(f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）").alias("reason")))
-        good = good.filter(~dup)
+        dup = good.get_column(table.key).is_duplicated()
+        if dup.any():
+            label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
+            keep = pl.Series(rows).is_in(good.filter(dup)["_row"].implode())
+            quarantine.append(quarantined(keep, table.key, label))
+            good = good.filter(~dup)
 
-    extras = [c for c in df.columns if c not in {k.name for k in known} and c != "_row"]
-    renamed = [pl.col(c).alias(c.removeprefix("__v_")) for c in good.columns if c.startswith("__v_")]
     fill = [pl.lit(None, _DTYPES.get(c.kind, pl.String)).alias(c.name) for c in absent]
     fill += [pl.lit(None, pl.String).alias(f"{c.name}_key") for c in absent if c.kind == "address"]
-    accepted = good.select("_row", *renamed, *fill, *[pl.col(c) for c in extras
-                                                      if c not in {k.name for k in table.columns}])
+    accepted = good.with_columns(fill) if fill else good
     q = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     q = q.cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     stats = TableStats(file=path.name, read=df.height, accepted=accepted.height,
