@@ -169,16 +169,6 @@ def _header_map(table: Table, headers: list[str], path: Path, profile: Profile) 
     return mapping
 
 
-def _normalise(col: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    if col.kind in _NORMALISERS:
-        value, error = _NORMALISERS[col.kind](raw)
-    else:  # free text (str, address)
-        value, error = raw, pl.lit(None, pl.String)
-    if not col.nullable:
-        error = pl.when(raw.is_null()).then(pl.lit("必填字段为空")).otherwise(error)
-    return value, error
-
-
 def _typed(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     """(value, error) of a typed Parquet column that needs no text parsing, else None.
 
@@ -205,26 +195,51 @@ def _typed(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     return value, error
 
 
+def _shared_struct(value: pl.Expr, error: pl.Expr) -> pl.Expr | None:
+    """The struct a normaliser's value and error are both fields of (to evaluate it once), or None."""
+    try:
+        (a,), (b,) = value.meta.pop(), error.meta.pop()
+    except ValueError:
+        return None
+    same = (a.meta.eq(b) and value.meta.eq(a.struct.field("value"))
+            and error.meta.eq(a.struct.field("error")))
+    return a if same else None
+
+
+def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
+    """value, error (+ key for addresses) of the text column ``raw`` of ``frame``."""
+    raw = pl.col("raw").str.strip_chars()
+    raw = pl.when(raw == "").then(None).otherwise(raw)
+    if col.kind in _NORMALISERS:
+        value, error = _NORMALISERS[col.kind](raw)
+    else:  # free text (str, address)
+        value, error = raw, pl.lit(None, pl.String)
+    key = [N.address_key(raw).alias("key")] if col.kind == "address" else []
+    shared = _shared_struct(value, error)
+    if shared is not None:
+        out = frame.select(shared.alias("st"), raw.is_null().alias("null"), *key)
+        out = out.with_columns(pl.col("st").struct.field("value", "error")).drop("st")
+    else:
+        out = frame.select(value.alias("value"), error.alias("error"), raw.is_null().alias("null"), *key)
+    if not col.nullable:
+        out = out.with_columns(error=pl.when("null").then(pl.lit("必填字段为空")).otherwise("error"))
+    return out.select("value", "error", *(["key"] if key else []))
+
+
 def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
     """Normalise a text column: [value, error] (+ address key).
 
     A column with few distinct values (months, codes, dates as text) is
     normalised once per distinct value and mapped back by position.
     """
-    raw = pl.col("raw").str.strip_chars()
-    raw = pl.when(raw == "").then(None).otherwise(raw)
-    value, error = _normalise(col, raw)
-    exprs = [value.alias("value"), error.alias("error")]
-    if col.kind == "address":
-        exprs.append(N.address_key(raw).alias("key"))
     if col.kind != "str" and s.len() > DEDUP_SAMPLE:
         probe = s.gather_every(s.len() // DEDUP_SAMPLE)
         if probe.n_unique() * 10 < probe.len():
             distinct = s.unique()
-            lookup = distinct.to_frame("raw").select(exprs)
+            lookup = _evaluate(col, distinct.to_frame("raw"))
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
             return [lookup[c].gather(index) for c in lookup.columns]
-    out = s.to_frame("raw").select(exprs)
+    out = _evaluate(col, s.to_frame("raw"))
     return [out[c] for c in out.columns]
 
 
