@@ -90,8 +90,9 @@ def pick(values: list[str], idx: np.ndarray) -> pl.Series:
 class Generator:
     """Builds every table of one synthetic drop; ``tables`` holds the results."""
 
-    def __init__(self, n_cases: int, month: str, seed: int, history: int) -> None:
-        self.n, self.month, self.history = n_cases, month, history
+    def __init__(self, n_cases: int, month: str, seed: int, history: int, out: Path) -> None:
+        self.n, self.month, self.history, self.out = n_cases, month, history, out
+        self.rows: dict[str, int] = {}
         self.mi = month_index(month)
         self.first = day_of(self.mi, 1)
         self.rng = np.random.default_rng(seed)
@@ -406,9 +407,10 @@ class Generator:
         others = c01["case_id"][1:].implode()
         to_shared = pl.when(pl.col("case_id").is_in(others) & in_m).then(pl.lit(shared_acct)).otherwise(pl.col("bank_account"))
         instr, ledger = instr.with_columns(bank_account=to_shared), ledger.with_columns(bank_account=to_shared)
-        self.tables["payments"] = self._payments_table(instr)
-        self.tables["ledger"] = self._ledger_table(ledger)
+        self.emit("payments", self._payments_table(instr))
         alloc = self.allocations(ledger.filter(~(of("R05") & in_m & (pl.col("n") >= 10**9))))
+        self.emit("ledger", self._ledger_table(ledger))
+        del pay, instr, ledger, dup, self.pay_rows
         r07 = groups["R07"].select("street", "program").unique()
         r08 = groups["R08"].select("street", "program").unique()
         hit = lambda g: pl.struct("street", "program").is_in(g.select(pl.struct("street", "program")).to_series().implode())  # noqa: E731
@@ -424,7 +426,8 @@ class Generator:
             status=pl.when(of("E08")).then(pl.lit("terminated")).otherwise(pl.col("status")),
             end_mi=pl.when(of("E08")).then(pl.lit(mi - 2)).otherwise(pl.col("end_mi")),
             phase_out=pl.when(of("E10")).then(pl.lit(mi - 14)))
-        self.tables["cases"] = self._case_table(cases)
+        self.emit("cases", self._case_table(cases))
+        del cases
 
         day = lambda n: as_date(np.full(k, self.first + n))  # noqa: E731
         t = self.tables
@@ -467,7 +470,8 @@ class Generator:
         members = members.with_columns(phone=pl.when(pl.col("person_id").is_in(list(phones)))
                                        .then(pl.col("person_id").replace_strict(phones, default=None))
                                        .otherwise(pl.col("phone")))
-        t["members"] = members
+        self.emit("members", members)
+        del members
         # C02: account held by an outsider; C03: account held by a staff member
         holders = self.cases_frame.select("bank_account", holder_id="payee_id", holder_name="payee_name")
         c02 = groups["C02"].select("bank_account", new=self.people(k))
@@ -475,7 +479,8 @@ class Generator:
         swap = pl.concat([c02, c03])
         holders = holders.join(swap, on="bank_account", how="left").with_columns(
             holder_id=pl.coalesce("new", "holder_id")).drop("new")
-        t["accounts"] = pl.concat([holders, staff.select("bank_account", holder_id="person_id", holder_name="name")])
+        self.emit("accounts", pl.concat([holders, staff.select("bank_account", holder_id="person_id",
+                                                             holder_name="name")]))
         add("custody_filings", members_of("C04").select(
             filing_id=pl.lit("CFX") + pl.col("case_id"), person_id="payee_id", bank_account="bank_account",
             custodian_id="member", custodian_name="member_name", reason=pl.lit("外出务工"),
@@ -496,6 +501,12 @@ class Generator:
         return planted
 
     # ------------------------------------------------------------- output frames
+    def emit(self, name: str, frame: pl.DataFrame) -> None:
+        """Write a finished table now (it leaves memory as soon as the caller drops it)."""
+        frame.write_parquet(self.out / f"{name}.parquet", statistics=True)
+        self.rows[name] = frame.height
+        self.tables.pop(name, None)
+
     def _payments_table(self, rows: pl.DataFrame) -> pl.DataFrame:
         return rows.select(payment_id=pl.concat_str(pl.lit("P"), pl.col("n").cast(pl.String).str.zfill(10)),
                            case_id="case_id", payee_id="payee_id", program="program", month=month_text(pl.col("mi")),
@@ -536,17 +547,16 @@ def generate(scale: str | int, out: str | Path, month: str = "2026-10", seed: in
     """Write a drop of ``scale`` (a name of SCALES or a case count) to ``out``; return a manifest."""
     start = time.perf_counter()
     n = SCALES[scale] if isinstance(scale, str) else int(scale)
-    g = Generator(n, month, seed, history)
-    g.build()
-    planted = g.plant()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.parquet"):
         old.unlink()
-    rows = {}
+    g = Generator(n, month, seed, history, out)
+    g.build()
+    planted = g.plant()
     for name, frame in sorted(g.tables.items()):
-        frame.write_parquet(out / f"{name}.parquet", statistics=True)
-        rows[name] = frame.height
+        g.emit(name, frame)
+    rows = dict(sorted(g.rows.items()))
     manifest = {"scale": scale, "cases": n, "month": month, "seed": seed, "history": history, "rows": rows,
                 "planted": planted, "seconds": round(time.perf_counter() - start, 2)}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
