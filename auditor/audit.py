@@ -20,6 +20,7 @@ from auditor.outputs import findings_csv_frame, write_csv, write_json
 from auditor.progress import Stages
 from auditor.report import build_report_data, render_html, write_issues_xlsx
 from auditor.sample import draw_sample
+from auditor.schema import TABLES
 
 RECON_RULES = ("R01", "R02", "R03", "R04", "R05")
 OUTPUT_FILES = ("findings.csv", "report.html", "issues.xlsx", "quarantine.csv", "run.json", "sample.csv")
@@ -56,8 +57,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     started = datetime.now().astimezone()
     out = Path(out_dir)
     stages = Stages()
-    with stages("load"):
-        drop = load_drop(data_dir, profile)
+    with stages("load", total=len(TABLES)):
+        drop = load_drop(data_dir, profile, on_table=stages.step)
     ctx = AuditContext(month=month, profile=profile, drop=drop)
     with stages("checks", total=len(load_catalogue())):
         frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)

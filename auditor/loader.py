@@ -1,8 +1,11 @@
 """Load a month's data drop (``data-contract.md``) into normalised polars frames.
 
-Every table is read as text (CSV in UTF-8/UTF-8-BOM/GBK/GB18030, XLSX, Parquet),
-its headers mapped from English or Chinese names, and each known column run
-through its normaliser. A row with any bad value is quarantined (one
+Every table is read (CSV in UTF-8/UTF-8-BOM/GBK/GB18030 and XLSX as text;
+Parquet with its own types, reading only the contract's columns), its headers
+mapped from English or Chinese names, and each known column run through its
+normaliser. Typed Parquet columns that need no parsing (Date, Decimal amounts,
+Boolean) skip the text normalisers with the same result; a text column with
+few distinct values is normalised once per distinct value. A row with any bad value is quarantined (one
 quarantine line per bad value) and never reaches the rules; for every table
 rows read = rows accepted + rows quarantined. Unusable input raises
 ``AuditInputError`` naming the file and column.
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -300,8 +304,12 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     return accepted, q, stats
 
 
-def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None) -> Drop:
-    """Load every table present in ``directory``; required tables must be there."""
+def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None,
+              on_table: Callable[[str], None] | None = None) -> Drop:
+    """Load every table present in ``directory``; required tables must be there.
+
+    ``on_table`` is called once per table of the contract (progress).
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
@@ -316,8 +324,12 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
                     f"{directory}: 缺少必需的数据表 {name}（{table.label}），"
                     f"应为 {name}.csv / {name}.xlsx / {name}.parquet (missing required table)"
                 )
+            if on_table is not None:
+                on_table(f"{name}: absent")
             continue
         tables[name], q, stats[name] = load_table(path, table, profile)
         quarantines.append(q)
+        if on_table is not None:
+            on_table(f"{name}: {stats[name].read:,} rows")
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     return Drop(directory, tables, stats, quarantine.sort("table", "source_row", "column"))
