@@ -263,34 +263,41 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
                 f"{path}: 缺少必需列 {col.name}（{col.label}），应为 {table.label}表的 {col.kind} 列 "
                 f"(missing required column {col.name!r})"
             )
-    rows = pl.int_range(1, df.height + 1, dtype=pl.Int64, eager=True).alias("_row")
+    n = df.height
+    rows = pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("_row")
+
+    def quarantined(mask: pl.Series, raw: pl.Series, reason: pl.Series | str) -> pl.DataFrame:
+        return pl.DataFrame({"source_row": rows, "value": raw.cast(pl.String), "reason": reason}).filter(mask).select(
+            pl.lit(table.name).alias("table"), "source_row", pl.lit(raw.name).alias("column"), "value", "reason")
+
     values: dict[str, pl.Series] = {"_row": rows}
-    errors: dict[str, pl.Series] = {}
-    for col in known:
+    quarantine: list[pl.DataFrame] = []
+    bad = None
+    for col in known:  # each raw column is released once normalised (memory)
         s = df.get_column(col.name)
         out = _typed(col, s)
         if out is None:
             out = _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
-        values[col.name], errors[col.name] = out[0], out[1]
+        values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]
-
-    def quarantined(mask: pl.Series, column: str, reason: pl.Series | str) -> pl.DataFrame:
-        return pl.DataFrame({"source_row": rows, "value": df.get_column(column).cast(pl.String),
-                             "reason": reason}).filter(mask).select(
-            pl.lit(table.name).alias("table"), "source_row", pl.lit(column).alias("column"), "value", "reason")
-
-    quarantine = [quarantined(e.is_not_null(), name, e) for name, e in errors.items() if e.null_count() < e.len()]
+        if error.null_count() < n:
+            quarantine.append(quarantined(error.is_not_null(), s, error))
+            bad = error.is_not_null() if bad is None else bad | error.is_not_null()
+        if col.name != table.key:
+            df = df.drop(col.name)
+        del s, out, error
     extras = [pl.col(c).cast(pl.String) for c in df.columns if c not in {k.name for k in table.columns}]
     good = pl.DataFrame(values).with_columns(df.select(extras)) if extras else pl.DataFrame(values)
-    if quarantine:
-        good = good.filter(~pl.any_horizontal([e.is_not_null() for e in errors.values()]))
+    del values
+    if bad is not None:
+        good = good.filter(~bad)
     if table.key and table.key in df.columns:
         dup = good.get_column(table.key).is_duplicated()
         if dup.any():
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
-            keep = pl.Series(rows).is_in(good.filter(dup)["_row"].implode())
-            quarantine.append(quarantined(keep, table.key, label))
+            keep = rows.is_in(good.filter(dup)["_row"].implode())
+            quarantine.append(quarantined(keep, df.get_column(table.key), label))
             good = good.filter(~dup)
 
     fill = [pl.lit(None, _DTYPES.get(c.kind, pl.String)).alias(c.name) for c in absent]
@@ -298,8 +305,7 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     accepted = good.with_columns(fill) if fill else good
     q = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     q = q.cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
-    stats = TableStats(file=path.name, read=df.height, accepted=accepted.height,
-                       quarantined=df.height - accepted.height,
+    stats = TableStats(file=path.name, read=n, accepted=accepted.height, quarantined=n - accepted.height,
                        missing_columns=[c.name for c in absent])
     return accepted, q, stats
 
