@@ -34,7 +34,7 @@ def ledger_month(ctx: AuditContext) -> pl.DataFrame:
 
 def paid_rows(ctx: AuditContext) -> pl.DataFrame:
     """Paid ledger rows of month M (the money that actually left)."""
-    return ctx.shared(ledger_month).filter(pl.col("status") == "paid")
+    return ctx.table("ledger").filter((pl.col("month") == ctx.month) & (pl.col("status") == "paid"))
 
 
 def active_cases(ctx: AuditContext) -> pl.DataFrame:
@@ -85,7 +85,7 @@ def _per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: 
     """Group ``rows`` by ``key`` with the aggregations ``many``.
 
     Most keys have a single row; for those ``one`` gives the same values
-    without grouping (e.g. a one-element list), which is much faster.
+    without grouping, which is much faster.
     """
     single = ~pl.struct(key).is_duplicated()
     solo = rows.filter(single).select(*key, **one)
@@ -94,41 +94,56 @@ def _per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: 
 
 
 def reconciliation(ctx: AuditContext) -> pl.DataFrame:
-    """One row per key (payee_id, program) of M: instructed vs paid, with the rows as evidence."""
+    """One row per key (payee_id, program) of M: instructed vs paid, with the rows as evidence.
+
+    Counts and sums cover every key. The evidence lists (``instructions``,
+    ``instr_accounts``, ``paid``, ``not_paid``) are filled for the keys that do
+    not reconcile cleanly and null on a clean key (exactly one instruction and
+    one paid row, same amount, same account, no returned/failed row): the
+    R rules only report unclean keys, and listing millions of clean ones would
+    cost gigabytes at province scale.
+    """
     key = ["payee_id", "program"]
-    instruction = pl.struct("payment_id", "case_id", yuan(pl.col("amount")).alias("amount"), "bank_account")
-    instr = _per_key(ctx.shared(instructions), key, one=dict(
+    instr_rows, paid_rows_ = ctx.shared(instructions), ctx.shared(paid_rows)
+    unpaid_rows = ctx.table("ledger").filter((pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
+    instr = _per_key(instr_rows, key, one=dict(
         n_instr=pl.lit(1, pl.UInt32), instructed_fen=pl.col("amount").fill_null(0),
-        instr_accounts=pl.concat_list("bank_account"), instr_street=pl.col("street"),
-        instr_case=pl.col("case_id"), instructions=pl.concat_list(instruction),
+        instr_street=pl.col("street"), instr_case=pl.col("case_id"), _instr_account=pl.col("bank_account"),
     ), many=dict(
-        n_instr=pl.len(),
-        instructed_fen=pl.col("amount").sum(),
-        instr_accounts=pl.col("bank_account").unique().sort(),
-        instr_street=pl.col("street").sort().first(),
-        instr_case=pl.col("case_id").sort().first(),
-        instructions=instruction.sort_by("payment_id"),
+        n_instr=pl.len(), instructed_fen=pl.col("amount").sum(),
+        instr_street=pl.col("street").sort().first(), instr_case=pl.col("case_id").sort().first(),
+        _instr_account=pl.col("bank_account").first(),
     ))
-    payment = pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account", "paid_on")
-    paid = _per_key(ctx.shared(paid_rows), key, one=dict(
+    paid = _per_key(paid_rows_, key, one=dict(
         n_paid=pl.lit(1, pl.UInt32), paid_fen=pl.col("amount").fill_null(0), paid_street=pl.col("street"),
-        paid_case=pl.col("case_id"), paid=pl.concat_list(payment),
+        paid_case=pl.col("case_id"), _paid_account=pl.col("bank_account"),
     ), many=dict(
-        n_paid=pl.len(),
-        paid_fen=pl.col("amount").sum(),
-        paid_street=pl.col("street").sort().first(),
-        paid_case=pl.col("case_id").sort().first(),
-        paid=payment.sort_by("paid_on", "txn_id"),
+        n_paid=pl.len(), paid_fen=pl.col("amount").sum(), paid_street=pl.col("street").sort().first(),
+        paid_case=pl.col("case_id").sort().first(), _paid_account=pl.col("bank_account").first(),
     ))
-    unpaid = ctx.shared(ledger_month).filter(pl.col("status") != "paid").group_by(key).agg(
-        not_paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account", "status", "paid_on").sort_by("txn_id"))
-    keys = instr.join(paid, on=key, how="full", coalesce=True)
-    keys = keys.join(unpaid, on=key, how="left")
-    return keys.with_columns(
+    keys = instr.join(paid, on=key, how="full", coalesce=True).with_columns(
         n_instr=pl.col("n_instr").fill_null(0),
         n_paid=pl.col("n_paid").fill_null(0),
         instructed_fen=pl.col("instructed_fen").fill_null(0),
         paid_fen=pl.col("paid_fen").fill_null(0),
+    )
+    clean = ((pl.col("n_instr") == 1) & (pl.col("n_paid") == 1) & (pl.col("instructed_fen") == pl.col("paid_fen"))
+             & (pl.col("_instr_account") == pl.col("_paid_account")).fill_null(False))
+    unclean = pl.concat([keys.filter(~clean).select(key), unpaid_rows.select(key)]).unique()
+    evidence = (
+        instr_rows.join(unclean, on=key, how="semi").group_by(key).agg(
+            instr_accounts=pl.col("bank_account").unique().sort(),
+            instructions=pl.struct("payment_id", "case_id", yuan(pl.col("amount")).alias("amount"),
+                                   "bank_account").sort_by("payment_id"))
+        .join(paid_rows_.join(unclean, on=key, how="semi").group_by(key).agg(
+            paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account",
+                           "paid_on").sort_by("paid_on", "txn_id")), on=key, how="full", coalesce=True)
+        .join(unpaid_rows.group_by(key).agg(
+            not_paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account", "status",
+                               "paid_on").sort_by("txn_id")), on=key, how="full", coalesce=True)
+    )
+    keys = keys.drop("_instr_account", "_paid_account").join(evidence, on=key, how="left")
+    return keys.with_columns(
         street=pl.coalesce("instr_street", "paid_street"),
         case_id=pl.coalesce("instr_case", "paid_case"),
         person_id=pl.col("payee_id"),

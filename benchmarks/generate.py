@@ -377,8 +377,9 @@ class Generator:
         street = chosen["street"][0]  # K04: one staff member linked to k cases of one street
         groups["K04"] = pool.filter((pl.col("street") == street) & ~pl.col("case_id").is_in(chosen["case_id"].implode())).head(k)
         planted = {c: g["case_id"].to_list() for c, g in groups.items()}
-        m, mi = self.month, self.mi
+        mi = self.mi
         in_m = pl.col("mi") == mi
+        t = self.tables
 
         def of(code: str) -> pl.Expr:
             return pl.col("case_id").is_in(groups[code]["case_id"].implode())
@@ -389,7 +390,23 @@ class Generator:
         def members_of(code: str) -> pl.DataFrame:
             return groups[code].join(first_member, on="case_id", maintain_order="left")
 
-        pay = self.pay_rows
+        def day(offset: int) -> pl.Series:
+            return as_date(np.full(k, self.first + offset))
+
+        def add(name: str, frame: pl.DataFrame) -> None:
+            t[name] = pl.concat([t[name], frame], how="vertical_relaxed")
+
+        def hit(g: pl.DataFrame) -> pl.Expr:
+            return pl.struct("street", "program").is_in(g.select(pl.struct("street", "program")).to_series().implode())
+
+        def street_staff(role: str) -> pl.DataFrame:
+            return staff.filter(pl.col("role") == role).group_by("street").agg(
+                staff_pid=pl.col("person_id").first(), staff_phone=pl.col("phone").first())
+
+        def related(f: pl.DataFrame, how: str) -> pl.DataFrame:
+            return f.select(person_id="staff_pid", relative_id="member", relation=pl.lit(how), source=pl.lit("户籍"))
+
+        pay, staff = self.pay_rows, t["staff"]
         instr = pay.with_columns(small_amount=pl.when(of("E11") & in_m).then(True).otherwise(pl.col("small_amount")))
         instr = instr.filter(~(of("R01") & in_m))
         ledger = pay.with_columns(
@@ -413,7 +430,6 @@ class Generator:
         del pay, instr, ledger, dup, self.pay_rows
         r07 = groups["R07"].select("street", "program").unique()
         r08 = groups["R08"].select("street", "program").unique()
-        hit = lambda g: pl.struct("street", "program").is_in(g.select(pl.struct("street", "program")).to_series().implode())  # noqa: E731
         alloc = alloc.with_columns(fen=pl.when((pl.col("mi") == mi) & hit(r07)).then(pl.col("fen") * 11 // 10)
                                    .when((pl.col("mi") == mi) & hit(r08)).then(pl.col("fen") * 9 // 10)
                                    .otherwise(pl.col("fen")))
@@ -429,9 +445,6 @@ class Generator:
         self.emit("cases", self._case_table(cases))
         del cases
 
-        day = lambda n: as_date(np.full(k, self.first + n))  # noqa: E731
-        t = self.tables
-        add = lambda name, frame: t.__setitem__(name, pl.concat([t[name], frame], how="vertical_relaxed"))  # noqa: E731
         add("deaths", members_of("E01").select(person_id="member", died_on=day(-20)))
         add("public_payroll", members_of("E02").select(person_id="member", employer=pl.lit("区教育局"),
                                                        start_date=day(-300), end_date=pl.lit(None, pl.Date)))
@@ -454,17 +467,12 @@ class Generator:
             "street": groups["E12"]["street"], "received_on": day(-90), "decided_on": as_date(np.full(k, -1)),
             "special": [False] * k, "outcome": ["审核中"] * k}))
 
-        staff = self.tables["staff"]
-        street_staff = lambda role: staff.filter(pl.col("role") == role).group_by("street").agg(  # noqa: E731
-            staff_pid=pl.col("person_id").first(), staff_phone=pl.col("phone").first(), staff_id=pl.col("staff_id").first())
         cadre = street_staff("cadre")
         # K01: an unfiled sibling of a cadre of the street; K04: one advisor with three unfiled relatives
         k01 = members_of("K01").join(cadre, on="street", maintain_order="left")
         k02 = members_of("K02").join(staff.select(approved_by="staff_id", staff_pid="person_id"), on="approved_by")
         k04 = members_of("K04").join(street_staff("advisor"), on="street", maintain_order="left")
-        rel = lambda f, how: f.select(person_id="staff_pid", relative_id="member", relation=pl.lit(how),  # noqa: E731
-                                      source=pl.lit("户籍"))
-        add("relations", pl.concat([rel(k01, "sibling"), rel(k02, "spouse"), rel(k04, "sibling")]))
+        add("relations", pl.concat([related(k01, "sibling"), related(k02, "spouse"), related(k04, "sibling")]))
         k03 = members_of("K03").join(cadre, on="street", maintain_order="left")
         phones = dict(zip(k03["member"].to_list(), k03["staff_phone"].to_list()))
         members = members.with_columns(phone=pl.when(pl.col("person_id").is_in(list(phones)))
