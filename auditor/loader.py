@@ -14,6 +14,8 @@ rows read = rows accepted + rows quarantined. Unusable input raises
 from __future__ import annotations
 
 import io
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
@@ -48,7 +50,7 @@ _NORMALISERS = {
     **{kind: partial(N.code, mapping=m, reason=r) for kind, (m, r) in _CODES.items()},
 }
 _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
-DEDUP_SAMPLE = 20_000  # values probed to decide whether a column has few distinct values
+DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
 
 
 @dataclass
@@ -233,18 +235,47 @@ def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
 def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
     """Normalise a text column: [value, error] (+ address key).
 
-    A column with few distinct values (months, codes, dates as text) is
-    normalised once per distinct value and mapped back by position.
+    A column whose values repeat (months, codes, streets, a payee's id across
+    months) is normalised once per distinct value and mapped back by position:
+    less work, and the result's strings share one buffer (less memory).
     """
-    if col.kind != "str" and s.len() > DEDUP_SAMPLE:
-        probe = s.gather_every(s.len() // DEDUP_SAMPLE)
-        if probe.n_unique() * 10 < probe.len():
+    # free text gains only when its values repeat a lot and are too long to be stored inline (12 bytes)
+    repeats = 10 if col.kind == "str" else 2
+    if (s.len() > DEDUP_MIN_ROWS and s.approx_n_unique() * repeats <= s.len()
+            and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):
+        hashes = s.hash()  # map by 64-bit hashes (fast); a collision is caught below
+        first = hashes.is_first_distinct()
+        distinct = s.filter(first)
+        index = hashes.replace_strict(hashes.filter(first), pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
+        if not distinct.gather(index).eq_missing(s).all():
             distinct = s.unique()
-            lookup = _evaluate(col, distinct.to_frame("raw"))
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-            return [lookup[c].gather(index) for c in lookup.columns]
+        lookup = _evaluate(col, distinct.to_frame("raw"))
+        return [lookup[c].gather(index) for c in lookup.columns]
     out = _evaluate(col, s.to_frame("raw"))
     return [out[c] for c in out.columns]
+
+
+def _column(col: Column, s: pl.Series) -> list[pl.Series]:
+    """value, error (+ address key) of one column."""
+    out = _typed(col, s)
+    return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
+
+
+def _columns(columns: list[Column], df: pl.DataFrame):
+    """Yield (column, outputs) in order, normalising a few columns at a time in threads (polars
+    releases the GIL, and many string kernels use one core), without holding every result at once."""
+    workers = max(2, min(pl.thread_pool_size(), 4))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for col in columns:
+            pending.append((col, pool.submit(_column, col, df.get_column(col.name))))
+            if len(pending) >= workers:
+                c, fut = pending.popleft()
+                yield c, fut.result()
+        while pending:
+            c, fut = pending.popleft()
+            yield c, fut.result()
 
 
 def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
@@ -273,11 +304,8 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     values: dict[str, pl.Series] = {"_row": rows}
     quarantine: list[pl.DataFrame] = []
     bad = None
-    for col in known:  # each raw column is released once normalised (memory)
+    for col, out in _columns(known, df):  # each raw column is released once normalised (memory)
         s = df.get_column(col.name)
-        out = _typed(col, s)
-        if out is None:
-            out = _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]

@@ -71,10 +71,13 @@ def test_distinct_value_normalisation_matches_row_by_row(tmp_path, monkeypatch):
     frame = pl.DataFrame({"street": ["s"] * len(months), "program": ["低保", "dibao", "x"] * 100,
                           "month": months, "amount": ["1.00"] * len(months)})
     direct = _load(tmp_path, "allocations", frame)
-    monkeypatch.setattr(loader, "DEDUP_SAMPLE", 10)
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
     deduped = _load(tmp_path, "allocations", frame)
     assert direct[0].equals(deduped[0]) and direct[1].equals(deduped[1])
     assert direct[1].height > 0
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.zeros(self.len(), pl.UInt64, eager=True))
+    collided = _load(tmp_path, "allocations", frame)  # every hash equal: mapped by the strings instead
+    assert direct[0].equals(collided[0]) and direct[1].equals(collided[1])
 
 
 def test_bulk_insert_many_rows(db_url):
