@@ -87,6 +87,8 @@ def _per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: 
     Most keys have a single row; for those ``one`` gives the same values
     without grouping, which is much faster.
     """
+    used = {c for e in [*one.values(), *many.values()] for c in e.meta.root_names()} - set(key)
+    rows = rows.select(*key, *sorted(used))  # filter only the columns needed (memory)
     single = ~pl.struct(key).is_duplicated()
     solo = rows.filter(single).select(*key, **one)
     grouped = rows.filter(~single).group_by(key).agg(**many)

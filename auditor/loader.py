@@ -4,9 +4,9 @@ Every table is read (CSV in UTF-8/UTF-8-BOM/GBK/GB18030 and XLSX as text;
 Parquet with its own types, reading only the contract's columns), its headers
 mapped from English or Chinese names, and each known column run through its
 normaliser. Typed Parquet columns that need no parsing (Date, Decimal amounts,
-Boolean) skip the text normalisers with the same result; a text column with
-few distinct values is normalised once per distinct value. A row with any bad value is quarantined (one
-quarantine line per bad value) and never reaches the rules; for every table
+Boolean) skip the text normalisers with the same result; a text column whose
+values repeat is normalised once per distinct value. A row with any bad value
+is quarantined (one quarantine line per bad value) and never reaches the rules; for every table
 rows read = rows accepted + rows quarantined. Unusable input raises
 ``AuditInputError`` naming the file and column.
 """
@@ -179,11 +179,11 @@ def _typed(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     """(value, error) of a typed Parquet column that needs no text parsing, else None.
 
     Gives what the text normaliser gives for the same values: a Date keeps its
-    year-range check, a Datetime drops its time part, a Decimal of at most two
+    year-range check, a Datetime without time zone drops its time part, a Decimal of at most two
     decimals becomes exact fen (negative is an error), a Boolean null is false.
     """
     dtype = s.dtype
-    if col.kind == "date" and dtype in (pl.Date, pl.Datetime):
+    if col.kind == "date" and (dtype == pl.Date or (isinstance(dtype, pl.Datetime) and dtype.time_zone is None)):
         value = s if dtype == pl.Date else s.dt.date()
         bad = value.is_not_null() & ~value.dt.year().is_between(1900, 2100)
         error = pl.select(pl.when(bad).then(pl.lit("日期格式错误"))).to_series()
@@ -235,12 +235,13 @@ def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
 def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
     """Normalise a text column: [value, error] (+ address key).
 
-    A column whose values repeat (months, codes, streets, a payee's id across
-    months) is normalised once per distinct value and mapped back by position:
-    less work, and the result's strings share one buffer (less memory).
+    A column whose values repeat a lot (months, codes, streets, dates as text)
+    is normalised once per distinct value and mapped back by position: less
+    work, and the result's strings share one buffer (less memory). Below ~8
+    repeats per value the hashing costs more than it saves.
     """
-    # free text gains only when its values repeat a lot and are too long to be stored inline (12 bytes)
-    repeats = 10 if col.kind == "str" else 2
+    # free text gains only when its values are too long to be stored inline (12 bytes)
+    repeats = 10 if col.kind == "str" else 8
     if (s.len() > DEDUP_MIN_ROWS and s.approx_n_unique() * repeats <= s.len()
             and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):
         hashes = s.hash()  # map by 64-bit hashes (fast); a collision is caught below

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import auditor  # noqa: E402,F401  (first: sets the allocator up before polars loads)
 import polars as pl  # noqa: E402
 
 from auditor.audit import RECON_RULES, run_audit  # noqa: E402

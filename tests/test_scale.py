@@ -95,3 +95,14 @@ def test_bulk_insert_many_rows(db_url):
     assert back[3]["person_id"] is None and back[4]["person_id"] == "P4" and back[3]["recurring"] is True
     assert back[7]["amount_recovered_fen"] == 700 and back[7]["due_date"] == date(2026, 12, 1)
     engine.dispose()
+
+
+def test_parquet_duplicate_keys_and_bad_values_are_quarantined(tmp_path):
+    frame = pl.DataFrame({"staff_id": ["S1", "S1", "S2", "S3"], "person_id": ["110101199001011237"] * 3 + ["1101"],
+                          "name": ["a", "b", "c", "d"], "role": ["cadre", "cadre", "cadre", "村居干部"],
+                          "street": ["x"] * 4, "active_from": [date(2020, 1, 1)] * 4, "extra": [1, 2, 3, 4]})
+    accepted, quarantine, stats = _load(tmp_path, "staff", frame)
+    assert accepted["staff_id"].to_list() == ["S2"]
+    assert sorted(quarantine.select("source_row", "column").rows()) == [(1, "staff_id"), (2, "staff_id"), (4, "person_id")]
+    assert (stats.read, stats.accepted, stats.quarantined) == (4, 1, 3)
+    assert "extra" not in accepted.columns  # Parquet: only the contract's columns are read
