@@ -205,7 +205,9 @@ def duckdb_reconcile(data: Path, month: str, validate: bool = True) -> tuple[flo
 def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path) -> dict:
     manifest = ensure_data(scale, data, month)
     profile = load_profile(None)
-    logging.getLogger("auditor").setLevel(logging.INFO)
+    if not sys.stderr.isatty():  # plain progress lines (a terminal gets bars)
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
+    log.setLevel(logging.INFO)
     with Memory() as mem:
         follower = StageFollower(mem)
         log.addHandler(follower)

@@ -106,3 +106,12 @@ def test_parquet_duplicate_keys_and_bad_values_are_quarantined(tmp_path):
     assert sorted(quarantine.select("source_row", "column").rows()) == [(1, "staff_id"), (2, "staff_id"), (4, "person_id")]
     assert (stats.read, stats.accepted, stats.quarantined) == (4, 1, 3)
     assert "extra" not in accepted.columns  # Parquet: only the contract's columns are read
+
+
+def test_rows_where_is_filter():
+    from auditor.derived import rows_where
+
+    frame = pl.DataFrame({"month": ["2026-09", "2026-10", "2026-10", "2026-09", None, "2026-10"], "x": range(6)})
+    for cond in (pl.col("month") == "2026-10", pl.col("month") == "2026-09", pl.col("x") >= 3,
+                 pl.col("month") == "2026-11"):
+        assert rows_where(frame, cond).equals(frame.filter(cond))
