@@ -263,39 +263,78 @@ def _column(col: Column, s: pl.Series) -> list[pl.Series]:
     return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
 
 
-def _columns(columns: list[Column], df: pl.DataFrame):
-    """Yield (column, outputs) in order, normalising a few columns at a time in threads (polars
-    releases the GIL, and many string kernels use one core), without holding every result at once."""
+class _Source:
+    """The raw columns of one table file, by canonical name.
+
+    A Parquet file is read one column at a time (only the contract's columns:
+    projection), so a big table never sits in memory raw all at once.
+    """
+
+    def __init__(self, path: Path, table: Table, profile: Profile) -> None:
+        self.path, self.table = path, table
+        if path.suffix.lower() == ".parquet":
+            try:
+                names = list(pl.read_parquet_schema(path))
+                self.height = pl.scan_parquet(path).select(pl.len()).collect().item()
+            except Exception as exc:
+                raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+            self.original = {c: h for h, c in _header_map(table, names, path, profile).items()}
+            self.frame = None
+            self.names = list(self.original)
+        else:
+            df = read_raw(path, table)
+            self.frame = df.rename(_header_map(table, df.columns, path, profile))
+            self.height, self.names = self.frame.height, self.frame.columns
+
+    def get(self, name: str) -> pl.Series:
+        if self.frame is not None:
+            return self.frame.get_column(name)
+        return read_raw(self.path, self.table, columns=[self.original[name]]).to_series().alias(name)
+
+    def release(self, name: str) -> None:
+        if self.frame is not None:
+            self.frame = self.frame.drop(name)
+
+    def extras(self) -> pl.DataFrame | None:
+        """Columns that are not the contract's (CSV/XLSX only), as text."""
+        known = {c.name for c in self.table.columns}
+        extra = [c for c in self.names if c not in known]
+        return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
+
+
+def _columns(columns: list[Column], source: _Source):
+    """Yield (column, raw, outputs) in order, reading and normalising a few columns at a time in
+    threads (polars releases the GIL, and many string kernels use one core), without holding
+    every column at once."""
+    def work(col: Column) -> tuple[pl.Series, list[pl.Series]]:
+        raw = source.get(col.name)
+        return raw, _column(col, raw)
+
     workers = max(2, min(pl.thread_pool_size(), 4))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
         for col in columns:
-            pending.append((col, pool.submit(_column, col, df.get_column(col.name))))
+            pending.append((col, pool.submit(work, col)))
             if len(pending) >= workers:
                 c, fut = pending.popleft()
-                yield c, fut.result()
+                yield c, *fut.result()
         while pending:
             c, fut = pending.popleft()
-            yield c, fut.result()
+            yield c, *fut.result()
 
 
 def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
     """Read, map, normalise and quarantine one table file."""
-    if path.suffix.lower() == ".parquet":  # projection: read only the contract's columns
-        mapping = _header_map(table, list(pl.read_parquet_schema(path)), path, profile)
-        df = read_raw(path, table, columns=list(mapping)).rename(mapping)
-    else:
-        df = read_raw(path, table)
-        df = df.rename(_header_map(table, df.columns, path, profile))
-    known = [c for c in table.columns if c.name in df.columns]
-    absent = [c for c in table.columns if c.name not in df.columns]
+    source = _Source(path, table, profile)
+    known = [c for c in table.columns if c.name in source.names]
+    absent = [c for c in table.columns if c.name not in source.names]
     for col in absent:
         if col.required:
             raise AuditInputError(
                 f"{path}: 缺少必需列 {col.name}（{col.label}），应为 {table.label}表的 {col.kind} 列 "
                 f"(missing required column {col.name!r})"
             )
-    n = df.height
+    n = source.height
     rows = pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("_row")
 
     def quarantined(mask: pl.Series, raw: pl.Series, reason: pl.Series | str) -> pl.DataFrame:
@@ -304,29 +343,29 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
 
     values: dict[str, pl.Series] = {"_row": rows}
     quarantine: list[pl.DataFrame] = []
-    bad = None
-    for col, out in _columns(known, df):  # each raw column is released once normalised (memory)
-        s = df.get_column(col.name)
+    bad = key_raw = None
+    for col, raw, out in _columns(known, source):  # each raw column is released once normalised (memory)
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]
         if error.null_count() < n:
-            quarantine.append(quarantined(error.is_not_null(), s, error))
+            quarantine.append(quarantined(error.is_not_null(), raw, error))
             bad = error.is_not_null() if bad is None else bad | error.is_not_null()
-        if col.name != table.key:
-            df = df.drop(col.name)
-        del s, out, error
-    extras = [pl.col(c).cast(pl.String) for c in df.columns if c not in {k.name for k in table.columns}]
-    good = pl.DataFrame(values).with_columns(df.select(extras)) if extras else pl.DataFrame(values)
-    del values
+        if col.name == table.key:
+            key_raw = raw
+        source.release(col.name)
+        del raw, out, error
+    extras = source.extras()
+    good = pl.DataFrame(values).hstack(extras) if extras is not None else pl.DataFrame(values)
+    del values, extras
     if bad is not None:
         good = good.filter(~bad)
-    if table.key and table.key in df.columns:
+    if key_raw is not None:
         dup = good.get_column(table.key).is_duplicated()
         if dup.any():
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
             keep = rows.is_in(good.filter(dup)["_row"].implode())
-            quarantine.append(quarantined(keep, df.get_column(table.key), label))
+            quarantine.append(quarantined(keep, key_raw, label))
             good = good.filter(~dup)
 
     fill = [pl.lit(None, _DTYPES.get(c.kind, pl.String)).alias(c.name) for c in absent]

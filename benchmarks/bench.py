@@ -264,7 +264,8 @@ def check_targets(r: dict) -> dict:
         out["total"] = {"target_s": max_s, "ok": r["total_s"] < max_s,
                         **({} if r["total_s"] < max_s else {"bottleneck": slowest})}
         audit_peaks = {k: v for k, v in r["stage_peak_rss_mb"].items() if k not in ("reconcile", "duckdb")}
-        fattest = max(audit_peaks, key=audit_peaks.get)
+        top = max(audit_peaks.values())
+        fattest = next(k for k, v in audit_peaks.items() if v >= 0.99 * top)  # the stage that got there
         out["memory"] = {"target_mb": max_mb, "ok": r["peak_rss_mb"] < max_mb,
                          **({} if r["peak_rss_mb"] < max_mb else {"bottleneck": fattest})}
     ok = r["reconcile_s"] <= RATIO * r["duckdb_reconcile_s"]
