@@ -45,7 +45,8 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> dict[str, str]:
     paid = ctx.shared(paid_rows)["amount"].sum()
     recon = frame.filter(pl.col("rule").is_in(RECON_RULES))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
-    keys = ctx.shared(reconciliation).join(flagged, on=["person_id", "program"], how="anti")
+    keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
+            .join(flagged, on=["person_id", "program"], how="anti"))
     matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
     return {"instructed": fen_to_yuan(instructed or 0), "paid": fen_to_yuan(paid or 0),
             "matched": fen_to_yuan(matched or 0), "at_risk": fen_to_yuan(flagged["fen"].sum() or 0)}

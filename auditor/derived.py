@@ -112,7 +112,9 @@ def _per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: 
 def reconciliation(ctx: AuditContext) -> pl.DataFrame:
     """One row per key (payee_id, program) of M: instructed vs paid, with the rows as evidence.
 
-    Counts and sums cover every key. The evidence lists (``instructions``,
+    Columns: payee_id (= person_id), program, street, case_id, n_instr,
+    instructed_fen, n_paid, paid_fen and the evidence lists. Counts and sums
+    cover every key. The evidence lists (``instructions``,
     ``instr_accounts``, ``paid``, ``not_paid``) are filled for the keys that do
     not reconcile cleanly and null on a clean key (exactly one instruction and
     one paid row, same amount, same account, no returned/failed row): the
@@ -158,12 +160,12 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
             not_paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account", "status",
                                "paid_on").sort_by("txn_id")), on=key, how="full", coalesce=True)
     )
-    keys = keys.drop("_instr_account", "_paid_account").join(evidence, on=key, how="left")
-    return keys.with_columns(
+    keys = keys.with_columns(
         street=pl.coalesce("instr_street", "paid_street"),
         case_id=pl.coalesce("instr_case", "paid_case"),
         person_id=pl.col("payee_id"),
-    )
+    ).drop("_instr_account", "_paid_account", "instr_street", "paid_street", "instr_case", "paid_case")
+    return keys.join(evidence, on=key, how="left")
 
 
 def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
