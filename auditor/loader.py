@@ -289,7 +289,10 @@ class _Source:
     def get(self, name: str) -> pl.Series:
         if self.frame is not None:
             return self.frame.get_column(name)
-        return read_raw(self.path, self.table, columns=[self.original[name]]).to_series().alias(name)
+        try:
+            return pl.read_parquet(self.path, columns=[self.original[name]]).to_series().alias(name)
+        except Exception as exc:
+            raise AuditInputError(f"{self.path}: 文件无法读取 (cannot read: {exc})") from None
 
     def release(self, name: str) -> None:
         if self.frame is not None:
