@@ -51,6 +51,7 @@ _NORMALISERS = {
 }
 _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
 DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
+WHOLE_READ_MAX_ROWS = 1_000_000  # a smaller Parquet file is read at once, a bigger one column by column
 
 
 @dataclass
@@ -278,9 +279,12 @@ class _Source:
                 self.height = pl.scan_parquet(path).select(pl.len()).collect().item()
             except Exception as exc:
                 raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
-            self.original = {c: h for h, c in _header_map(table, names, path, profile).items()}
-            self.frame = None
+            mapping = _header_map(table, names, path, profile)
+            self.original = {c: h for h, c in mapping.items()}
             self.names = list(self.original)
+            self.frame = None  # read column by column ...
+            if self.height < WHOLE_READ_MAX_ROWS:  # ... unless small: one read is quicker
+                self.frame = read_raw(path, table, columns=list(mapping)).rename(mapping)
         else:
             df = read_raw(path, table)
             self.frame = df.rename(_header_map(table, df.columns, path, profile))
@@ -299,7 +303,7 @@ class _Source:
             self.frame = self.frame.drop(name)
 
     def extras(self) -> pl.DataFrame | None:
-        """Columns that are not the contract's (CSV/XLSX only), as text."""
+        """Columns that are not the contract's (CSV/XLSX only: Parquet is projected), as text."""
         known = {c.name for c in self.table.columns}
         extra = [c for c in self.names if c not in known]
         return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
