@@ -23,6 +23,7 @@ from auditor.privacy import mask_frame
 from auditor.progress import Stages
 from auditor.report import build_report_data, render_html, write_issues_xlsx
 from auditor.sample import draw_sample
+from auditor.schema import TABLES
 
 RECON_RULES = ("R01", "R02", "R03", "R04", "R05")
 OUTPUT_FILES = ("findings.csv", "report.html", "issues.xlsx", "quarantine.csv", "run.json", "sample.csv")
@@ -47,7 +48,8 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> dict[str, str]:
     paid = ctx.shared(paid_rows)["amount"].sum()
     recon = frame.filter(pl.col("rule").is_in(RECON_RULES))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
-    keys = ctx.shared(reconciliation).join(flagged, on=["person_id", "program"], how="anti")
+    keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
+            .join(flagged, on=["person_id", "program"], how="anti"))
     matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
     return {"instructed": fen_to_yuan(instructed or 0), "paid": fen_to_yuan(paid or 0),
             "matched": fen_to_yuan(matched or 0), "at_risk": fen_to_yuan(flagged["fen"].sum() or 0)}
@@ -59,8 +61,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     started = datetime.now().astimezone()
     out = Path(out_dir)
     stages = Stages()
-    with stages("load"):
-        drop = load_drop(data_dir, profile)
+    with stages("load", total=len(TABLES)):
+        drop = load_drop(data_dir, profile, on_table=stages.step)
     ctx = AuditContext(month=month, profile=profile, drop=drop)
     with stages("checks", total=len(load_catalogue())):
         frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)

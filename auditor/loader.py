@@ -1,9 +1,12 @@
 """Load a month's data drop (``data-contract.md``) into normalised polars frames.
 
-Every table is read as text (CSV in UTF-8/UTF-8-BOM/GBK/GB18030, XLSX, Parquet),
-its headers mapped from English or Chinese names, and each known column run
-through its normaliser. A row with any bad value is quarantined (one
-quarantine line per bad value) and never reaches the rules; for every table
+Every table is read (CSV in UTF-8/UTF-8-BOM/GBK/GB18030 and XLSX as text;
+Parquet with its own types, reading only the contract's columns), its headers
+mapped from English or Chinese names, and each known column run through its
+normaliser. Typed Parquet columns that need no parsing (Date, Decimal amounts,
+Boolean) skip the text normalisers with the same result; a text column whose
+values repeat is normalised once per distinct value. A row with any bad value
+is quarantined (one quarantine line per bad value) and never reaches the rules; for every table
 rows read = rows accepted + rows quarantined. Unusable input raises
 ``AuditInputError`` naming the file and column.
 """
@@ -11,10 +14,13 @@ rows read = rows accepted + rows quarantined. Unusable input raises
 from __future__ import annotations
 
 import io
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -44,6 +50,8 @@ _NORMALISERS = {
     **{kind: partial(N.code, mapping=m, reason=r) for kind, (m, r) in _CODES.items()},
 }
 _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
+DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
+WHOLE_READ_MAX_ROWS = 1_000_000  # a smaller Parquet file is read at once, a bigger one column by column
 
 
 @dataclass
@@ -130,22 +138,23 @@ def _read_xlsx(path: Path, table: Table) -> pl.DataFrame:
 
 
 def read_raw(path: Path, table: Table, columns: list[str] | None = None) -> pl.DataFrame:
-    """Read a table file with every column as text. ``columns``: Parquet projection."""
+    """Read a table file: CSV/XLSX as text, Parquet with its own column types.
+
+    ``columns``: Parquet projection (only these columns are read).
+    """
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pl.read_csv(io.BytesIO(_decode_csv(path)), infer_schema=False)
-        elif suffix == ".xlsx":
-            df = _read_xlsx(path, table)
-        else:
-            schema_names = pl.read_parquet_schema(path).keys()
-            keep = [c for c in schema_names if columns is None or c in columns]
-            df = pl.read_parquet(path, columns=keep)
+            return pl.read_csv(io.BytesIO(_decode_csv(path)), infer_schema=False)
+        if suffix == ".xlsx":
+            return _read_xlsx(path, table)
+        schema_names = pl.read_parquet_schema(path).keys()
+        keep = [c for c in schema_names if columns is None or c in columns]
+        return pl.read_parquet(path, columns=keep)
     except AuditInputError:
         raise
     except Exception as exc:
         raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
-    return df.select(pl.all().cast(pl.String))
 
 
 def _header_map(table: Table, headers: list[str], path: Path, profile: Profile) -> dict[str, str]:
@@ -167,73 +176,221 @@ def _header_map(table: Table, headers: list[str], path: Path, profile: Profile) 
     return mapping
 
 
-def _normalise(col: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def _typed(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """(value, error) of a typed Parquet column that needs no text parsing, else None.
+
+    Gives what the text normaliser gives for the same values: a Date keeps its
+    year-range check, a Datetime without time zone drops its time part, a Decimal of at most two
+    decimals becomes exact fen (negative is an error), a Boolean null is false.
+    """
+    dtype = s.dtype
+    if col.kind == "date" and (dtype == pl.Date or (isinstance(dtype, pl.Datetime) and dtype.time_zone is None)):
+        value = s if dtype == pl.Date else s.dt.date()
+        bad = value.is_not_null() & ~value.dt.year().is_between(1900, 2100)
+        error = pl.select(pl.when(bad).then(pl.lit("日期格式错误"))).to_series()
+    elif (col.kind == "amount" and isinstance(dtype, pl.Decimal) and dtype.scale <= 2
+          and (dtype.precision or 38) - dtype.scale <= 15):
+        value = (s * 100).cast(pl.Int64)
+        error = pl.select(pl.when(value < 0).then(pl.lit("金额为负"))).to_series()
+        value = pl.select(pl.when(error.is_null()).then(value)).to_series()
+    elif col.kind == "bool" and dtype == pl.Boolean:
+        value, error = s.fill_null(False), pl.repeat(None, s.len(), dtype=pl.String, eager=True)
+    else:
+        return None
+    if not col.nullable:
+        error = pl.select(pl.when(s.is_null()).then(pl.lit("必填字段为空")).otherwise(error)).to_series()
+    return value, error
+
+
+def _shared_struct(value: pl.Expr, error: pl.Expr) -> pl.Expr | None:
+    """The struct a normaliser's value and error are both fields of (to evaluate it once), or None."""
+    try:
+        (a,), (b,) = value.meta.pop(), error.meta.pop()
+    except ValueError:
+        return None
+    same = (a.meta.eq(b) and value.meta.eq(a.struct.field("value"))
+            and error.meta.eq(a.struct.field("error")))
+    return a if same else None
+
+
+def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
+    """value, error (+ key for addresses) of the text column ``raw`` of ``frame``."""
+    raw = pl.col("raw").str.strip_chars()
+    raw = pl.when(raw == "").then(None).otherwise(raw)
     if col.kind in _NORMALISERS:
         value, error = _NORMALISERS[col.kind](raw)
     else:  # free text (str, address)
         value, error = raw, pl.lit(None, pl.String)
+    key = [N.address_key(raw).alias("key")] if col.kind == "address" else []
+    shared = _shared_struct(value, error)
+    if shared is not None:
+        out = frame.select(shared.alias("st"), raw.is_null().alias("null"), *key)
+        out = out.with_columns(pl.col("st").struct.field("value", "error")).drop("st")
+    else:
+        out = frame.select(value.alias("value"), error.alias("error"), raw.is_null().alias("null"), *key)
     if not col.nullable:
-        error = pl.when(raw.is_null()).then(pl.lit("必填字段为空")).otherwise(error)
-    return value, error
+        out = out.with_columns(error=pl.when("null").then(pl.lit("必填字段为空")).otherwise("error"))
+    return out.select("value", "error", *(["key"] if key else []))
+
+
+def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
+    """Normalise a text column: [value, error] (+ address key).
+
+    A column whose values repeat a lot (months, codes, streets, dates as text)
+    is normalised once per distinct value and mapped back by position: less
+    work, and the result's strings share one buffer (less memory). Below ~8
+    repeats per value the hashing costs more than it saves.
+    """
+    # free text gains only when its values are too long to be stored inline (12 bytes)
+    repeats = 10 if col.kind == "str" else 8
+    if (s.len() > DEDUP_MIN_ROWS and s.approx_n_unique() * repeats <= s.len()
+            and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):
+        hashes = s.hash()  # map by 64-bit hashes (fast); a collision is caught below
+        first = hashes.is_first_distinct()
+        distinct = s.filter(first)
+        index = hashes.replace_strict(hashes.filter(first), pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
+        if not distinct.gather(index).eq_missing(s).all():
+            distinct = s.unique()
+            index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
+        lookup = _evaluate(col, distinct.to_frame("raw"))
+        return [lookup[c].gather(index) for c in lookup.columns]
+    out = _evaluate(col, s.to_frame("raw"))
+    return [out[c] for c in out.columns]
+
+
+def _column(col: Column, s: pl.Series) -> list[pl.Series]:
+    """value, error (+ address key) of one column."""
+    out = _typed(col, s)
+    return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
+
+
+class _Source:
+    """The raw columns of one table file, by canonical name.
+
+    A Parquet file is read one column at a time (only the contract's columns:
+    projection), so a big table never sits in memory raw all at once.
+    """
+
+    def __init__(self, path: Path, table: Table, profile: Profile) -> None:
+        self.path, self.table = path, table
+        if path.suffix.lower() == ".parquet":
+            try:
+                names = list(pl.read_parquet_schema(path))
+                self.height = pl.scan_parquet(path).select(pl.len()).collect().item()
+            except Exception as exc:
+                raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+            mapping = _header_map(table, names, path, profile)
+            self.original = {c: h for h, c in mapping.items()}
+            self.names = list(self.original)
+            self.frame = None  # read column by column ...
+            if self.height < WHOLE_READ_MAX_ROWS:  # ... unless small: one read is quicker
+                self.frame = read_raw(path, table, columns=list(mapping)).rename(mapping)
+        else:
+            df = read_raw(path, table)
+            self.frame = df.rename(_header_map(table, df.columns, path, profile))
+            self.height, self.names = self.frame.height, self.frame.columns
+
+    def get(self, name: str) -> pl.Series:
+        if self.frame is not None:
+            return self.frame.get_column(name)
+        try:
+            return pl.read_parquet(self.path, columns=[self.original[name]]).to_series().alias(name)
+        except Exception as exc:
+            raise AuditInputError(f"{self.path}: 文件无法读取 (cannot read: {exc})") from None
+
+    def release(self, name: str) -> None:
+        if self.frame is not None:
+            self.frame = self.frame.drop(name)
+
+    def extras(self) -> pl.DataFrame | None:
+        """Columns that are not the contract's (CSV/XLSX only: Parquet is projected), as text."""
+        known = {c.name for c in self.table.columns}
+        extra = [c for c in self.names if c not in known]
+        return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
+
+
+def _columns(columns: list[Column], source: _Source):
+    """Yield (column, raw, outputs) in order, reading and normalising a few columns at a time in
+    threads (polars releases the GIL, and many string kernels use one core), without holding
+    every column at once."""
+    def work(col: Column) -> tuple[pl.Series, list[pl.Series]]:
+        raw = source.get(col.name)
+        return raw, _column(col, raw)
+
+    workers = max(2, min(pl.thread_pool_size(), 4))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for col in columns:
+            pending.append((col, pool.submit(work, col)))
+            if len(pending) >= workers:
+                c, fut = pending.popleft()
+                yield c, *fut.result()
+        while pending:
+            c, fut = pending.popleft()
+            yield c, *fut.result()
 
 
 def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
     """Read, map, normalise and quarantine one table file."""
-    df = read_raw(path, table)
-    mapping = _header_map(table, df.columns, path, profile)
-    df = df.rename(mapping)
-    known = [c for c in table.columns if c.name in df.columns]
-    absent = [c for c in table.columns if c.name not in df.columns]
+    source = _Source(path, table, profile)
+    known = [c for c in table.columns if c.name in source.names]
+    absent = [c for c in table.columns if c.name not in source.names]
     for col in absent:
         if col.required:
             raise AuditInputError(
                 f"{path}: 缺少必需列 {col.name}（{col.label}），应为 {table.label}表的 {col.kind} 列 "
                 f"(missing required column {col.name!r})"
             )
-    df = df.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
-    exprs = []
-    for col in known:
-        raw = pl.col(col.name).str.strip_chars()
-        raw = pl.when(raw == "").then(None).otherwise(raw)
-        value, error = _normalise(col, raw)
-        exprs += [value.alias(f"__v_{col.name}"), error.alias(f"__e_{col.name}")]
+    n = source.height
+    rows = pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("_row")
+
+    def quarantined(mask: pl.Series, raw: pl.Series, reason: pl.Series | str) -> pl.DataFrame:
+        return pl.DataFrame({"source_row": rows, "value": raw.cast(pl.String), "reason": reason}).filter(mask).select(
+            pl.lit(table.name).alias("table"), "source_row", pl.lit(raw.name).alias("column"), "value", "reason")
+
+    values: dict[str, pl.Series] = {"_row": rows}
+    quarantine: list[pl.DataFrame] = []
+    bad = key_raw = None
+    for col, raw, out in _columns(known, source):  # each raw column is released once normalised (memory)
+        values[col.name], error = out[0], out[1]
         if col.kind == "address":
-            exprs.append(N.address_key(raw).alias(f"__v_{col.name}_key"))
-    work = df.with_columns(exprs)
-    errors = [f"__e_{c.name}" for c in known]
+            values[f"{col.name}_key"] = out[2]
+        if error.null_count() < n:
+            quarantine.append(quarantined(error.is_not_null(), raw, error))
+            bad = error.is_not_null() if bad is None else bad | error.is_not_null()
+        if col.name == table.key:
+            key_raw = raw
+        source.release(col.name)
+        del raw, out, error
+    extras = source.extras()
+    good = pl.DataFrame(values).hstack(extras) if extras is not None else pl.DataFrame(values)
+    del values, extras
+    if bad is not None:
+        good = good.filter(~bad)
+    if key_raw is not None:
+        dup = good.get_column(table.key).is_duplicated()
+        if dup.any():
+            label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
+            keep = rows.is_in(good.filter(dup)["_row"].implode())
+            quarantine.append(quarantined(keep, key_raw, label))
+            good = good.filter(~dup)
 
-    quarantine = [
-        work.filter(pl.col(e).is_not_null()).select(
-            pl.lit(table.name).alias("table"), pl.col("_row").alias("source_row"),
-            pl.lit(c.name).alias("column"), pl.col(c.name).alias("value"), pl.col(e).alias("reason"))
-        for c, e in zip(known, errors)
-    ]
-    bad = pl.any_horizontal([pl.col(e).is_not_null() for e in errors]) if errors else pl.lit(False)
-    good = work.filter(~bad)
-    if table.key and table.key in df.columns:
-        dup = pl.col(f"__v_{table.key}").is_duplicated()
-        quarantine.append(good.filter(dup).select(
-            pl.lit(table.name).alias("table"), pl.col("_row").alias("source_row"),
-            pl.lit(table.key).alias("column"), pl.col(table.key).alias("value"),
-            pl.lit(f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）").alias("reason")))
-        good = good.filter(~dup)
-
-    extras = [c for c in df.columns if c not in {k.name for k in known} and c != "_row"]
-    renamed = [pl.col(c).alias(c.removeprefix("__v_")) for c in good.columns if c.startswith("__v_")]
     fill = [pl.lit(None, _DTYPES.get(c.kind, pl.String)).alias(c.name) for c in absent]
     fill += [pl.lit(None, pl.String).alias(f"{c.name}_key") for c in absent if c.kind == "address"]
-    accepted = good.select("_row", *renamed, *fill, *[pl.col(c) for c in extras
-                                                      if c not in {k.name for k in table.columns}])
+    accepted = good.with_columns(fill) if fill else good
     q = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     q = q.cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
-    stats = TableStats(file=path.name, read=df.height, accepted=accepted.height,
-                       quarantined=df.height - accepted.height,
+    stats = TableStats(file=path.name, read=n, accepted=accepted.height, quarantined=n - accepted.height,
                        missing_columns=[c.name for c in absent])
     return accepted, q, stats
 
 
-def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None) -> Drop:
-    """Load every table present in ``directory``; required tables must be there."""
+def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None,
+              on_table: Callable[[str], None] | None = None) -> Drop:
+    """Load every table present in ``directory``; required tables must be there.
+
+    ``on_table`` is called once per table of the contract (progress).
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
@@ -248,8 +405,12 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
                     f"{directory}: 缺少必需的数据表 {name}（{table.label}），"
                     f"应为 {name}.csv / {name}.xlsx / {name}.parquet (missing required table)"
                 )
+            if on_table is not None:
+                on_table(f"{name}: absent")
             continue
         tables[name], q, stats[name] = load_table(path, table, profile)
         quarantines.append(q)
+        if on_table is not None:
+            on_table(f"{name}: {stats[name].read:,} rows")
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     return Drop(directory, tables, stats, quarantine.sort("table", "source_row", "column"))

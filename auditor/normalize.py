@@ -187,16 +187,16 @@ def birth_date(pid: pl.Expr) -> pl.Expr:
 
 def person_id(e: pl.Expr) -> Normalized:
     """18-character resident id with checksum and birth-date validation."""
-    s = _F("s")
-    total = pl.sum_horizontal(
-        [s.str.slice(i, 1).str.to_integer(strict=False) * w for i, w in enumerate(_ID_WEIGHTS)]
-    )
+    s, body = _F("s"), _F("body")
+    # The 17 body digits as one integer, its digits taken arithmetically (fast).
+    total = pl.sum_horizontal([(body // 10 ** (16 - i)) % 10 * w for i, w in enumerate(_ID_WEIGHTS)])
     check_char = (total % 11).replace_strict(
         dict(enumerate(_ID_CHECK_CHARS)), default=None, return_dtype=pl.String
     )
     return _normalised(
         e,
-        [{"s": _pre(_F("raw")).str.to_uppercase()}],
+        [{"s": _pre(_F("raw")).str.to_uppercase()},
+         {"body": s.str.slice(0, 17).str.to_integer(strict=False)}],
         s,
         [
             (s.str.contains(r"^[0-9]{17}[0-9X]$"), "身份证号格式错误"),

@@ -1,21 +1,29 @@
-"""Stage timing and progress: a bar on a terminal, plain log lines otherwise."""
+"""Stage timing and progress: a bar per stage on a terminal, plain log lines otherwise."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 
 log = logging.getLogger("auditor")
 
 
 class Stages:
-    """Times named stages (``with stages("load"): ...``) and reports progress."""
+    """Times named stages (``with stages("load"): ...``) and reports progress.
+
+    A stage given a ``total`` shows a tqdm bar on a terminal, advanced by
+    ``step`` (one table loaded) or ``tick`` (one rule done); elsewhere each
+    step is a log line. Rule time is summed per family and logged when the
+    stage ends.
+    """
 
     def __init__(self, stream=None) -> None:
         self.t0 = time.perf_counter()
         self.durations: dict[str, float] = {}
+        self.families: dict[str, float] = defaultdict(float)
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._bar = None
@@ -27,8 +35,7 @@ class Stages:
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, desc=name, file=self.stream, leave=False)
-        else:
-            log.info("stage %s started", name)
+        log.info("stage %s started", name)
         try:
             yield self
         finally:
@@ -36,13 +43,25 @@ class Stages:
                 self._bar.close()
                 self._bar = None
             self.durations[name] = round(time.perf_counter() - start, 3)
+            for family, seconds in sorted(self.families.items()):
+                log.info("  family %s: %.2fs", family or "-", seconds)
+            self.families.clear()
             log.info("stage %s done in %.2fs", name, self.durations[name])
 
+    def step(self, label: str) -> None:
+        """Advance the current stage by one step named ``label``."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(label)
+            self._bar.update(1)
+        else:
+            log.info("  %s", label)
+
     def tick(self, status) -> None:
-        """Advance the current stage by one step (e.g. one rule done)."""
+        """Advance the current stage by one rule done (an engine ``CheckStatus``)."""
+        self.families[status.family] += status.seconds
         if self._bar is not None:
             self._bar.set_postfix_str(status.code)
             self._bar.update(1)
         else:
-            log.info("check %s: %s", status.code,
-                     f"{status.findings} findings" if status.ran else f"not run ({status.reason})")
+            log.info("check %s: %s (%.2fs)", status.code,
+                     f"{status.findings} findings" if status.ran else f"not run ({status.reason})", status.seconds)

@@ -43,9 +43,12 @@ def draw_sample(ctx: AuditContext) -> pl.DataFrame:
     cases = ctx.shared(active_cases).select("case_id", "street", "community", "program").sort("case_id")
     pool = reviewers(ctx).rows(named=True)
     rows = []
-    for street in sorted(cases["street"].unique().to_list()):
-        in_street = cases.filter(pl.col("street") == street).rows(named=True)
-        for case in rng.sample(in_street, min(settings.cases_per_street, len(in_street))):
+    by_street = cases.partition_by("street", as_dict=True, maintain_order=True)
+    for (street,) in sorted(by_street):
+        in_street = by_street[(street,)]
+        # sampling positions draws exactly what sampling the rows would, without building them all
+        picked = rng.sample(range(in_street.height), min(settings.cases_per_street, in_street.height))
+        for case in in_street[picked].rows(named=True):
             outside = [r for r in pool if r["street"] != street] or pool
             reviewer = rng.choice(outside) if outside else {"staff_id": None, "name": None, "street": None}
             rows.append({"draw_no": len(rows) + 1, "month": ctx.month, "seed": settings.seed, **case,

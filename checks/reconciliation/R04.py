@@ -30,7 +30,8 @@ class R04(Rule):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         key = ["payee_id", "program"]
         named = ctx.shared(instructions).select(*key, "bank_account").unique()
-        stray = (ctx.shared(paid_rows).filter(pl.col("payee_id").is_in(named["payee_id"].implode()))
+        stray = (ctx.shared(paid_rows).select(*key, "bank_account", "amount")
+                 .filter(pl.col("payee_id").is_in(named["payee_id"].implode()))
                  .join(named.select(key).unique(), on=key, how="semi")
                  .join(named, on=[*key, "bank_account"], how="anti")
                  .group_by(key).agg(other_fen=pl.col("amount").sum(),

@@ -1,0 +1,589 @@
+"""Scalable synthetic data drop for benchmarks: a district, a city or a province.
+
+``python benchmarks/generate.py --scale city --out bench-data/city`` writes one
+Parquet file per contract table (data-contract.md): cases, members (~1.8 per
+case), payments and ledger for M and ``--history`` months before it,
+allocations, accounts, staff, relations, kin_filings, custody_filings,
+dishonesty, the shared-information tables and applications. Generation is
+columnar (numpy + polars, no per-row Python), so a province takes minutes.
+
+Parquet columns are typed: dates are ``Date``, amounts ``Decimal(14, 2)``
+(exact), everything else text. The base population is clean (every
+instruction paid on time to the registered account, reviews current, nobody
+related to staff); ``plant`` then adds ``PLANTS_PER_RULE`` problems for each
+rule of the catalogue so that every rule family has something to find.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from auditor.money import yuan  # noqa: E402
+
+SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000}
+CASES_PER_STREET = 2_500
+PLANTS_PER_RULE = 3
+STAFF_ROLES = ("civil_affairs", "civil_affairs", "case_worker", "case_worker", "cadre", "cadre", "advisor")
+PROGRAMS = {"dibao": (0.70, 1540, 3070), "tekun": (0.12, 2010, 2800),
+            "dibao_edge": (0.12, 600, 1100), "disability": (0.06, 1200, 1600)}  # share, yuan range
+HOUSEHOLD = ([1, 2, 3, 4], [0.45, 0.35, 0.15, 0.05])  # members per case, mean ~1.8
+REGIONS = np.array([310101, 310104, 310105, 310106, 310107, 310109, 310110, 310112, 310113, 310114,
+                    310115, 310116, 310117, 310118, 310120, 310151, 320102, 320104, 320105, 320106,
+                    320111, 320113, 320114, 320115, 320116, 320117, 320118, 330102, 330105, 330106,
+                    330108, 330109, 330110, 330111, 330112, 330113, 330114, 340102, 340103, 340104],
+                   dtype=np.int64)
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢")
+GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华文玉红梅志海燕春金凤淑珍德永")
+PLACES = list("东南西北中新华长安宁江河湖山海松青春和平阳光明兴福康泰嘉定浦虹桥城")
+ROADS = list("长宁安化华阳万航江苏愚园武夷番禺定西天山中娄遵义茅台仙霞威虹古延伊犁")
+EPOCH = date(1970, 1, 1)
+
+
+def month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_text(mi: pl.Expr) -> pl.Expr:
+    """Month index (year*12 + month-1) -> ``YYYY-MM``."""
+    return pl.format("{}-{}", (mi // 12).cast(pl.String), (mi % 12 + 1).cast(pl.String).str.zfill(2))
+
+
+def day_of(mi: int, day: int) -> int:
+    """Days since 1970-01-01 of ``day`` in month index ``mi``."""
+    return (date(mi // 12, mi % 12 + 1, day) - EPOCH).days
+
+
+def as_date(days) -> pl.Series:
+    """Days since 1970-01-01 (negative = null) -> Date series."""
+    s = pl.Series(np.asarray(days, dtype=np.int64))
+    return pl.select(pl.when(s >= 0).then(s.cast(pl.Int32).cast(pl.Date))).to_series()
+
+
+def money(fen: pl.Expr) -> pl.Expr:
+    """Integer fen -> exact Decimal(14, 2) yuan."""
+    return yuan(fen).cast(pl.Decimal(14, 2))
+
+
+def seq_text(prefix: str, start: int, n: int, width: int) -> pl.Series:
+    """``prefix`` + zero-padded numbers start .. start+n-1."""
+    return pl.select(pl.concat_str(pl.lit(prefix), pl.int_range(start, start + n, dtype=pl.Int64)
+                                   .cast(pl.String).str.zfill(width))).to_series()
+
+
+def pick(values: list[str], idx: np.ndarray) -> pl.Series:
+    return pl.Series(values).gather(pl.Series(idx))
+
+
+class Generator:
+    """Builds every table of one synthetic drop; ``tables`` holds the results."""
+
+    def __init__(self, n_cases: int, month: str, seed: int, history: int, out: Path) -> None:
+        self.n, self.month, self.history, self.out = n_cases, month, history, out
+        self.rows: dict[str, int] = {}
+        self.mi = month_index(month)
+        self.first = day_of(self.mi, 1)
+        self.rng = np.random.default_rng(seed)
+        self.id_counts = pl.DataFrame(schema={"r": pl.Int64, "b": pl.Int32, "used": pl.Int64})
+        self.serial = 0
+        self.tables: dict[str, pl.DataFrame] = {}
+
+    # ------------------------------------------------------------- values
+    def person_ids(self, ages: np.ndarray) -> pl.Series:
+        """Unique valid GB 11643 ids for people aged ``ages`` years on the first day of M."""
+        n = len(ages)
+        birth = self.first - (np.asarray(ages) * 365.25).astype(np.int64) - self.rng.integers(0, 365, n)
+        df = pl.DataFrame({"r": self.rng.integers(0, len(REGIONS), n), "b": birth.astype(np.int32)})
+        df = (df.with_columns(k=pl.int_range(pl.len()).over("r", "b"))
+              .join(self.id_counts, on=["r", "b"], how="left", maintain_order="left")
+              .with_columns(seq=pl.col("k") + pl.col("used").fill_null(0)))
+        self.id_counts = (pl.concat([self.id_counts, df.group_by("r", "b").agg(used=pl.len().cast(pl.Int64))])
+                          .group_by("r", "b").agg(pl.col("used").sum()))
+        if n and df["seq"].max() >= 1000:
+            raise RuntimeError("more than 1000 people born on one day in one region")
+        bd = df["b"].cast(pl.Date)
+        ymd = (bd.dt.year().cast(pl.Int64) * 10000 + bd.dt.month().cast(pl.Int64) * 100
+               + bd.dt.day().cast(pl.Int64)).to_numpy()
+        body = REGIONS[df["r"].to_numpy()] * 10**11 + ymd * 1000 + df["seq"].to_numpy()
+        total, rest = np.zeros(n, dtype=np.int64), body.copy()
+        for w in reversed(ID_WEIGHTS):
+            total += (rest % 10) * w
+            rest //= 10
+        return pl.Series(body).cast(pl.String) + pick(list("10X98765432"), total % 11)
+
+    def people(self, n: int, lo: int = 18, hi: int = 80) -> pl.Series:
+        return self.person_ids(self.rng.integers(lo, hi + 1, n))
+
+    def names(self, n: int) -> pl.Series:
+        r = self.rng
+        two = pl.Series(r.random(n) < 0.6)
+        g2 = pick(GIVEN, r.integers(0, len(GIVEN), n))
+        return pl.select(pl.concat_str(pick(SURNAMES, r.integers(0, len(SURNAMES), n)),
+                                       pick(GIVEN, r.integers(0, len(GIVEN), n)),
+                                       pl.when(two).then(g2).otherwise(pl.lit("")))).to_series()
+
+    def _serial(self, n: int) -> int:
+        start = self.serial
+        self.serial += n
+        return start
+
+    def phones(self, n: int) -> pl.Series:
+        return seq_text("13", self._serial(n), n, 9)
+
+    def accounts(self, n: int) -> pl.Series:
+        return seq_text("6222021", self._serial(n), n, 12)
+
+    def addresses(self, n: int) -> pl.Series:
+        s = pl.Series(np.arange(self._serial(n), self.serial, dtype=np.int64))
+        r = self.rng
+        return pl.select(pl.format("{}{}路{}弄{}号{}室", pick(ROADS, r.integers(0, len(ROADS), n)),
+                                   pick(ROADS, r.integers(0, len(ROADS), n)), s % 900 + 10,
+                                   (s // 900) % 40 + 1, (s % 6 + 1) * 100 + s % 4 + 1)).to_series()
+
+    def period(self, n: int, open_share: float) -> tuple[pl.Series, pl.Series]:
+        """Random periods around M: start 100..4000 days before M, open or 30..2000 days long."""
+        start = self.first - self.rng.integers(100, 4000, n)
+        end = np.where(self.rng.random(n) < open_share, -1, start + self.rng.integers(30, 2000, n))
+        return as_date(start), as_date(end)
+
+    # ------------------------------------------------------------- base
+    def build(self) -> None:
+        streets = self.streets()
+        staff = self.staff(streets)
+        cases, members = self.cases(streets, staff)
+        self.build_payments(cases)
+        self.tables["staff"] = staff.drop("s")
+        self.cases_frame, self.members_frame = cases, members
+        self.build_relations(cases, members, staff)
+        self.build_shared(members)
+        self.build_applications(cases)
+
+    def streets(self) -> pl.DataFrame:
+        k = max(10, self.n // CASES_PER_STREET) if self.n >= 10_000 else max(2, min(10, self.n // 50))
+        idx = np.arange(k)
+        p = len(PLACES)
+        return pl.DataFrame({"s": idx}).with_columns(street=pl.concat_str(
+            pick(ROADS, (idx // p**2) % len(ROADS)), pick(PLACES, (idx // p) % p), pick(PLACES, idx % p),
+            pl.lit("街道")))
+
+    def staff(self, streets: pl.DataFrame) -> pl.DataFrame:
+        n = streets.height * len(STAFF_ROLES)
+        return pl.DataFrame({
+            "staff_id": seq_text("S", 1, n, 6), "person_id": self.people(n, 25, 55), "name": self.names(n),
+            "role": np.tile(np.array(STAFF_ROLES), streets.height),
+            "s": np.repeat(streets["s"].to_numpy(), len(STAFF_ROLES)),
+        }).join(streets, on="s", maintain_order="left").with_columns(
+            community=pl.col("street").str.slice(0, 2) + pl.lit("0居委会"),
+            phone=self.phones(n), address=self.addresses(n), bank_account=self.accounts(n),
+            active_from=pl.lit(date(2018, 1, 1)), active_to=pl.lit(None, pl.Date))
+
+    def cases(self, streets: pl.DataFrame, staff: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        n, r = self.n, self.rng
+        names = np.array(list(PROGRAMS))
+        share = np.array([p[0] for p in PROGRAMS.values()])
+        prog = r.choice(len(names), n, p=share / share.sum())
+        lo = np.array([p[1] for p in PROGRAMS.values()])
+        hi = np.array([p[2] for p in PROGRAMS.values()])
+        u = r.random(n)
+        status = np.where(u < 0.95, "active", np.where(u < 0.97, "suspended", "terminated"))
+        tekun = names[prog] == "tekun"
+        size = r.choice(HOUSEHOLD[0], n, p=HOUSEHOLD[1])
+        approver = (staff.filter(pl.col("role") == "civil_affairs").group_by("s")
+                    .agg(approved_by=pl.col("staff_id").min()))
+        handler = (staff.filter(pl.col("role") == "case_worker").group_by("s")
+                   .agg(handled_by=pl.col("staff_id").min()))
+        cases = pl.DataFrame({
+            "i": np.arange(n), "program": names[prog], "s": np.arange(n) % streets.height, "status": status,
+            "start_mi": self.mi - r.integers(6, 61, n),
+            "end_mi": np.where(status == "terminated", self.mi - r.integers(1, 4, n), -1),
+            "fen": r.integers(lo[prog], hi[prog]) * 100, "size": size,
+            "payee_age": np.where(tekun, r.integers(60, 93, n), r.integers(20, 86, n)),
+            "reviewed": self.first - r.integers(5, 61, n), "community": r.integers(0, 4, n),
+        }).with_columns(
+            case_id=seq_text("C", 0, n, 8), end_mi=pl.when(pl.col("end_mi") >= 0).then(pl.col("end_mi")),
+            bank_account=self.accounts(n), address=self.addresses(n), phone=self.phones(n),
+        ).join(streets, on="s", maintain_order="left").join(approver, on="s", how="left", maintain_order="left") \
+         .join(handler, on="s", how="left", maintain_order="left")
+
+        rep = np.repeat(np.arange(n), size)
+        pos = np.arange(len(rep)) - np.repeat(np.cumsum(size) - size, size)
+        ages = np.where(pos == 0, cases["payee_age"].to_numpy()[rep],
+                        np.where(pos == 1, r.integers(20, 86, len(rep)), r.integers(3, 41, len(rep))))
+        members = pl.DataFrame({
+            "i": rep, "pos": pos, "person_id": self.person_ids(ages), "name": self.names(len(rep)),
+            "relation_to_payee": np.where(pos == 0, "self", np.where(pos == 1, "spouse", "child")),
+        }).join(cases.select("i", "case_id", "phone", "address"), on="i", maintain_order="left").with_columns(
+            phone=pl.when(pl.col("pos") == 0).then(pl.col("phone")))
+        payees = members.filter(pl.col("pos") == 0).select("i", payee_id="person_id", payee_name="name")
+        return cases.join(payees, on="i", maintain_order="left"), members
+
+    def build_payments(self, cases: pl.DataFrame) -> None:
+        """One instruction and one paid ledger row per case and month due, M-history .. M."""
+        frames = []
+        for k in range(self.history, -1, -1):
+            m = self.mi - k
+            due = cases.filter((pl.col("start_mi") <= m) & (pl.col("end_mi").is_null() | (pl.col("end_mi") >= m))
+                               & ~((pl.col("status") == "suspended") & pl.lit(m == self.mi)))
+            frames.append(due.select("i", "case_id", "payee_id", "program", "fen", "bank_account", "street",
+                                     mi=pl.lit(m, pl.Int64),
+                                     paid_on=pl.Series(day_of(m, 1) + self.rng.integers(2, 9, due.height))))
+        rows = pl.concat(frames).with_row_index("n").with_columns(
+            n=pl.col("n").cast(pl.Int64), status=pl.lit("paid"), small_amount=pl.lit(False))
+        self.pay_rows = rows
+
+    def build_relations(self, cases: pl.DataFrame, members: pl.DataFrame, staff: pl.DataFrame) -> None:
+        r = self.rng
+        # household registry: payee -> spouse / child of every household
+        fam = members.filter(pl.col("pos") > 0).join(
+            members.filter(pl.col("pos") == 0).select("i", payee="person_id"), on="i", maintain_order="left")
+        household = fam.select(person_id="payee", relative_id="person_id", relation="relation_to_payee",
+                               source=pl.lit("户籍"))
+        # staff families: a spouse and a parent each, outside the caseload
+        k = staff.height
+        spouses, parents = self.people(k, 25, 60), self.people(k, 50, 85)
+        staff_rel = pl.concat([
+            staff.select("person_id", relative_id=spouses, relation=pl.lit("spouse"), source=pl.lit("户籍")),
+            staff.select("person_id", relative_id=parents, relation=pl.lit("parent"), source=pl.lit("户籍"))])
+        self.tables["relations"] = pl.concat([household, staff_rel])
+        # kin filings: some staff filed their (non-recipient) relatives
+        filed = staff.select("staff_id", relative_id=spouses, relation=pl.lit("spouse")).sample(
+            fraction=0.2, seed=int(r.integers(1 << 31)))
+        self.tables["kin_filings"] = filed.with_columns(
+            filing_id=seq_text("KF", 1, filed.height, 7),
+            filed_on=as_date(self.first - r.integers(30, 2000, filed.height))).select(
+            "filing_id", "staff_id", "relative_id", "relation", "filed_on")
+        # custody filings: a child keeps the card of some elderly payees, approved and open
+        kids = (members.filter(pl.col("relation_to_payee") == "child").unique("i", keep="first")
+                .join(cases.select("i", "payee_id", "bank_account", "approved_by"), on="i"))
+        kids = kids.sample(fraction=0.05, seed=int(r.integers(1 << 31))) if kids.height > 20 else kids.head(1)
+        self.tables["custody_filings"] = kids.select(
+            filing_id=seq_text("CF", 1, kids.height, 7), person_id="payee_id", bank_account="bank_account",
+            custodian_id="person_id", custodian_name="name", reason=pl.lit("年老体弱"),
+            start_date=as_date(self.first - r.integers(30, 1000, kids.height)), end_date=pl.lit(None, pl.Date),
+            approved_by="approved_by")
+        # dishonesty: outside people, recovered in full and reported in time
+        k = max(3, self.n // 1000)
+        rec = self.first - r.integers(200, 2000, k)
+        fen = r.integers(10, 500, k) * 10000
+        self.tables["dishonesty"] = pl.DataFrame({
+            "record_id": seq_text("DR", 1, k, 7), "person_id": self.people(k), "name": self.names(k),
+            "reason": "虚报收入骗取低保", "recorded_on": as_date(rec),
+            "restricted_until": as_date(rec + 3 * 365), "fen": fen,
+            "reported_on": as_date(rec + r.integers(1, 25, k)), "unit": "区民政局"}).select(
+            pl.exclude("fen", "reported_on", "unit"), amount_defrauded=money(pl.col("fen")),
+            amount_recovered=money(pl.col("fen")), reported_on="reported_on", unit="unit")
+
+    def build_shared(self, members: pl.DataFrame) -> None:
+        n, r = self.n, self.rng
+        recipients = members["person_id"]
+
+        def some_recipients(k: int) -> pl.Series:
+            return recipients.sample(min(k, recipients.len()), seed=int(r.integers(1 << 31)))
+
+        k = max(5, n // 50)
+        self.tables["deaths"] = pl.DataFrame({"person_id": self.people(k, 40, 95),
+                                              "died_on": as_date(self.first - r.integers(1, 1500, k))})
+        k = max(5, n // 5)
+        s, e = self.period(k, 0.7)
+        self.tables["public_payroll"] = pl.DataFrame({
+            "person_id": self.people(k, 22, 60), "employer": pl.Series(r.integers(1, 500, k)).cast(pl.String) + "号单位",
+            "start_date": s, "end_date": e})
+        # vehicles: outside people's cars; recipients only with exempt wheelchair vehicles
+        k = max(5, n // 5)
+        owners = pl.concat([self.people(k), some_recipients(max(2, n // 100))])
+        s, e = self.period(owners.len(), 0.8)
+        types = np.where(np.arange(owners.len()) < k, np.where(r.random(owners.len()) < 0.8, "小型轿车", "轻型货车"),
+                         "残疾人机动轮椅车")
+        self.tables["vehicles"] = pl.DataFrame({
+            "person_id": owners, "plate": seq_text("沪A", 0, owners.len(), 7), "vehicle_type": types,
+            "registered_on": s, "deregistered_on": e})
+        k = max(5, n // 10)
+        s, e = self.period(k, 0.7)
+        self.tables["businesses"] = pl.DataFrame({
+            "person_id": self.people(k), "business_id": seq_text("91310105MA", 0, k, 8),
+            "business_name": pl.select(pl.format("{}商贸有限公司", pl.int_range(k))).to_series(),
+            "role": np.where(r.random(k) < 0.6, "legal_rep", "shareholder"), "start_date": s, "end_date": e})
+        # real estate: outside owners; a third of recipients own their one home
+        owners = pl.concat([self.people(max(5, n * 2 // 5)), some_recipients(members.height // 3 + 1)])
+        s, e = self.period(owners.len(), 0.9)
+        self.tables["real_estate"] = pl.DataFrame({
+            "person_id": owners, "property_id": seq_text("310105", 0, owners.len(), 12),
+            "area_sqm": pl.Series(r.integers(20, 150, owners.len())).cast(pl.String),
+            "registered_on": s, "deregistered_on": e})
+        # penalties: outside people; recipients only on probation that ended before M
+        k, kr = max(5, n // 100), max(2, n // 500)
+        s, e = self.period(k, 0.3)
+        ends = self.first - r.integers(30, 1000, kr)
+        self.tables["penalties"] = pl.DataFrame({
+            "person_id": pl.concat([self.people(k), some_recipients(kr)]),
+            "kind": np.concatenate([np.where(r.random(k) < 0.5, "imprisonment", "probation"),
+                                    np.full(kr, "probation")]),
+            "start_date": pl.concat([s, as_date(ends - 365)]), "end_date": pl.concat([e, as_date(ends)])})
+        # employment: outside people at any income; recipients below the income floor
+        k = max(5, n * 3 // 10)
+        workers = pl.concat([self.people(k), some_recipients(members.height // 10 + 1)])
+        income = np.where(np.arange(workers.len()) < k, r.integers(2500, 20000, workers.len()),
+                          r.integers(800, 1900, workers.len())) * 100
+        s, e = self.period(workers.len(), 0.7)
+        self.tables["employment"] = pl.DataFrame({
+            "person_id": workers, "employer": pl.Series(r.integers(1, 5000, workers.len())).cast(pl.String) + "号企业",
+            "fen": income, "start_date": s, "end_date": e}).select(
+            "person_id", "employer", monthly_income=money(pl.col("fen")), start_date="start_date", end_date="end_date")
+
+    def build_applications(self, cases: pl.DataFrame) -> None:
+        """Applications of the last months, decided within a week (pending only if received late in M)."""
+        r = self.rng
+        k = max(5, self.n // 50)
+        received = day_of(self.mi, 1) - r.integers(-25, 90, k)
+        last = day_of(self.mi + 1, 1) - 1
+        decided = received + r.integers(1, 8, k)
+        decided = np.where(decided > last, -1, decided)
+        streets = cases["street"].unique().sort()
+        self.tables["applications"] = pl.DataFrame({
+            "application_id": seq_text("A", 1, k, 8), "person_id": self.people(k),
+            "program": np.where(r.random(k) < 0.8, "dibao", "temporary"),
+            "street": streets.gather(pl.Series(r.integers(0, streets.len(), k))),
+            "received_on": as_date(received), "decided_on": as_date(decided), "special": r.random(k) < 0.05,
+            "outcome": np.where(decided < 0, "审核中", "批准")})
+
+    # ------------------------------------------------------------- problems
+    def plant(self) -> dict[str, list[str]]:
+        """Plant PLANTS_PER_RULE problems per rule into fully-paid active dibao cases; return what was planted."""
+        k, r = PLANTS_PER_RULE, self.rng
+        pool = self.cases_frame.filter(
+            (pl.col("status") == "active") & (pl.col("program") == "dibao") & (pl.col("size") >= 2)
+            & (pl.col("start_mi") <= self.mi - self.history))
+        codes = ["R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "E01", "E02", "E03", "E04", "E05", "E06",
+                 "E07", "E08", "E10", "E11", "E12", "K01", "K02", "K03", "K04", "C01", "C02", "C03", "C04",
+                 "D01", "D02", "D03"]
+        k = min(k, pool.height // (len(codes) + 4))
+        if k == 0:
+            raise ValueError("too few cases to plant problems")
+        chosen = pool.sample(k * (len(codes) + 1), seed=int(r.integers(1 << 31)), shuffle=True)
+        groups = {c: chosen.slice(j * k, k) for j, c in enumerate(codes)}
+        extra = chosen.slice(len(codes) * k, k)
+        street = chosen["street"][0]  # K04: one staff member linked to k cases of one street
+        groups["K04"] = pool.filter((pl.col("street") == street) & ~pl.col("case_id").is_in(chosen["case_id"].implode())).head(k)
+        planted = {c: g["case_id"].to_list() for c, g in groups.items()}
+        mi = self.mi
+        in_m = pl.col("mi") == mi
+        t = self.tables
+
+        def of(code: str) -> pl.Expr:
+            return pl.col("case_id").is_in(groups[code]["case_id"].implode())
+
+        first_member = (self.members_frame.filter(pl.col("pos") == 1)
+                        .select("case_id", member="person_id", member_name="name"))
+
+        def members_of(code: str) -> pl.DataFrame:
+            return groups[code].join(first_member, on="case_id", maintain_order="left")
+
+        def day(offset: int) -> pl.Series:
+            return as_date(np.full(k, self.first + offset))
+
+        def add(name: str, frame: pl.DataFrame) -> None:
+            t[name] = pl.concat([t[name], frame], how="vertical_relaxed")
+
+        def hit(g: pl.DataFrame) -> pl.Expr:
+            return pl.struct("street", "program").is_in(g.select(pl.struct("street", "program")).to_series().implode())
+
+        def street_staff(role: str) -> pl.DataFrame:
+            return staff.filter(pl.col("role") == role).group_by("street").agg(
+                staff_pid=pl.col("person_id").first(), staff_phone=pl.col("phone").first())
+
+        def related(f: pl.DataFrame, how: str) -> pl.DataFrame:
+            return f.select(person_id="staff_pid", relative_id="member", relation=pl.lit(how), source=pl.lit("户籍"))
+
+        pay, staff = self.pay_rows, t["staff"]
+        instr = pay.with_columns(small_amount=pl.when(of("E11") & in_m).then(True).otherwise(pl.col("small_amount")))
+        instr = instr.filter(~(of("R01") & in_m))
+        ledger = pay.with_columns(
+            status=pl.when(of("R02") & in_m).then(pl.lit("returned")).otherwise(pl.col("status")),
+            fen=pl.when(of("R03") & in_m).then(pl.col("fen") - 18000).otherwise(pl.col("fen")),
+            bank_account=pl.when(of("R04") & in_m).then(pl.lit("6222029999") + pl.col("n").cast(pl.String).str.zfill(9))
+            .otherwise(pl.col("bank_account")),
+            paid_on=pl.when(of("R06") & in_m).then(pl.lit(day_of(mi, 15))).otherwise(pl.col("paid_on")),
+        )
+        dup = ledger.filter(of("R05") & in_m).with_columns(n=pl.col("n") + 10**9, paid_on=pl.col("paid_on") + 1)
+        ledger = pl.concat([ledger, dup])
+        # C01: the second payee's instruction and payment go to the first payee's account
+        c01 = groups["C01"]
+        shared_acct = c01["bank_account"][0]
+        others = c01["case_id"][1:].implode()
+        to_shared = pl.when(pl.col("case_id").is_in(others) & in_m).then(pl.lit(shared_acct)).otherwise(pl.col("bank_account"))
+        instr, ledger = instr.with_columns(bank_account=to_shared), ledger.with_columns(bank_account=to_shared)
+        self.emit("payments", self._payments_table(instr))
+        alloc = self.allocations(ledger.filter(~(of("R05") & in_m & (pl.col("n") >= 10**9))))
+        self.emit("ledger", self._ledger_table(ledger))
+        del pay, instr, ledger, dup, self.pay_rows
+        r07 = groups["R07"].select("street", "program").unique()
+        r08 = groups["R08"].select("street", "program").unique()
+        alloc = alloc.with_columns(fen=pl.when((pl.col("mi") == mi) & hit(r07)).then(pl.col("fen") * 11 // 10)
+                                   .when((pl.col("mi") == mi) & hit(r08)).then(pl.col("fen") * 9 // 10)
+                                   .otherwise(pl.col("fen")))
+        self.tables["allocations"] = alloc.select(
+            "street", "program", month=month_text(pl.col("mi")), amount=money(pl.col("fen")),
+            allocated_on=pl.date(pl.col("mi") // 12, pl.col("mi") % 12 + 1, 1))
+
+        cases = self.cases_frame.with_columns(
+            reviewed=pl.when(of("E07")).then(pl.lit(self.first - 400)).otherwise(pl.col("reviewed")),
+            status=pl.when(of("E08")).then(pl.lit("terminated")).otherwise(pl.col("status")),
+            end_mi=pl.when(of("E08")).then(pl.lit(mi - 2)).otherwise(pl.col("end_mi")),
+            phase_out=pl.when(of("E10")).then(pl.lit(mi - 14)))
+        self.emit("cases", self._case_table(cases))
+        del cases
+
+        add("deaths", members_of("E01").select(person_id="member", died_on=day(-20)))
+        add("public_payroll", members_of("E02").select(person_id="member", employer=pl.lit("区教育局"),
+                                                       start_date=day(-300), end_date=pl.lit(None, pl.Date)))
+        add("vehicles", members_of("E03").select(person_id="member", plate=pl.lit("沪B") + pl.col("case_id"),
+                                                 vehicle_type=pl.lit("小型轿车"), registered_on=day(-200),
+                                                 deregistered_on=pl.lit(None, pl.Date)))
+        add("penalties", members_of("E04").select(person_id="member", kind=pl.lit("imprisonment"),
+                                                  start_date=day(-100), end_date=day(400)))
+        add("employment", members_of("E05").select(person_id="member", employer=pl.lit("某物流公司"),
+                                                   monthly_income=money(pl.lit(350000)),
+                                                   start_date=day(-200), end_date=pl.lit(None, pl.Date)))
+        # E06: a member of another paid dibao case is also a member here
+        e06 = members_of("E06").with_columns(other=extra["case_id"].head(k))
+        members = self.members_frame.select("case_id", "person_id", "name", "relation_to_payee", "phone", "address")
+        members = pl.concat([members, e06.select(case_id="other", person_id="member", name="member_name",
+                                                 relation_to_payee=pl.lit("other"), phone=pl.lit(None, pl.String),
+                                                 address="address")])
+        add("applications", pl.DataFrame({
+            "application_id": seq_text("AP", 1, k, 6), "person_id": self.people(k), "program": ["dibao"] * k,
+            "street": groups["E12"]["street"], "received_on": day(-90), "decided_on": as_date(np.full(k, -1)),
+            "special": [False] * k, "outcome": ["审核中"] * k}))
+
+        cadre = street_staff("cadre")
+        # K01: an unfiled sibling of a cadre of the street; K04: one advisor with three unfiled relatives
+        k01 = members_of("K01").join(cadre, on="street", maintain_order="left")
+        k02 = members_of("K02").join(staff.select(approved_by="staff_id", staff_pid="person_id"), on="approved_by")
+        k04 = members_of("K04").join(street_staff("advisor"), on="street", maintain_order="left")
+        add("relations", pl.concat([related(k01, "sibling"), related(k02, "spouse"), related(k04, "sibling")]))
+        k03 = members_of("K03").join(cadre, on="street", maintain_order="left")
+        phones = dict(zip(k03["member"].to_list(), k03["staff_phone"].to_list()))
+        members = members.with_columns(phone=pl.when(pl.col("person_id").is_in(list(phones)))
+                                       .then(pl.col("person_id").replace_strict(phones, default=None))
+                                       .otherwise(pl.col("phone")))
+        self.emit("members", members)
+        del members
+        # C02: account held by an outsider; C03: account held by a staff member
+        holders = self.cases_frame.select("bank_account", holder_id="payee_id", holder_name="payee_name")
+        c02 = groups["C02"].select("bank_account", new=self.people(k))
+        c03 = groups["C03"].join(cadre, on="street", maintain_order="left").select("bank_account", new="staff_pid")
+        swap = pl.concat([c02, c03])
+        holders = holders.join(swap, on="bank_account", how="left").with_columns(
+            holder_id=pl.coalesce("new", "holder_id")).drop("new")
+        self.emit("accounts", pl.concat([holders, staff.select("bank_account", holder_id="person_id",
+                                                             holder_name="name")]))
+        add("custody_filings", members_of("C04").select(
+            filing_id=pl.lit("CFX") + pl.col("case_id"), person_id="payee_id", bank_account="bank_account",
+            custodian_id="member", custodian_name="member_name", reason=pl.lit("外出务工"),
+            start_date=day(-400), end_date=day(-40), approved_by="approved_by"))
+        add("dishonesty", pl.concat([
+            members_of("D01").select(record_id=pl.lit("DX1") + pl.col("case_id"), person_id="member",
+                                     name="member_name", recorded_on=day(-100)),
+            pl.DataFrame({"record_id": seq_text("DX2-", 1, k, 4), "person_id": self.people(k),
+                          "name": self.names(k), "recorded_on": day(-200)}),
+            pl.DataFrame({"record_id": seq_text("DX3-", 1, k, 4), "person_id": self.people(k),
+                          "name": self.names(k), "recorded_on": day(-100)}),
+        ]).with_row_index("j").select(
+            "record_id", "person_id", "name", reason=pl.lit("虚报收入骗取低保"), recorded_on="recorded_on",
+            restricted_until=pl.lit(None, pl.Date), amount_defrauded=money(pl.lit(500000)),
+            amount_recovered=money(pl.when((pl.col("j") >= k) & (pl.col("j") < 2 * k)).then(100000).otherwise(500000)),
+            reported_on=pl.when(pl.col("j") < 2 * k).then(pl.col("recorded_on") + pl.duration(days=5)),
+            unit=pl.lit("区民政局")))
+        return planted
+
+    # ------------------------------------------------------------- output frames
+    def emit(self, name: str, frame: pl.DataFrame) -> None:
+        """Write a finished table now (it leaves memory as soon as the caller drops it)."""
+        frame.write_parquet(self.out / f"{name}.parquet", statistics=True)
+        self.rows[name] = frame.height
+        self.tables.pop(name, None)
+
+    def _payments_table(self, rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.select(payment_id=pl.concat_str(pl.lit("P"), pl.col("n").cast(pl.String).str.zfill(10)),
+                           case_id="case_id", payee_id="payee_id", program="program", month=month_text(pl.col("mi")),
+                           amount=money(pl.col("fen")), bank_account="bank_account", street="street",
+                           small_amount="small_amount")
+
+    def _ledger_table(self, rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.select(
+            txn_id=pl.concat_str(pl.lit("T"), pl.col("n").cast(pl.String).str.zfill(10)),
+            case_id=pl.when(pl.col("n") % 3 != 0).then(pl.col("case_id")),  # the platform does not always carry it
+            payee_id="payee_id", program="program", month=month_text(pl.col("mi")), amount=money(pl.col("fen")),
+            bank_account="bank_account",
+            paid_on=pl.when(pl.col("status") == "paid").then(pl.col("paid_on").cast(pl.Int32).cast(pl.Date)),
+            street="street", status="status")
+
+    def allocations(self, ledger: pl.DataFrame) -> pl.DataFrame:
+        paid = (ledger.filter(pl.col("status") == "paid").group_by("street", "program", "mi")
+                .agg(fen=pl.col("fen").sum()).sort("street", "program", "mi"))
+        head = pl.Series(self.rng.uniform(0.01, 0.03, paid.height))
+        return paid.with_columns(fen=pl.col("fen") + (pl.col("fen") * head).cast(pl.Int64) // 100 * 100)
+
+    def _case_table(self, cases: pl.DataFrame) -> pl.DataFrame:
+        return cases.select(
+            "case_id", "program", "payee_id", "street",
+            community=pl.col("street").str.slice(0, 2) + pl.col("community").cast(pl.String) + pl.lit("居委会"),
+            status="status", start_month=month_text(pl.col("start_mi")), end_month=month_text(pl.col("end_mi")),
+            monthly_amount=money(pl.col("fen")), bank_account="bank_account",
+            approved_on=pl.date(pl.col("start_mi") // 12, pl.col("start_mi") % 12 + 1, 1) - pl.duration(days=10),
+            approved_by="approved_by", handled_by="handled_by",
+            review_cycle=pl.when(pl.col("program") == "tekun").then(pl.lit("annual")).otherwise(pl.lit("semiannual")),
+            last_reviewed_on=pl.col("reviewed").cast(pl.Int32).cast(pl.Date),
+            basis=pl.when(pl.col("program") == "tekun").then(pl.lit("elderly")),
+            phase_out_start=month_text(pl.col("phase_out")))
+
+
+def generate(scale: str | int, out: str | Path, month: str = "2026-10", seed: int = 20261001,
+             history: int = 3) -> dict:
+    """Write a drop of ``scale`` (a name of SCALES or a case count) to ``out``; return a manifest."""
+    start = time.perf_counter()
+    n = SCALES[scale] if isinstance(scale, str) else int(scale)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.parquet"):
+        old.unlink()
+    g = Generator(n, month, seed, history, out)
+    g.build()
+    planted = g.plant()
+    for name, frame in sorted(g.tables.items()):
+        g.emit(name, frame)
+    rows = dict(sorted(g.rows.items()))
+    manifest = {"scale": scale, "cases": n, "month": month, "seed": seed, "history": history, "rows": rows,
+                "planted": planted, "seconds": round(time.perf_counter() - start, 2)}
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Generate a synthetic Parquet data drop (data-contract.md).")
+    p.add_argument("--scale", required=True, help=f"{' | '.join(SCALES)} or a number of cases")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--month", default="2026-10", help="audit month M (YYYY-MM)")
+    p.add_argument("--seed", type=int, default=20261001)
+    p.add_argument("--history", type=int, default=3, help="months of payments before M")
+    args = p.parse_args(argv)
+    scale = args.scale if args.scale in SCALES else int(args.scale)
+    m = generate(scale, args.out, args.month, args.seed, args.history)
+    print(f"{m['cases']} cases, {sum(m['rows'].values())} rows in {m['seconds']}s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The benchmark tooling at a tiny scale, the loader's fast paths, and bulk inserts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import select
+
+from auditor import loader, store
+from auditor.config import load_profile
+from auditor.loader import load_drop
+from auditor.schema import TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_generator_writes_a_drop_the_loader_accepts_whole(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    manifest = generate("tiny", tmp_path, month="2026-10")
+    drop = load_drop(tmp_path, load_profile(None))
+    assert set(drop.tables) == set(TABLES)
+    assert drop.quarantine.height == 0
+    assert {n: s.read for n, s in drop.stats.items()} == manifest["rows"]
+    assert all(not s.missing_columns for s in drop.stats.values())
+    assert drop.tables["members"].height > 1.5 * drop.tables["cases"].height
+    assert all(manifest["planted"][code] for code in ("R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08"))
+
+
+def test_bench_json_has_the_required_keys(tmp_path):
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--scale", "tiny",
+                    "--data", str(tmp_path / "data"), "--json", str(out)], check=True, cwd=ROOT,
+                   capture_output=True)
+    report = json.loads(out.read_text(encoding="utf-8"))
+    for key in ("scale", "cases", "total_s", "peak_rss_mb", "stages", "reconcile_s", "duckdb_reconcile_s"):
+        assert key in report
+    assert report["scale"] == "tiny" and report["cases"] == 500
+    assert {"load", "store", "outputs"} <= set(report["stages"])
+    assert any(s.startswith("rules:") for s in report["stages"])
+    assert report["duckdb_agrees"] is True
+
+
+def _load(tmp_path, name: str, frame: pl.DataFrame):
+    path = tmp_path / f"{name}.parquet"
+    frame.write_parquet(path)
+    return loader.load_table(path, TABLES[name], load_profile(None))
+
+
+def test_typed_parquet_columns_match_the_text_path(tmp_path):
+    """Date / Decimal / Boolean Parquet columns give what their text would give, quarantine included."""
+    text = pl.DataFrame({"street": ["a", "b", "c", "d"], "program": ["dibao"] * 4, "month": ["2026-10"] * 4,
+                         "amount": ["12.50", "-1.00", None, "0.05"], "allocated_on": ["2026-10-01", None, "1800-01-01", "2026-10-02"]})
+    typed = text.with_columns(pl.col("amount").cast(pl.Decimal(10, 2)), pl.col("allocated_on").str.to_date(strict=False))
+    a, qa, _ = _load(tmp_path, "allocations", text)
+    (tmp_path / "allocations.parquet").unlink()
+    b, qb, _ = _load(tmp_path, "allocations", typed)
+    assert a.equals(b)
+    assert qa.drop("value").equals(qb.drop("value"))
+    assert b["amount"].to_list() == [1250, 5]
+
+
+def test_distinct_value_normalisation_matches_row_by_row(tmp_path, monkeypatch):
+    months = ["2026-10", "2026/9", " 202608 ", "bad", None, "2026年7月"] * 50
+    frame = pl.DataFrame({"street": ["s"] * len(months), "program": ["低保", "dibao", "x"] * 100,
+                          "month": months, "amount": ["1.00"] * len(months)})
+    direct = _load(tmp_path, "allocations", frame)
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
+    deduped = _load(tmp_path, "allocations", frame)
+    assert direct[0].equals(deduped[0]) and direct[1].equals(deduped[1])
+    assert direct[1].height > 0
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.zeros(self.len(), pl.UInt64, eager=True))
+    collided = _load(tmp_path, "allocations", frame)  # every hash equal: mapped by the strings instead
+    assert direct[0].equals(collided[0]) and direct[1].equals(collided[1])
+
+
+def test_bulk_insert_many_rows(db_url):
+    engine = store.connect(db_url)
+    stamp = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    rows = [{"finding_id": f"R01-{i:012d}", "rule": "R01", "severity": "high", "street": "华阳路街道",
+             "person_id": None if i % 2 else f"P{i}", "case_id": None, "staff_id": None, "facts_hash": "x",
+             "first_month": "2026-10", "last_month": "2026-10", "status": "new", "recurring": i % 3 == 0,
+             "due_date": date(2026, 12, 1), "amount_recovered_fen": i * 100, "updated_at": stamp} for i in range(500)]
+    with engine.begin() as conn:
+        store.bulk_insert(conn, store.findings, rows)
+    with engine.connect() as conn:
+        back = conn.execute(select(store.findings).order_by(store.findings.c.finding_id)).mappings().all()
+    assert len(back) == 500
+    assert back[3]["person_id"] is None and back[4]["person_id"] == "P4" and back[3]["recurring"] is True
+    assert back[7]["amount_recovered_fen"] == 700 and back[7]["due_date"] == date(2026, 12, 1)
+    engine.dispose()
+
+
+def test_parquet_duplicate_keys_and_bad_values_are_quarantined(tmp_path):
+    frame = pl.DataFrame({"staff_id": ["S1", "S1", "S2", "S3"], "person_id": ["110101199001011237"] * 3 + ["1101"],
+                          "name": ["a", "b", "c", "d"], "role": ["cadre", "cadre", "cadre", "村居干部"],
+                          "street": ["x"] * 4, "active_from": [date(2020, 1, 1)] * 4, "extra": [1, 2, 3, 4]})
+    accepted, quarantine, stats = _load(tmp_path, "staff", frame)
+    assert accepted["staff_id"].to_list() == ["S2"]
+    assert sorted(quarantine.select("source_row", "column").rows()) == [(1, "staff_id"), (2, "staff_id"), (4, "person_id")]
+    assert (stats.read, stats.accepted, stats.quarantined) == (4, 1, 3)
+    assert "extra" not in accepted.columns  # Parquet: only the contract's columns are read
+
+
+def test_rows_where_is_filter():
+    from auditor.derived import rows_where
+
+    frame = pl.DataFrame({"month": ["2026-09", "2026-10", "2026-10", "2026-09", None, "2026-10"], "x": range(6)})
+    for cond in (pl.col("month") == "2026-10", pl.col("month") == "2026-09", pl.col("x") >= 3,
+                 pl.col("month") == "2026-11"):
+        assert rows_where(frame, cond).equals(frame.filter(cond))
