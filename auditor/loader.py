@@ -377,7 +377,9 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
 
     fill = [pl.lit(None, _DTYPES.get(c.kind, pl.String)).alias(c.name) for c in absent]
     fill += [pl.lit(None, pl.String).alias(f"{c.name}_key") for c in absent if c.kind == "address"]
-    accepted = good.with_columns(fill) if fill else good
+    # One chunk per column: polars 2.1 can panic (binview index out of range) on some
+    # expressions over multi-chunk string columns built from gathered distinct values.
+    accepted = (good.with_columns(fill) if fill else good).rechunk()
     q = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     q = q.cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     stats = TableStats(file=path.name, read=n, accepted=accepted.height, quarantined=n - accepted.height,
