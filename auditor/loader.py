@@ -157,7 +157,7 @@ def read_raw(path: Path, table: Table, columns: list[str] | None = None) -> pl.D
         raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
 
 
-def _header_map(table: Table, headers: list[str], path: Path, profile: Profile) -> dict[str, str]:
+def header_map(table: Table, headers: list[str], path: Path, profile: Profile) -> dict[str, str]:
     lookup: dict[str, str] = {}
     for col in table.columns:
         lookup[col.name.lower()] = col.name
@@ -279,7 +279,7 @@ class _Source:
                 self.height = pl.scan_parquet(path).select(pl.len()).collect().item()
             except Exception as exc:
                 raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
-            mapping = _header_map(table, names, path, profile)
+            mapping = header_map(table, names, path, profile)
             self.original = {c: h for h, c in mapping.items()}
             self.names = list(self.original)
             self.frame = None  # read column by column ...
@@ -287,7 +287,7 @@ class _Source:
                 self.frame = read_raw(path, table, columns=list(mapping)).rename(mapping)
         else:
             df = read_raw(path, table)
-            self.frame = df.rename(_header_map(table, df.columns, path, profile))
+            self.frame = df.rename(header_map(table, df.columns, path, profile))
             self.height, self.names = self.frame.height, self.frame.columns
 
     def get(self, name: str) -> pl.Series:

@@ -27,7 +27,7 @@ import polars as pl
 
 from auditor.config import Profile
 from auditor.errors import AuditInputError
-from auditor.loader import EXTENSIONS, _header_map, find_table_file, load_table, read_raw
+from auditor.loader import EXTENSIONS, find_table_file, header_map, load_table, read_raw
 from auditor.money import yuan
 from auditor.schema import TABLES
 
@@ -69,7 +69,7 @@ def load_payments(path: str | Path, profile: Profile) -> tuple[pl.DataFrame, pl.
     reasons = quarantine.group_by("source_row").agg(
         reasons=pl.format("{}：{}（{}）", pl.lit(REASON_LABELS["invalid"]), pl.col("column"), pl.col("reason"))
         .str.join("；"))
-    raw = raw.rename(_header_map(table, raw.columns, path, profile))
+    raw = raw.rename(header_map(table, raw.columns, path, profile))
     return accepted, raw.join(reasons, left_on="_row", right_on="source_row")
 
 
