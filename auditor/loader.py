@@ -158,6 +158,7 @@ def read_raw(path: Path, table: Table, columns: list[str] | None = None) -> pl.D
 
 
 def header_map(table: Table, headers: list[str], path: Path, profile: Profile) -> dict[str, str]:
+    """File header -> canonical column (English name, Chinese label or a profile alias); unknown ones left out."""
     lookup: dict[str, str] = {}
     for col in table.columns:
         lookup[col.name.lower()] = col.name
