@@ -41,8 +41,12 @@ class AuditContext:
         return self.drop.tables[name]
 
     def shared(self, fn: Callable[["AuditContext"], pl.DataFrame]) -> pl.DataFrame:
-        """Compute a derived frame once per run (e.g. paid rows of M) and reuse it."""
+        """Compute a derived frame once (e.g. paid rows of M) and reuse it until ``release``."""
         key = f"{fn.__module__}.{fn.__qualname__}"
         if key not in self._cache:
             self._cache[key] = fn(self)
         return self._cache[key]
+
+    def release(self) -> None:
+        """Drop the shared frames (the engine does this between rule families to bound memory)."""
+        self._cache.clear()

@@ -136,12 +136,19 @@ def _complete(rule: Rule, frame: pl.DataFrame, month: str) -> pl.DataFrame:
 
 def run_rules(ctx: AuditContext, codes: list[str] | None = None,
               on_rule=None) -> tuple[pl.DataFrame, list[CheckStatus]]:
-    """Run the selected rules (all by default) and return findings and statuses."""
-    catalogue = load_catalogue()
-    frames, statuses = [], []
-    for code, cls in catalogue.items():
+    """Run the selected rules (all by default) and return findings and statuses.
+
+    Rules run family by family; the frames one family shared are released
+    before the next starts, so peak memory is that of the largest family.
+    """
+    catalogue = sorted(load_catalogue().items(), key=lambda item: (item[1].family, item[0]))
+    frames, statuses, family = [], [], None
+    for code, cls in catalogue:
         if codes is not None and code not in codes:
             continue
+        if cls.family != family:
+            ctx.release()
+            family = cls.family
         rule = cls()
         start = time.perf_counter()
         reason = rule.missing_input(ctx)

@@ -60,13 +60,26 @@ def active_staff(ctx: AuditContext) -> pl.DataFrame:
         & (pl.col("active_to").is_null() | (pl.col("active_to") >= ctx.first_day)))
 
 
+NAME_SOURCES = (("members", "person_id", "name"), ("staff", "person_id", "name"),
+                ("accounts", "holder_id", "holder_name"), ("dishonesty", "person_id", "name"),
+                ("custody_filings", "custodian_id", "custodian_name"))
+
+
 def person_names(ctx: AuditContext) -> pl.DataFrame:
     """person_id -> a known name (members, staff, account holders, dishonesty, custodians)."""
-    sources = [("members", "person_id", "name"), ("staff", "person_id", "name"),
-               ("accounts", "holder_id", "holder_name"), ("dishonesty", "person_id", "name"),
-               ("custody_filings", "custodian_id", "custodian_name")]
-    parts = [ctx.table(t).select(pl.col(p).alias("person_id"), pl.col(n).cast(pl.String).alias("name"))
-             for t, p, n in sources if ctx.has(t)]
+    return _names(ctx, None)
+
+
+def names_for(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
+    """person_id -> name for ``ids`` only: the few people a finding's path shows."""
+    return _names(ctx, ids.drop_nulls().unique().implode())
+
+
+def _names(ctx: AuditContext, ids: pl.Series | None) -> pl.DataFrame:
+    """Names from every source, or only for ``ids`` (an imploded list Series) when given."""
+    parts = [ctx.table(t).filter(pl.lit(True) if ids is None else pl.col(p).is_in(ids))
+             .select(pl.col(p).alias("person_id"), pl.col(n).cast(pl.String).alias("name"))
+             for t, p, n in NAME_SOURCES if ctx.has(t)]
     return (pl.concat(parts).filter(pl.col("name").is_not_null())
             .unique("person_id", keep="first", maintain_order=True))
 
@@ -169,7 +182,6 @@ def _case_node(note: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
 
 def k01_links(ctx: AuditContext) -> pl.DataFrame:
     """Unfiled close relatives of in-scope active staff who are members of active cases."""
-    names = ctx.shared(person_names)
     links = (_staff_cols(ctx.shared(active_staff))
              .join(ctx.shared(close_pairs), left_on="s_person_id", right_on="person_id")
              .join(ctx.table("members").select("case_id", "person_id"), left_on="relative_id",
@@ -177,8 +189,9 @@ def k01_links(ctx: AuditContext) -> pl.DataFrame:
              .join(_active_case_cols(ctx), on="case_id")
              .filter(_in_scope(ctx))
              .join(ctx.table("kin_filings").select("staff_id", "relative_id"), on=["staff_id", "relative_id"],
-                   how="anti")
-             .join(names.rename({"person_id": "relative_id", "name": "r_name"}), on="relative_id", how="left"))
+                   how="anti"))
+    links = links.join(names_for(ctx, links["relative_id"]).rename({"person_id": "relative_id", "name": "r_name"}),
+                       on="relative_id", how="left")
     return links.with_columns(
         person_id=pl.col("relative_id"),
         chain=chain(_staff_node(), (relation_label(pl.col("relation")), _person_node("relative_id", "r_name")),
@@ -191,13 +204,13 @@ def k02_links(ctx: AuditContext) -> pl.DataFrame:
     cases = ctx.shared(active_cases)
     roles = pl.concat([cases.select("case_id", pl.col(c).alias("staff_id"), pl.lit(label).alias("case_role"))
                        for c, label in CASE_ROLES.items()]).filter(pl.col("staff_id").is_not_null())
-    names = ctx.shared(person_names)
     links = (roles.join(_staff_cols(ctx.table("staff")), on="staff_id")
              .join(ctx.shared(close_pairs), left_on="s_person_id", right_on="person_id")
              .join(ctx.table("members").select("case_id", pl.col("person_id").alias("relative_id")),
                    on=["case_id", "relative_id"], how="semi")
-             .join(_active_case_cols(ctx), on="case_id")
-             .join(names.rename({"person_id": "relative_id", "name": "r_name"}), on="relative_id", how="left"))
+             .join(_active_case_cols(ctx), on="case_id"))
+    links = links.join(names_for(ctx, links["relative_id"]).rename({"person_id": "relative_id", "name": "r_name"}),
+                       on="relative_id", how="left")
     return links.with_columns(
         person_id=pl.col("relative_id"),
         chain=chain(_staff_node(), (relation_label(pl.col("relation")), _person_node("relative_id", "r_name")),
@@ -230,14 +243,14 @@ def k03_links(ctx: AuditContext) -> pl.DataFrame:
     members = (ctx.table("members").select("case_id", "person_id", pl.col("name").alias("m_name"))
                .join(_active_case_cols(ctx), on="case_id")
                .join(cts, on="person_id"))
-    names = ctx.shared(person_names)
     links = (anchors.join(cts.rename({"person_id": "a_id", "shown": "a_shown"}), on="a_id")
              .join(members, on=["kind", "value"])
              .filter((pl.col("person_id") != pl.col("a_id")) & (pl.col("person_id") != pl.col("s_person_id")))
              .filter(_in_scope(ctx))
              .join(close.select(pl.col("person_id").alias("s_person_id"), pl.col("relative_id").alias("person_id")),
-                   on=["s_person_id", "person_id"], how="anti")
-             .join(names.rename({"person_id": "a_id", "name": "a_name"}), on="a_id", how="left"))
+                   on=["s_person_id", "person_id"], how="anti"))
+    links = links.join(names_for(ctx, links["a_id"]).rename({"person_id": "a_id", "name": "a_name"}),
+                       on="a_id", how="left")
     shared = pl.format("{} {}", pl.when(pl.col("kind") == "phone").then(pl.lit("同电话")).otherwise(pl.lit("同住址")),
                        pl.col("shown"))
     member = _person_node("person_id", "m_name")
@@ -265,7 +278,7 @@ def paid_accounts(ctx: AuditContext) -> pl.DataFrame:
 
 def with_payee_chain(ctx: AuditContext, rows: pl.DataFrame) -> pl.DataFrame:
     """Add the ``chain`` case —领款人→ payee —收款账户→ account to (a few) paid-account rows."""
-    names = ctx.shared(person_names).rename({"person_id": "payee_id", "name": "p_name"})
+    names = names_for(ctx, rows["payee_id"]).rename({"person_id": "payee_id", "name": "p_name"})
     rows = rows.join(names, on="payee_id", how="left")
     case = node("C", pl.col("case_id"), pl.format("案件 {}", pl.col("case_id")))
     payee = _person_node("payee_id", "p_name")
