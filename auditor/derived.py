@@ -174,15 +174,20 @@ def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
         paid_fen=pl.col("amount").sum(), n_paid=pl.len())
 
 
-def paid_history_with_case(ctx: AuditContext) -> pl.DataFrame:
-    """Paid ledger rows of every month up to and including M, with the case they pay for.
+def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFrame:
+    """Paid ledger rows of every month up to and including M for ``case_ids``, with their case.
 
     Matched like ``paid_with_case`` but preferring the case active in the
     row's own benefit month; used to total money paid for months not due.
+    Only the ledger rows of those cases' payees and programs are matched, so
+    the cost follows the number of findings, not the ledger's history.
     """
-    paid = ctx.table("ledger").filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month))
-    cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
-    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(cases["case_id"].implode())
+    all_cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
+    wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
+    cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
+    paid = (ctx.table("ledger").filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month))
+            .join(wanted.unique(), on=["payee_id", "program"], how="semi"))
+    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(all_cases["case_id"].implode())
     direct = paid.filter(has_case)
     ranked = (
         paid.filter(~has_case).drop("case_id")

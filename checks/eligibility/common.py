@@ -57,7 +57,7 @@ def not_due(ctx: AuditContext, keys: pl.DataFrame, due: pl.Expr, by: str) -> pl.
     for a benefit month (columns ``month``, ``m_first``, ``m_last``) that was
     NOT due. Returns per ``by``: not_due_fen and not_due_months (sorted).
     """
-    rows = (keys.join(ctx.shared(paid_history_with_case), on="case_id", how="inner")
+    rows = (keys.join(paid_history_with_case(ctx, keys["case_id"]), on="case_id", how="inner")
             .with_columns(m_first=month_first(pl.col("month")))
             .with_columns(m_last=pl.col("m_first").dt.month_end())
             .filter(due).unique([by, "txn_id"]))
