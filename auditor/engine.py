@@ -14,6 +14,7 @@ import hashlib
 import importlib
 import pkgutil
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -33,8 +34,8 @@ class RuleNotRun(Exception):
     """Raised by a rule that cannot run on this drop; the message is the reason."""
 
 
-class Rule:
-    """Base class of every check. Subclasses set the class attributes below."""
+class Rule(ABC):
+    """Base class of every check. Subclasses set the class attributes below and implement ``find``."""
 
     code: ClassVar[str]
     name: ClassVar[str]                      # Chinese name, e.g. 无指令支付
@@ -44,8 +45,9 @@ class Rule:
     params: ClassVar[tuple[str, ...]] = ()   # Profile fields it reads
     family: ClassVar[str] = ""
 
-    def find(self, ctx: AuditContext) -> pl.DataFrame:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def find(self, ctx: AuditContext) -> pl.DataFrame:
+        """One row per finding: subject columns, other finding columns, amount_fen, title, evidence."""
 
     def missing_input(self, ctx: AuditContext) -> str | None:
         """Why this rule cannot run on ``ctx``'s drop, or None."""

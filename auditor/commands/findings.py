@@ -156,12 +156,18 @@ def load_finding(engine, user: User, fid: str) -> tuple[dict, list[dict], list[d
     return finding, occ, events
 
 
-def handle_show(args) -> int:
+def open_finding(args, action: str):
+    """Session, read permission, the finding (street-checked) and its access-log entry."""
     engine, user = session(args)
     user.require("read")
     unmasked = user.unmasked(args.unmasked)
     finding, occ, events = load_finding(engine, user, args.finding_id)
-    log_access(engine, user, "findings.show", target=args.finding_id, unmasked=unmasked)
+    log_access(engine, user, action, target=args.finding_id, unmasked=unmasked)
+    return user, unmasked, finding, occ, events
+
+
+def handle_show(args) -> int:
+    user, unmasked, finding, occ, events = open_finding(args, "findings.show")
     m = (lambda t: t) if unmasked else mask_text
     label = followup.STATUS_LABELS[finding["status"]]
     print(f"{finding['finding_id']}  规则 {finding['rule']}  状态 {finding['status']}（{label}）"
@@ -257,11 +263,7 @@ def handle_import(args) -> int:
 def handle_dossier(args) -> int:
     from auditor.casefile import render_dossier
 
-    engine, user = session(args)
-    user.require("read")
-    unmasked = user.unmasked(args.unmasked)
-    finding, occ, events = load_finding(engine, user, args.finding_id)
-    log_access(engine, user, "findings.dossier", target=args.finding_id, unmasked=unmasked)
+    user, unmasked, finding, occ, events = open_finding(args, "findings.dossier")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_dossier(finding, occ, events, unmasked=unmasked, viewer=user), encoding="utf-8")
