@@ -41,11 +41,6 @@ def instructions(ctx: AuditContext) -> pl.DataFrame:
     return rows_where(ctx.table("payments"), pl.col("month") == ctx.month)
 
 
-def ledger_month(ctx: AuditContext) -> pl.DataFrame:
-    """Ledger rows of benefit month M, any status."""
-    return ctx.table("ledger").filter(pl.col("month") == ctx.month)
-
-
 def paid_rows(ctx: AuditContext) -> pl.DataFrame:
     """Paid ledger rows of month M (the money that actually left)."""
     return rows_where(ctx.table("ledger"), (pl.col("month") == ctx.month) & (pl.col("status") == "paid"))
@@ -67,8 +62,7 @@ def paid_with_case(ctx: AuditContext) -> pl.DataFrame:
     paid = ctx.shared(paid_rows)
     cases = ctx.table("cases").select("case_id", "payee_id", "program", "status",
                                       "start_month", "end_month")
-    known = set(cases["case_id"].to_list()) if paid.height else set()
-    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(list(known))
+    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(cases["case_id"].implode())
     direct = paid.filter(has_case)
     rest = paid.filter(~has_case).drop("case_id")
     ranked = (

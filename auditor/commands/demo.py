@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.audit import run_audit
-from auditor.commands.run import print_summary
+from auditor.commands.run import month_arg, print_summary
 from auditor.config import load_profile
 from auditor.demo import generate
 
@@ -20,11 +20,12 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    month = month_arg(args.month)
     out = Path(args.out)
     drop = out / "drop"
     print(f"生成演示数据 (generating demo drop): {drop}")
-    generate(drop, month=args.month, n_cases=args.cases)
-    result = run_audit(month=args.month, data_dir=drop, out_dir=out / "report", profile=load_profile(None),
+    generate(drop, month=month, n_cases=args.cases)
+    result = run_audit(month=month, data_dir=drop, out_dir=out / "report", profile=load_profile(None),
                        db_url=args.db)
     print_summary(result)
     print(f"埋点真值 (planted truth): {out / 'truth.csv'}")
