@@ -46,9 +46,18 @@ def paid_rows(ctx: AuditContext) -> pl.DataFrame:
     return rows_where(ctx.table("ledger"), (pl.col("month") == ctx.month) & (pl.col("status") == "paid"))
 
 
+ACTIVE_CASE_COLUMNS = ("case_id", "program", "payee_id", "street", "community", "approved_by", "handled_by",
+                       "approved_on", "review_cycle", "last_reviewed_on")
+
+
 def active_cases(ctx: AuditContext) -> pl.DataFrame:
-    """Cases active in M: status active (or suspended/terminated with end_month >= M), started by M."""
-    return ctx.table("cases").filter(_is_active(ctx.month))
+    """Cases active in M: status active (or suspended/terminated with end_month >= M), started by M.
+
+    Only the columns the users of this frame read (``ACTIVE_CASE_COLUMNS``) are copied.
+    """
+    cases = ctx.table("cases")
+    active = cases.select(_is_active(ctx.month).fill_null(False)).to_series()
+    return cases.select(*ACTIVE_CASE_COLUMNS).filter(active)
 
 
 def _is_active(m: str | pl.Expr) -> pl.Expr:
@@ -57,39 +66,57 @@ def _is_active(m: str | pl.Expr) -> pl.Expr:
             & (pl.col("start_month") <= m))
 
 
+PAID_COLUMNS = ("txn_id", "payee_id", "program", "amount", "bank_account", "street")
+
+
 def paid_with_case(ctx: AuditContext) -> pl.DataFrame:
-    """Paid rows of M with the ``case_id`` they pay for (null when no case matches)."""
-    paid = ctx.shared(paid_rows)
-    cases = ctx.table("cases").select("case_id", "payee_id", "program", "status",
-                                      "start_month", "end_month")
+    """Paid rows of M (txn_id, payee, program, amount, account, street) with the
+    ``case_id`` they pay for (null when no case matches).
+
+    A row without a known ``case_id`` takes the case of its (payee_id, program):
+    the one active in M, else the smallest case id. That choice is made once per
+    key, not per row, so no ledger-sized sort is needed.
+    """
+    paid = ctx.shared(paid_rows).select(*PAID_COLUMNS, "case_id")
+    cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
     has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(cases["case_id"].implode())
     direct = paid.filter(has_case)
     rest = paid.filter(~has_case).drop("case_id")
-    ranked = (
-        rest.join(cases.with_columns(_active=_is_active(ctx.month)).drop("status", "start_month", "end_month"),
-                  on=["payee_id", "program"], how="left")
-        .sort(["txn_id", "_active", "case_id"], descending=[False, True, False], nulls_last=True)
-        .unique("txn_id", keep="first", maintain_order=True)
-        .drop("_active")
-    )
-    return pl.concat([direct, ranked.select(direct.columns)])
+    candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
+    best = (candidates.with_columns(_active=_is_active(ctx.month))
+            .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False],
+                  nulls_last=True)
+            .unique(["payee_id", "program"], keep="first", maintain_order=True)
+            .select("payee_id", "program", "case_id"))
+    return pl.concat([direct, rest.join(best, on=["payee_id", "program"], how="left").select(direct.columns)])
 
 
 def paid_cases(ctx: AuditContext) -> pl.DataFrame:
-    """One row per case paid for M: case_id, paid_fen, txn_ids."""
-    return (ctx.shared(paid_with_case).filter(pl.col("case_id").is_not_null())
-            .group_by("case_id").agg(paid_fen=pl.col("amount").sum(), txn_ids=pl.col("txn_id").sort()))
+    """One row per case paid for M: case_id, paid_fen."""
+    return per_key(ctx.shared(paid_with_case).filter(pl.col("case_id").is_not_null()), ["case_id"],
+                    one=dict(paid_fen=pl.col("amount").fill_null(0)), many=dict(paid_fen=pl.col("amount").sum()))
 
 
-def paid_members(ctx: AuditContext) -> pl.DataFrame:
-    """Every member of every case paid for M (case fields joined)."""
+def with_txn_ids(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Add ``txn_ids`` (sorted paid txn ids of M) to a few rows keyed by columns of ``paid_with_case``."""
+    txns = (ctx.shared(paid_with_case).join(frame.select(key).unique(), on=key, how="semi")
+            .group_by(key).agg(txn_ids=pl.col("txn_id").sort()))
+    return frame.join(txns, on=key, how="left").with_columns(pl.col("txn_ids").fill_null([]))
+
+
+def paid_members_of(ctx: AuditContext, people: pl.DataFrame) -> pl.DataFrame:
+    """Members of cases paid for M among ``people`` (a frame with ``person_id``), case fields and
+    paid_fen joined; one row per (member, case)."""
     cases = ctx.table("cases").select("case_id", "program", "street", "community", "payee_id",
                                       "status", "end_month", "phase_out_start")
-    return (ctx.shared(paid_cases).join(cases, on="case_id", how="inner")
-            .join(ctx.table("members").select("case_id", "person_id", "name"), on="case_id", how="inner"))
+    members = (ctx.table("members").select("case_id", "person_id", "name")
+               .join(people.select("person_id").unique(), on="person_id", how="semi"))
+    return (members.join(ctx.shared(paid_cases), on="case_id", how="inner")
+            .join(cases, on="case_id", how="inner")
+            .select("case_id", "paid_fen", *cases.columns[1:], "person_id", "name"))
 
 
-def _per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: dict[str, pl.Expr]) -> pl.DataFrame:
+def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: dict[str, pl.Expr]) -> pl.DataFrame:
     """Group ``rows`` by ``key`` with the aggregations ``many``.
 
     Most keys have a single row; for those ``one`` gives the same values
@@ -118,7 +145,7 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
     key = ["payee_id", "program"]
     instr_rows, paid_rows_ = ctx.shared(instructions), ctx.shared(paid_rows)
     unpaid_rows = ctx.table("ledger").filter((pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
-    instr = _per_key(instr_rows, key, one=dict(
+    instr = per_key(instr_rows, key, one=dict(
         n_instr=pl.lit(1, pl.UInt32), instructed_fen=pl.col("amount").fill_null(0),
         instr_street=pl.col("street"), instr_case=pl.col("case_id"), _instr_account=pl.col("bank_account"),
     ), many=dict(
@@ -126,7 +153,7 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
         instr_street=pl.col("street").sort().first(), instr_case=pl.col("case_id").sort().first(),
         _instr_account=pl.col("bank_account").first(),
     ))
-    paid = _per_key(paid_rows_, key, one=dict(
+    paid = per_key(paid_rows_, key, one=dict(
         n_paid=pl.lit(1, pl.UInt32), paid_fen=pl.col("amount").fill_null(0), paid_street=pl.col("street"),
         paid_case=pl.col("case_id"), _paid_account=pl.col("bank_account"),
     ), many=dict(
@@ -179,8 +206,9 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     all_cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
     wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
     cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
-    paid = (ctx.table("ledger").filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month))
-            .join(wanted.unique(), on=["payee_id", "program"], how="semi"))
+    paid = (ctx.table("ledger").select("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
+            .join(wanted.unique(), on=["payee_id", "program"], how="semi")
+            .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)))
     has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(all_cases["case_id"].implode())
     direct = paid.filter(has_case)
     ranked = (

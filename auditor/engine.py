@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import pkgutil
 import time
 from abc import ABC, abstractmethod
@@ -21,6 +22,8 @@ from typing import ClassVar
 import polars as pl
 
 from auditor.context import AuditContext
+
+log = logging.getLogger("auditor")
 
 SEVERITIES = ("high", "medium", "low")
 # Columns a finding may carry besides the fixed ones (rule, severity, month, ...).
@@ -151,6 +154,7 @@ def run_rules(ctx: AuditContext, codes: list[str] | None = None,
         if cls.family != family:
             ctx.release()
             family = cls.family
+            log.info("family %s started", family or "-")
         rule = cls()
         start = time.perf_counter()
         reason = rule.missing_input(ctx)

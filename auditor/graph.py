@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import PROGRAM_LABELS, active_cases, paid_with_case, program_label
+from auditor.derived import PROGRAM_LABELS, per_key, active_cases, paid_with_case, program_label
 from auditor.money import fen_to_yuan, yuan
 from auditor.normalize import RELATIONS, STAFF_ROLES
 from auditor.schema import TABLES
@@ -35,22 +35,32 @@ CASE_ROLES = {"approved_by": "审批人", "handled_by": "经办人"}
 # ---------------------------------------------------------------- base frames
 
 
-def kin_pairs(ctx: AuditContext) -> pl.DataFrame:
-    """Every ``relations`` row in both directions: relative_id is person_id's ``relation``."""
-    r = ctx.table("relations").select("person_id", "relative_id", "relation")
+def kin_pairs_of(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
+    """``relations`` rows in both directions whose person_id is in ``ids``: relative_id is
+    person_id's ``relation``. Only the rows touching ``ids`` are read, never the population's."""
+    wanted = ids.drop_nulls().unique().implode()
+    r = (ctx.table("relations").select("person_id", "relative_id", "relation")
+         .filter(pl.col("person_id").is_in(wanted) | pl.col("relative_id").is_in(wanted)))
     back = r.select(pl.col("relative_id").alias("person_id"), pl.col("person_id").alias("relative_id"),
                     pl.col("relation").replace_strict(INVERSE, return_dtype=pl.String))
-    return (pl.concat([r, back]).filter(pl.col("person_id") != pl.col("relative_id"))
+    return (pl.concat([r, back])
+            .filter(pl.col("person_id").is_in(wanted) & (pl.col("person_id") != pl.col("relative_id")))
             .unique(maintain_order=True))
 
 
-def close_pairs(ctx: AuditContext) -> pl.DataFrame:
-    """Close-relative pairs (both directions), one row per pair with the relation that makes it close."""
+def close_pairs_of(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
+    """Close-relative pairs of ``ids`` (person_id in ``ids``), one row per pair with the
+    relation that makes it close."""
     close = set(ctx.profile.close_relations)
     either = sorted(close | {INVERSE[c] for c in close})
-    return (ctx.shared(kin_pairs).filter(pl.col("relation").is_in(either))
+    return (kin_pairs_of(ctx, ids).filter(pl.col("relation").is_in(either))
             .sort("person_id", "relative_id", "relation")
             .unique(["person_id", "relative_id"], keep="first", maintain_order=True))
+
+
+def staff_close_pairs(ctx: AuditContext) -> pl.DataFrame:
+    """Close-relative pairs of every staff member (person_id = the staff member's person)."""
+    return close_pairs_of(ctx, ctx.table("staff")["person_id"])
 
 
 def active_staff(ctx: AuditContext) -> pl.DataFrame:
@@ -183,7 +193,7 @@ def _case_node(note: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
 def k01_links(ctx: AuditContext) -> pl.DataFrame:
     """Unfiled close relatives of in-scope active staff who are members of active cases."""
     links = (_staff_cols(ctx.shared(active_staff))
-             .join(ctx.shared(close_pairs), left_on="s_person_id", right_on="person_id")
+             .join(ctx.shared(staff_close_pairs), left_on="s_person_id", right_on="person_id")
              .join(ctx.table("members").select("case_id", "person_id"), left_on="relative_id",
                    right_on="person_id")
              .join(_active_case_cols(ctx), on="case_id")
@@ -200,14 +210,20 @@ def k01_links(ctx: AuditContext) -> pl.DataFrame:
 
 
 def k02_links(ctx: AuditContext) -> pl.DataFrame:
-    """Approvers and handlers of active cases who are close relatives of one of the case's members."""
-    cases = ctx.shared(active_cases)
+    """Approvers and handlers of active cases who are close relatives of one of the case's members.
+
+    Starts from the staff's close relatives who are members somewhere (few), then
+    reads the roles of only those cases.
+    """
+    kin = _staff_cols(ctx.table("staff")).join(ctx.shared(staff_close_pairs), left_on="s_person_id",
+                                                 right_on="person_id")
+    memberships = (ctx.table("members").select("case_id", pl.col("person_id").alias("relative_id"))
+                   .join(kin.select("relative_id").unique(), on="relative_id", how="semi").unique())
+    kin_members = kin.join(memberships, on="relative_id")
+    cases = ctx.shared(active_cases).join(kin_members.select("case_id").unique(), on="case_id", how="semi")
     roles = pl.concat([cases.select("case_id", pl.col(c).alias("staff_id"), pl.lit(label).alias("case_role"))
                        for c, label in CASE_ROLES.items()]).filter(pl.col("staff_id").is_not_null())
-    links = (roles.join(_staff_cols(ctx.table("staff")), on="staff_id")
-             .join(ctx.shared(close_pairs), left_on="s_person_id", right_on="person_id")
-             .join(ctx.table("members").select("case_id", pl.col("person_id").alias("relative_id")),
-                   on=["case_id", "relative_id"], how="semi")
+    links = (roles.join(kin_members, on=["case_id", "staff_id"])
              .join(_active_case_cols(ctx), on="case_id"))
     links = links.join(names_for(ctx, links["relative_id"]).rename({"person_id": "relative_id", "name": "r_name"}),
                        on="relative_id", how="left")
@@ -218,32 +234,47 @@ def k02_links(ctx: AuditContext) -> pl.DataFrame:
     )
 
 
-def contacts(ctx: AuditContext) -> pl.DataFrame:
-    """(person_id, kind, value, shown): phones and dwellings known from members and staff."""
+def _contacts(ctx: AuditContext, keep) -> pl.DataFrame:
+    """(person_id, kind, value, shown) phone and dwelling rows of members and staff that ``keep``
+    (a function of a contacts frame returning a boolean expression) selects; one row per
+    (person_id, kind, value), the first seen."""
     parts = []
     for t in [t for t in ("members", "staff") if ctx.has(t)]:
         f = ctx.table(t)
-        parts.append(f.select("person_id", pl.lit("phone").alias("kind"), pl.col("phone").alias("value"),
-                              pl.col("phone").alias("shown")))
-        parts.append(f.select("person_id", pl.lit("dwelling").alias("kind"), pl.col("address_key").alias("value"),
-                              pl.col("address").alias("shown")))
+        for kind, value, shown in (("phone", "phone", "phone"), ("dwelling", "address_key", "address")):
+            part = f.select("person_id", pl.col(value).alias("value"), pl.col(shown).alias("shown"))
+            parts.append(part.filter(keep(kind)).select("person_id", pl.lit(kind).alias("kind"), "value", "shown"))
     return (pl.concat(parts).filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
             .unique(["person_id", "kind", "value"], keep="first", maintain_order=True))
+
+
+def contacts_of(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
+    """Phones and dwellings of the people ``ids``."""
+    wanted = ids.drop_nulls().unique().implode()
+    return _contacts(ctx, lambda kind: pl.col("person_id").is_in(wanted))
+
+
+def contacts_sharing(ctx: AuditContext, cts: pl.DataFrame) -> pl.DataFrame:
+    """Every phone or dwelling row (anyone's) whose value is one of the contacts ``cts``."""
+    values = {k: cts.filter(pl.col("kind") == k)["value"].unique().implode() for k in ("phone", "dwelling")}
+    return _contacts(ctx, lambda kind: pl.col("value").is_in(values[kind]))
 
 
 def k03_links(ctx: AuditContext) -> pl.DataFrame:
     """Members of active cases sharing a phone or dwelling with in-scope staff or their close relatives."""
     staff = _staff_cols(ctx.shared(active_staff))
-    close = ctx.shared(close_pairs)
+    close = ctx.shared(staff_close_pairs)
     anchors = pl.concat([
         staff.with_columns(a_id=pl.col("s_person_id"), relation=pl.lit(None, pl.String)),
         staff.join(close, left_on="s_person_id", right_on="person_id").rename({"relative_id": "a_id"}),
     ], how="diagonal")
-    cts = ctx.shared(contacts)
+    mine = contacts_of(ctx, anchors["a_id"])
+    cts = contacts_sharing(ctx, mine)
     members = (ctx.table("members").select("case_id", "person_id", pl.col("name").alias("m_name"))
+               .join(cts.select("person_id").unique(), on="person_id", how="semi")
                .join(_active_case_cols(ctx), on="case_id")
                .join(cts, on="person_id"))
-    links = (anchors.join(cts.rename({"person_id": "a_id", "shown": "a_shown"}), on="a_id")
+    links = (anchors.join(mine.rename({"person_id": "a_id", "shown": "a_shown"}), on="a_id")
              .join(members, on=["kind", "value"])
              .filter((pl.col("person_id") != pl.col("a_id")) & (pl.col("person_id") != pl.col("s_person_id")))
              .filter(_in_scope(ctx))
@@ -270,10 +301,11 @@ def k_links(ctx: AuditContext) -> pl.DataFrame:
 
 
 def paid_accounts(ctx: AuditContext) -> pl.DataFrame:
-    """One row per (payee_id, bank_account) paid for M: amount, street, case and txns."""
-    return ctx.shared(paid_with_case).group_by("payee_id", "bank_account").agg(
-        fen=pl.col("amount").sum(), street=pl.col("street").sort().first(),
-        case_id=pl.col("case_id").drop_nulls().sort().first(), txn_ids=pl.col("txn_id").sort())
+    """One row per (payee_id, bank_account) paid for M: fen, street and case (first by id)."""
+    return per_key(ctx.shared(paid_with_case), ["payee_id", "bank_account"],
+                    one=dict(fen=pl.col("amount").fill_null(0), street=pl.col("street"), case_id=pl.col("case_id")),
+                    many=dict(fen=pl.col("amount").sum(), street=pl.col("street").sort().first(),
+                              case_id=pl.col("case_id").drop_nulls().sort().first()))
 
 
 def with_payee_chain(ctx: AuditContext, rows: pl.DataFrame) -> pl.DataFrame:
@@ -292,12 +324,12 @@ def account_node() -> tuple[pl.Expr, pl.Expr]:
     return node("A", pl.col("bank_account"), pl.format("账户 {}", pl.col("bank_account")))
 
 
-def payee_cases(ctx: AuditContext) -> pl.DataFrame:
-    """(payee_id, case_id): the payee's cases (paid in M or registered with them as payee)."""
+def payee_cases(ctx: AuditContext, payees: pl.DataFrame) -> pl.DataFrame:
+    """(payee_id, case_id) for ``payees``: their cases paid in M or registered with them as payee."""
     return pl.concat([
         ctx.shared(paid_with_case).select("payee_id", "case_id").drop_nulls(),
         ctx.table("cases").select("payee_id", "case_id"),
-    ]).unique()
+    ]).join(payees.select("payee_id").unique(), on="payee_id", how="semi").unique()
 
 
 # ---------------------------------------------------------------- one person's neighbourhood
@@ -319,10 +351,10 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
 
     person(person_id)
     lists: dict[str, list[dict]] = {}
-    kin = (ctx.shared(kin_pairs).filter(pl.col("person_id") == person_id) if ctx.has("relations")
+    me = pl.Series([person_id])
+    kin = (kin_pairs_of(ctx, me) if ctx.has("relations")
            else pl.DataFrame(schema={"person_id": pl.String, "relative_id": pl.String, "relation": pl.String}))
-    close = set(ctx.shared(close_pairs).filter(pl.col("person_id") == person_id)["relative_id"]) \
-        if ctx.has("relations") else set()
+    close = set(close_pairs_of(ctx, me)["relative_id"]) if ctx.has("relations") else set()
     for r in kin.iter_rows(named=True):
         link(person(person_id), person(r["relative_id"]), RELATION_LABELS.get(r["relation"], r["relation"]))
     lists["亲属"] = [{"身份证号": r["relative_id"], "姓名": names.get(r["relative_id"]),
@@ -355,9 +387,9 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
     lists["案件"] = _labelled(cases.select("case_id", "program", "payee_id", "street", "community", "status",
                                          "start_month", "end_month", "approved_by", "handled_by"), "cases")
 
-    cts = ctx.shared(contacts)
-    mine = cts.filter(pl.col("person_id").is_in(list(persons)))
-    sharers = (cts.join(mine.select("kind", "value", pl.col("person_id").alias("anchor")), on=["kind", "value"])
+    mine = contacts_of(ctx, pl.Series(sorted(persons)))
+    sharers = (contacts_sharing(ctx, mine)
+               .join(mine.select("kind", "value", pl.col("person_id").alias("anchor")), on=["kind", "value"])
                .filter(~pl.col("person_id").is_in(list(persons))).sort("anchor", "person_id").head(limit))
     for s in sharers.iter_rows(named=True):
         link(person(s["anchor"]), person(s["person_id"]), ("同电话 " if s["kind"] == "phone" else "同住址 ") + s["shown"])

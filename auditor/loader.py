@@ -411,7 +411,8 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
             if on_table is not None:
                 on_table(f"{name}: absent")
             continue
-        tables[name], q, stats[name] = load_table(path, table, profile)
+        accepted, q, stats[name] = load_table(path, table, profile)
+        tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
         quarantines.append(q)
         if on_table is not None:
             on_table(f"{name}: {stats[name].read:,} rows")

@@ -103,6 +103,8 @@ class StageFollower(logging.Handler):
         msg = record.getMessage()
         if msg.startswith("stage ") and msg.endswith(" started"):
             self.memory.enter(msg.split()[1])
+        elif msg.startswith("family ") and msg.endswith(" started"):  # a rule family: its own memory stage
+            self.memory.enter(f"rules:{msg.split()[1]}")
         elif msg.startswith("check "):  # a rule finished: the next one belongs to the checks stage
             self.memory.sample()
 
@@ -278,8 +280,10 @@ def print_report(r: dict) -> None:
     print(f"scale {r['scale']}: {r['cases']:,} cases, {r['rows']:,} rows, {r['findings']} findings, "
           f"{r['quarantined_rows']} quarantined")
     print(f"  total {r['total_s']:.2f}s, peak RSS {r['peak_rss_mb']:.0f} MiB")
+    peaks = r["stage_peak_rss_mb"]
     for name, s in r["stages"].items():
-        print(f"  {name:24s} {s:8.2f}s")
+        peak = peaks.get(name, peaks.get("checks") if name == "sample+summary" else None)
+        print(f"  {name:24s} {s:8.2f}s" + (f"   peak RSS {peak:8.0f} MiB" if peak else ""))
     print(f"  reconcile (load payments+ledger + R01–R05) {r['reconcile_s']:.2f}s vs DuckDB {r['duckdb_reconcile_s']:.2f}s"
           f" = {r['reconcile_ratio']}x; same findings: {r['duckdb_agrees']}"
           f" (DuckDB trusting the files, no validation: {r['duckdb_unvalidated_reconcile_s']:.2f}s)")

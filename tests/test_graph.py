@@ -6,12 +6,13 @@ import csv
 import json
 from decimal import Decimal
 
+import polars as pl
 import pytest
 
 from auditor.cli import main
 from auditor.config import load_profile
 from auditor.context import AuditContext
-from auditor.graph import close_pairs
+from auditor.graph import close_pairs_of
 from auditor.graph_view import render_svg
 from auditor.loader import load_drop
 from tests.rulecases import person, run_case, write_case
@@ -50,11 +51,15 @@ def test_close_relatives_read_in_both_directions_and_widen(tmp_path):
     rel = [{"person_id": "@a", "relative_id": "@b", "relation": "parent"},
            {"person_id": "@a", "relative_id": "@c", "relation": "cousin"},
            {"person_id": "@d", "relative_id": "@a", "relation": "child_in_law"}]
-    pairs = {(r["person_id"], r["relative_id"], r["relation"])
-             for r in close_pairs(_ctx(tmp_path, {"relations": rel})).iter_rows(named=True)}
     a, b, d = person("@a"), person("@b"), person("@d")
+    ctx = _ctx(tmp_path, {"relations": rel})
+    pairs = {(r["person_id"], r["relative_id"], r["relation"])
+             for r in close_pairs_of(ctx, pl.Series([a, b, d])).iter_rows(named=True)}
     assert pairs == {(a, b, "parent"), (b, a, "child")}
-    wide = close_pairs(_ctx(tmp_path, {"relations": rel}, close_relations=["parent", "child", "parent_in_law"]))
+    only_b = close_pairs_of(ctx, pl.Series([b]))  # pairs of the given people only
+    assert only_b.rows() == [(b, a, "child")]
+    wide = close_pairs_of(_ctx(tmp_path, {"relations": rel}, close_relations=["parent", "child", "parent_in_law"]),
+                          pl.Series([a, d]))
     got = {(r["person_id"], r["relative_id"], r["relation"]) for r in wide.iter_rows(named=True)}
     assert (a, d, "parent_in_law") in got and (d, a, "child_in_law") in got
 

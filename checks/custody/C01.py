@@ -4,7 +4,7 @@ import polars as pl
 
 from auditor.context import AuditContext
 from auditor.engine import Rule, register
-from auditor.graph import close_pairs, covering_filings, paid_accounts
+from auditor.graph import close_pairs_of, covering_filings, paid_accounts
 from auditor.money import yuan
 from checks.custody.common import by_subject, evidence
 
@@ -32,7 +32,7 @@ class C01(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         per = ctx.shared(paid_accounts)
-        multi = per.filter(pl.col("payee_id").n_unique().over("bank_account") >= 2)
+        multi = per.filter(pl.col("bank_account").is_duplicated())  # one row per (payee, account)
         pairs = (multi.select("bank_account", pl.col("payee_id").alias("a"))
                  .join(multi.select("bank_account", pl.col("payee_id").alias("b")), on="bank_account")
                  .filter(pl.col("a") < pl.col("b")))
@@ -40,7 +40,8 @@ class C01(Rule):
         co_members = (pairs.join(members.rename({"person_id": "a"}), on="a")
                       .join(members.rename({"person_id": "b"}), on=["case_id", "b"], how="semi")
                       .select("bank_account", "a", "b").unique())
-        close = ctx.shared(close_pairs).select(pl.col("person_id").alias("a"), pl.col("relative_id").alias("b"))
+        close = close_pairs_of(ctx, multi["payee_id"]).select(pl.col("person_id").alias("a"),
+                                                              pl.col("relative_id").alias("b"))
         unrelated = (pairs.join(co_members, on=["bank_account", "a", "b"], how="anti")
                      .join(close, on=["a", "b"], how="anti"))
         covered = multi.join(ctx.shared(covering_filings).select(pl.col("person_id").alias("payee_id"),

@@ -31,13 +31,13 @@ class C02(Rule):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         per = ctx.shared(paid_accounts)
         held = per.join(ctx.table("accounts").select("bank_account", "holder_id", "holder_name"), on="bank_account")
-        in_case = (held.join(ctx.shared(payee_cases), on="payee_id")
+        own = held.filter((pl.col("holder_id") == pl.col("payee_id")).fill_null(False))
+        others = held.join(own.select("payee_id", "bank_account"), on=["payee_id", "bank_account"], how="anti")
+        in_case = (others.join(payee_cases(ctx, others), on="payee_id")
                    .join(ctx.table("members").select("case_id", pl.col("person_id").alias("holder_id")),
                          on=["case_id", "holder_id"], how="semi"))
-        ok = pl.concat([held.filter(pl.col("holder_id") == pl.col("payee_id")).select("payee_id", "bank_account"),
-                        in_case.select("payee_id", "bank_account")])
         covered = ctx.shared(covering_filings).select(pl.col("person_id").alias("payee_id"), "bank_account")
-        rows = (held.join(ok, on=["payee_id", "bank_account"], how="anti")
+        rows = (others.join(in_case.select("payee_id", "bank_account"), on=["payee_id", "bank_account"], how="anti")
                 .join(covered, on=["payee_id", "bank_account"], how="anti")
                 .with_columns(person_id=pl.col("payee_id")))
         holder = chain(account_node(), ("开户人", node("P", pl.col("holder_id"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_members
+from auditor.derived import paid_members_of
 from auditor.engine import Rule, register
 from auditor.money import yuan
 
@@ -32,7 +32,7 @@ class D01(Rule):
         records = ctx.table("dishonesty").filter(
             (pl.col("recorded_on") <= ctx.last_day)
             & (pl.col("restricted_until").is_null() | (pl.col("restricted_until") >= ctx.first_day)))
-        hits = ctx.shared(paid_members).join(records.select("person_id").unique(), on="person_id", how="semi")
+        hits = paid_members_of(ctx, records)
         per = hits.group_by("person_id").agg(
             pl.col("street").sort().first(), pl.col("program").sort().first(),
             case_id=pl.col("case_id").sort().first(), cases=pl.col("case_id").unique().sort(),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_members
+from auditor.derived import paid_members_of
 from auditor.engine import Rule, register
 from checks.eligibility.common import EVIDENCE_ROWS, covers, member_cases
 
@@ -29,20 +29,25 @@ class E03(Rule):
     params = ("means_tested_programs", "exempt_vehicle_types", "max_properties")
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        members = ctx.shared(paid_members).filter(pl.col("program").is_in(list(ctx.profile.means_tested_programs)))
-        people = members.select("person_id").unique()
         f, l = ctx.first_day, ctx.last_day
-        vehicles = (ctx.table("vehicles").join(people, on="person_id", how="semi")
-                    .filter(covers("registered_on", "deregistered_on", f, l)
-                            & ~pl.col("vehicle_type").fill_null("").is_in(list(ctx.profile.exempt_vehicle_types)))
+        held = {
+            "vehicles": ctx.table("vehicles").filter(
+                covers("registered_on", "deregistered_on", f, l)
+                & ~pl.col("vehicle_type").fill_null("").is_in(list(ctx.profile.exempt_vehicle_types))),
+            "businesses": ctx.table("businesses").filter(covers("start_date", "end_date", f, l)),
+            "real_estate": ctx.table("real_estate").filter(covers("registered_on", "deregistered_on", f, l)),
+        }
+        candidates = pl.concat([t.select("person_id") for t in held.values()])
+        members = paid_members_of(ctx, candidates).filter(
+            pl.col("program").is_in(list(ctx.profile.means_tested_programs)))
+        people = members.select("person_id").unique()
+        vehicles = (held["vehicles"].join(people, on="person_id", how="semi")
                     .group_by("person_id").agg(vehicles=pl.struct("plate", "vehicle_type", "registered_on")
                                                .sort_by("registered_on").head(EVIDENCE_ROWS)))
         roles = pl.struct("business_id", "business_name", "role", "start_date").sort_by("start_date")
-        businesses = (ctx.table("businesses").join(people, on="person_id", how="semi")
-                      .filter(covers("start_date", "end_date", f, l))
+        businesses = (held["businesses"].join(people, on="person_id", how="semi")
                       .group_by("person_id").agg(businesses=roles.head(EVIDENCE_ROWS)))
-        estate = (ctx.table("real_estate").join(people, on="person_id", how="semi")
-                  .filter(covers("registered_on", "deregistered_on", f, l))
+        estate = (held["real_estate"].join(people, on="person_id", how="semi")
                   .group_by("person_id").agg(n_properties=pl.col("property_id").n_unique(),
                                              properties=pl.struct("property_id", "area_sqm", "registered_on")
                                              .sort_by("property_id").head(EVIDENCE_ROWS))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_members
+from auditor.derived import paid_members_of
 from auditor.engine import Rule, register
 from auditor.money import to_fen, yuan
 from checks.eligibility.common import EVIDENCE_ROWS, covers, member_cases, month_index
@@ -33,11 +33,12 @@ class E05(Rule):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         since = month_index(pl.lit(ctx.month)) - month_index(pl.col("phase_out_start"))
         in_phase_out = pl.col("phase_out_start").is_not_null() & (since >= 0) & (since <= ctx.profile.phase_out_months)
-        members = ctx.shared(paid_members).filter(
+        employed = ctx.table("employment").filter(
+            covers("start_date", "end_date", ctx.first_day, ctx.last_day)
+            & (pl.col("monthly_income") >= to_fen(ctx.profile.employment_income_floor)))
+        members = paid_members_of(ctx, employed).filter(
             pl.col("program").is_in(list(ctx.profile.means_tested_programs)) & ~in_phase_out)
-        jobs = (ctx.table("employment").join(members.select("person_id").unique(), on="person_id", how="semi")
-                .filter(covers("start_date", "end_date", ctx.first_day, ctx.last_day)
-                        & (pl.col("monthly_income") >= to_fen(ctx.profile.employment_income_floor)))
+        jobs = (employed.join(members.select("person_id").unique(), on="person_id", how="semi")
                 .group_by("person_id").agg(
                     income_fen=pl.col("monthly_income").max(),
                     jobs=pl.struct("employer", yuan(pl.col("monthly_income")).alias("monthly_income"),

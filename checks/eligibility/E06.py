@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_members
+from auditor.derived import paid_cases, paid_members_of
 from auditor.engine import Rule, register
 from auditor.money import yuan
 
@@ -29,7 +29,9 @@ class E06(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         pairs = sorted({"|".join(sorted(p)) for p in ctx.profile.exclusive_programs})
-        m = ctx.shared(paid_members).select("person_id", "name", "case_id", "program", "street", "paid_fen")
+        in_paid = ctx.table("members").join(ctx.shared(paid_cases), on="case_id", how="semi")
+        several = in_paid.filter(pl.col("person_id").is_duplicated()).select("person_id")  # in 2+ paid cases
+        m = paid_members_of(ctx, several).select("person_id", "name", "case_id", "program", "street", "paid_fen")
         both = (m.join(m.select("person_id", "case_id", "program"), on="person_id", suffix="_2")
                 .filter(pl.col("case_id") < pl.col("case_id_2"))
                 .filter(pl.concat_str(pl.min_horizontal("program", "program_2"), pl.lit("|"),

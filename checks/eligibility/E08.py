@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_cases
+from auditor.derived import paid_cases, with_txn_ids
 from auditor.engine import Rule, register
 from checks.eligibility.common import not_due, with_not_due
 
@@ -36,7 +36,7 @@ class E08(Rule):
         keys = hits.select("case_id", "end_month", ended.alias("ended"))
         amounts = not_due(ctx, keys, pl.when(pl.col("ended")).then(pl.col("month") > pl.col("end_month"))
                           .otherwise(pl.col("month") == ctx.month), "case_id")
-        out = with_not_due(hits, amounts, "case_id")
+        out = with_txn_ids(ctx, with_not_due(hits, amounts, "case_id"), ["case_id"])
         status = pl.col("status").replace_strict({"active": "在保", "suspended": "暂停", "terminated": "终止"})
         return out.select(
             "case_id", "street", "program", pl.col("payee_id").alias("person_id"), "amount_fen",

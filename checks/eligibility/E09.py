@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_cases
+from auditor.derived import paid_cases, with_txn_ids
 from auditor.engine import Rule, register
 
 MINOR_BASIS = ("minor", "未成年")
@@ -37,7 +37,7 @@ class E09(Rule):
                 .with_columns(born=pl.col("payee_id").str.slice(6, 8).str.to_date("%Y%m%d"))
                 .with_columns(came_of_age=pl.col("born").dt.offset_by(f"{limit}y"))
                 .filter(pl.col("came_of_age") < ctx.first_day))
-        return hits.select(
+        return with_txn_ids(ctx, hits, ["case_id"]).select(
             "case_id", "street", "program", pl.col("payee_id").alias("person_id"),
             title=pl.format("特困未成年人案件{}：领款人{}已于{}年满{}周岁，{} 仍按未成年人特困供养发放",
                             pl.col("case_id"), pl.col("payee_id"), pl.col("came_of_age"), pl.lit(limit),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_cases
+from auditor.derived import paid_cases, with_txn_ids
 from auditor.engine import Rule, register
 from checks.eligibility.common import month_index
 
@@ -34,7 +34,7 @@ class E10(Rule):
                 .filter(pl.col("phase_out_start").is_not_null())
                 .with_columns(months=months)
                 .filter(pl.col("months") > ctx.profile.phase_out_months))
-        return hits.select(
+        return with_txn_ids(ctx, hits, ["case_id"]).select(
             "case_id", "street", "program", pl.col("payee_id").alias("person_id"),
             title=pl.format("案件{}自{}起进入渐退期，{} 已满{}个月（上限{}个月）仍在发放",
                             pl.col("case_id"), pl.col("phase_out_start"), pl.lit(ctx.month), pl.col("months"),

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import paid_history_with_case, paid_members
+from auditor.derived import paid_history_with_case, paid_members_of
 from auditor.money import yuan
 
 EVIDENCE_ROWS = 20
@@ -35,10 +35,11 @@ def member_matches(ctx: AuditContext, table: str, keep: pl.Expr, rows: pl.Expr,
     Columns: person_id, name, street, program, case_id (first of the person's
     cases), case_ids, rows (``rows`` struct of the matching table rows).
     """
-    members = ctx.shared(paid_members)
+    hits = ctx.table(table).filter(keep)
+    members = paid_members_of(ctx, hits)
     if programs is not None:
         members = members.filter(pl.col("program").is_in(programs))
-    hits = ctx.table(table).filter(keep).join(members.select("person_id").unique(), on="person_id", how="semi")
+    hits = hits.join(members.select("person_id").unique(), on="person_id", how="semi")
     per_person = hits.group_by("person_id").agg(rows=rows.head(EVIDENCE_ROWS))
     return member_cases(members.join(per_person, on="person_id", how="semi")).join(per_person, on="person_id")
 
