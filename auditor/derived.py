@@ -66,18 +66,17 @@ def _is_active(m: str | pl.Expr) -> pl.Expr:
             & (pl.col("start_month") <= m))
 
 
-PAID_COLUMNS = ("txn_id", "payee_id", "program", "amount", "bank_account", "street")
+PAID_COLUMNS = ("txn_id", "payee_id", "program", "amount", "bank_account", "street", "case_id")
 
 
-def paid_with_case(ctx: AuditContext) -> pl.DataFrame:
-    """Paid rows of M (txn_id, payee, program, amount, account, street) with the
-    ``case_id`` they pay for (null when no case matches).
+def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
+    """``paid`` (rows of ``PAID_COLUMNS``) with ``case_id`` set to the case each row pays for
+    (null when no case matches).
 
     A row without a known ``case_id`` takes the case of its (payee_id, program):
     the one active in M, else the smallest case id. That choice is made once per
     key, not per row, so no ledger-sized sort is needed.
     """
-    paid = ctx.shared(paid_rows).select(*PAID_COLUMNS, "case_id")
     cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
     has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(cases["case_id"].implode())
     direct = paid.filter(has_case)
@@ -93,14 +92,27 @@ def paid_with_case(ctx: AuditContext) -> pl.DataFrame:
 
 def paid_cases(ctx: AuditContext) -> pl.DataFrame:
     """One row per case paid for M: case_id, paid_fen."""
-    return per_key(ctx.shared(paid_with_case).filter(pl.col("case_id").is_not_null()), ["case_id"],
-                    one=dict(paid_fen=pl.col("amount").fill_null(0)), many=dict(paid_fen=pl.col("amount").sum()))
+    paid = _with_case(ctx, ctx.shared(paid_rows).select(PAID_COLUMNS)).filter(pl.col("case_id").is_not_null())
+    return per_key(paid, ["case_id"], one=dict(paid_fen=pl.col("amount").fill_null(0)),
+                   many=dict(paid_fen=pl.col("amount").sum()))
+
+
+def paid_rows_for(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Paid rows of M, with the case each pays for, whose ``key`` (``case_id`` or columns of the
+    paid rows such as payee_id, bank_account) is in ``frame``: the few rows behind some findings."""
+    paid = ctx.shared(paid_rows).select(PAID_COLUMNS)
+    keys = frame.select(key).unique()
+    if key == ["case_id"]:  # rows naming the case, and rows of its payee and program that may match it
+        owners = ctx.table("cases").join(keys, on="case_id", how="semi").select("payee_id", "program").unique()
+        paid = pl.concat([paid.join(keys, on="case_id", how="semi"),
+                          paid.join(owners, on=["payee_id", "program"], how="semi")]).unique("txn_id")
+        return _with_case(ctx, paid).join(keys, on="case_id", how="semi")
+    return _with_case(ctx, paid.join(keys, on=key, how="semi"))
 
 
 def with_txn_ids(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
-    """Add ``txn_ids`` (sorted paid txn ids of M) to a few rows keyed by columns of ``paid_with_case``."""
-    txns = (ctx.shared(paid_with_case).join(frame.select(key).unique(), on=key, how="semi")
-            .group_by(key).agg(txn_ids=pl.col("txn_id").sort()))
+    """Add ``txn_ids`` (sorted paid txn ids of M) to a few rows, by ``key`` (see ``paid_rows_for``)."""
+    txns = paid_rows_for(ctx, frame, key).group_by(key).agg(txn_ids=pl.col("txn_id").sort())
     return frame.join(txns, on=key, how="left").with_columns(pl.col("txn_ids").fill_null([]))
 
 
@@ -198,7 +210,7 @@ def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
 def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFrame:
     """Paid ledger rows of every month up to and including M for ``case_ids``, with their case.
 
-    Matched like ``paid_with_case`` but preferring the case active in the
+    Matched like ``paid_cases`` but preferring the case active in the
     row's own benefit month; used to total money paid for months not due.
     Only the ledger rows of those cases' payees and programs are matched, so
     the cost follows the number of findings, not the ledger's history.

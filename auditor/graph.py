@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import PROGRAM_LABELS, per_key, active_cases, paid_with_case, program_label
+from auditor.derived import PROGRAM_LABELS, active_cases, paid_rows, paid_rows_for, per_key, program_label
 from auditor.money import fen_to_yuan, yuan
 from auditor.normalize import RELATIONS, STAFF_ROLES
 from auditor.schema import TABLES
@@ -301,17 +301,21 @@ def k_links(ctx: AuditContext) -> pl.DataFrame:
 
 
 def paid_accounts(ctx: AuditContext) -> pl.DataFrame:
-    """One row per (payee_id, bank_account) paid for M: fen, street and case (first by id)."""
-    return per_key(ctx.shared(paid_with_case), ["payee_id", "bank_account"],
-                    one=dict(fen=pl.col("amount").fill_null(0), street=pl.col("street"), case_id=pl.col("case_id")),
-                    many=dict(fen=pl.col("amount").sum(), street=pl.col("street").sort().first(),
-                              case_id=pl.col("case_id").drop_nulls().sort().first()))
+    """One row per (payee_id, bank_account) paid for M: fen and street (cases and txns are added
+    for the rows that fire, by ``with_payee_chain``)."""
+    return per_key(ctx.shared(paid_rows), ["payee_id", "bank_account"],
+                   one=dict(fen=pl.col("amount").fill_null(0), street=pl.col("street")),
+                   many=dict(fen=pl.col("amount").sum(), street=pl.col("street").sort().first()))
 
 
 def with_payee_chain(ctx: AuditContext, rows: pl.DataFrame) -> pl.DataFrame:
-    """Add the ``chain`` case —领款人→ payee —收款账户→ account to (a few) paid-account rows."""
+    """Add to (a few) paid-account rows their case (first by id), paid txn ids and the
+    ``chain`` case —领款人→ payee —收款账户→ account."""
+    key = ["payee_id", "bank_account"]
+    paid = paid_rows_for(ctx, rows, key).group_by(key).agg(
+        case_id=pl.col("case_id").drop_nulls().sort().first(), txn_ids=pl.col("txn_id").sort())
     names = names_for(ctx, rows["payee_id"]).rename({"person_id": "payee_id", "name": "p_name"})
-    rows = rows.join(names, on="payee_id", how="left")
+    rows = rows.join(paid, on=key, how="left").join(names, on="payee_id", how="left")
     case = node("C", pl.col("case_id"), pl.format("案件 {}", pl.col("case_id")))
     payee = _person_node("payee_id", "p_name")
     acct = account_node()
@@ -327,7 +331,7 @@ def account_node() -> tuple[pl.Expr, pl.Expr]:
 def payee_cases(ctx: AuditContext, payees: pl.DataFrame) -> pl.DataFrame:
     """(payee_id, case_id) for ``payees``: their cases paid in M or registered with them as payee."""
     return pl.concat([
-        ctx.shared(paid_with_case).select("payee_id", "case_id").drop_nulls(),
+        paid_rows_for(ctx, payees, ["payee_id"]).select("payee_id", "case_id").drop_nulls(),
         ctx.table("cases").select("payee_id", "case_id"),
     ]).join(payees.select("payee_id").unique(), on="payee_id", how="semi").unique()
 
@@ -409,7 +413,7 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
             accounts.add(a["bank_account"])
             link(f"A:{a['bank_account']}", person(a["holder_id"]), "开户人")
             acct_rows.append({"银行账号": a["bank_account"], "人员": a["holder_id"], "关系": "开户人"})
-    paid = ctx.shared(paid_with_case)
+    paid = ctx.shared(paid_rows)
     received = paid.filter(pl.col("payee_id").is_in(list(persons)))
     accounts |= set(received["bank_account"])
     into = paid.filter(pl.col("bank_account").is_in(list(accounts)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.context import AuditContext
-from auditor.derived import with_txn_ids
 from auditor.graph import path_aggs, with_payee_chain
 from auditor.money import yuan
 
@@ -14,10 +13,10 @@ def by_subject(ctx: AuditContext, rows: pl.DataFrame, subject: list[str], chains
                *extra: pl.Expr) -> pl.DataFrame:
     """Group (payee_id, bank_account, ...) rows into findings with paid amount, street and paths.
 
-    The payee's own chain (``pl.col("chain")``) and the paid txn ids are added here, only for the
-    rows that fire.
+    The payee's case, paid txn ids and own chain (``pl.col("chain")``) are added here, only for
+    the rows that fire.
     """
-    rows = with_payee_chain(ctx, with_txn_ids(ctx, rows, ["payee_id", "bank_account"]))
+    rows = with_payee_chain(ctx, rows)
     stacked = pl.concat([rows.select(*subject, pl.col("payee_id").alias("_payee"),
                                      pl.col("bank_account").alias("_acct"), "fen", "street", "txn_ids",
                                      c.alias("chain")) for c in chains])
