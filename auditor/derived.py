@@ -78,9 +78,8 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     key, not per row, so no ledger-sized sort is needed.
     """
     cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
-    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(cases["case_id"].implode())
-    direct = paid.filter(has_case)
-    rest = paid.filter(~has_case).drop("case_id")
+    direct = paid.join(cases.select("case_id"), on="case_id", how="semi")  # joins: no set of every case id
+    rest = paid.join(cases.select("case_id"), on="case_id", how="anti").drop("case_id")  # incl. null case_id
     candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
     best = (candidates.with_columns(_active=_is_active(ctx.month))
             .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False],
