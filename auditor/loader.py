@@ -51,7 +51,12 @@ _NORMALISERS = {
 }
 _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
 DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
-WHOLE_READ_MAX_ROWS = 1_000_000  # a smaller Parquet file is read at once, a bigger one column by column
+# Repeats per distinct value from which a column is normalised per distinct value: free text
+# gains only when its values are too long to be stored inline (12 bytes); the id checksum is
+# costly enough to gain from ~3 (a payee's id recurs every month of the export).
+DEDUP_REPEATS = {"str": 10, "person_id": 3}
+FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
+WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
 
 
 @dataclass
@@ -239,18 +244,21 @@ def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
 
     A column whose values repeat a lot (months, codes, streets, dates as text)
     is normalised once per distinct value and mapped back by position: less
-    work, and the result's strings share one buffer (less memory). Below ~8
-    repeats per value the hashing costs more than it saves.
+    work, and the result's strings share one buffer (less memory). Below
+    ``DEDUP_REPEATS`` (default 8) repeats per value the hashing costs more than it saves.
     """
-    # free text gains only when its values are too long to be stored inline (12 bytes)
-    repeats = 10 if col.kind == "str" else 8
-    if (s.len() > DEDUP_MIN_ROWS and s.approx_n_unique() * repeats <= s.len()
+    repeats = DEDUP_REPEATS.get(col.kind, 8)
+    n_distinct = s.approx_n_unique() if s.len() > DEDUP_MIN_ROWS else s.len()
+    if (s.len() > DEDUP_MIN_ROWS and n_distinct * repeats <= s.len()
             and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):
-        hashes = s.hash()  # map by 64-bit hashes (fast); a collision is caught below
-        first = hashes.is_first_distinct()
-        distinct = s.filter(first)
-        index = hashes.replace_strict(hashes.filter(first), pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        if not distinct.gather(index).eq_missing(s).all():
+        distinct = index = None
+        if n_distinct > FEW_DISTINCT:  # many values: map by 64-bit hashes (fast); a collision is caught below
+            hashes = s.hash()
+            first = hashes.is_first_distinct()
+            distinct = s.filter(first)
+            index = hashes.replace_strict(hashes.filter(first),
+                                          pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
+        if index is None or not distinct.gather(index).eq_missing(s).all():  # a few codes, or a collision
             distinct = s.unique()
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
         lookup = _evaluate(col, distinct.to_frame("raw"))
@@ -277,15 +285,20 @@ class _Source:
         if path.suffix.lower() == ".parquet":
             try:
                 names = list(pl.read_parquet_schema(path))
-                self.height = pl.scan_parquet(path).select(pl.len()).collect().item()
             except Exception as exc:
                 raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
             mapping = header_map(table, names, path, profile)
             self.original = {c: h for h, c in mapping.items()}
             self.names = list(self.original)
             self.frame = None  # read column by column ...
-            if self.height < WHOLE_READ_MAX_ROWS:  # ... unless small: one read is quicker
+            if path.stat().st_size < WHOLE_READ_MAX_BYTES:  # ... unless small: one read is quicker
                 self.frame = read_raw(path, table, columns=list(mapping)).rename(mapping)
+                self.height = self.frame.height
+            else:
+                try:
+                    self.height = pl.scan_parquet(path).select(pl.len()).collect().item()
+                except Exception as exc:
+                    raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
         else:
             df = read_raw(path, table)
             self.frame = df.rename(header_map(table, df.columns, path, profile))

@@ -72,12 +72,34 @@ def test_distinct_value_normalisation_matches_row_by_row(tmp_path, monkeypatch):
                           "month": months, "amount": ["1.00"] * len(months)})
     direct = _load(tmp_path, "allocations", frame)
     monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
-    deduped = _load(tmp_path, "allocations", frame)
+    deduped = _load(tmp_path, "allocations", frame)  # a few distinct values: exact unique + replace
     assert direct[0].equals(deduped[0]) and direct[1].equals(deduped[1])
     assert direct[1].height > 0
+    monkeypatch.setattr(loader, "FEW_DISTINCT", 0)
+    hashed = _load(tmp_path, "allocations", frame)  # many distinct values: mapped by hashes
+    assert direct[0].equals(hashed[0]) and direct[1].equals(hashed[1])
     monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.zeros(self.len(), pl.UInt64, eager=True))
     collided = _load(tmp_path, "allocations", frame)  # every hash equal: mapped by the strings instead
     assert direct[0].equals(collided[0]) and direct[1].equals(collided[1])
+
+
+def test_person_ids_normalised_per_distinct_value_and_column_by_column(tmp_path, monkeypatch):
+    """Repeated ids (a payee every month) take the distinct-value path; a big Parquet file is read
+    column by column; both give what the plain row-by-row whole-file load gives."""
+    good, bad = "110101199001011237", "110101199001011238"
+    ids = [good, bad, " 110101199001011237 ", None] * 40
+    frame = pl.DataFrame({"txn_id": [f"T{i}" for i in range(len(ids))], "payee_id": ids,
+                          "program": ["dibao"] * len(ids), "month": ["2026-10"] * len(ids),
+                          "amount": ["1.00"] * len(ids), "bank_account": ["6222020000000001"] * len(ids),
+                          "paid_on": ["2026-10-09"] * len(ids), "street": ["s"] * len(ids),
+                          "status": ["paid"] * len(ids)})
+    direct = _load(tmp_path, "ledger", frame)
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
+    monkeypatch.setattr(loader, "WHOLE_READ_MAX_BYTES", 0)
+    deduped = _load(tmp_path, "ledger", frame)
+    assert direct[0].equals(deduped[0]) and direct[1].equals(deduped[1])
+    assert direct[0]["payee_id"].unique().to_list() == [good]
+    assert direct[1].filter(pl.col("column") == "payee_id").height == 80  # bad checksum and missing
 
 
 def test_bulk_insert_many_rows(db_url):
