@@ -78,8 +78,9 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     key, not per row, so no ledger-sized sort is needed.
     """
     cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
-    direct = paid.join(cases.select("case_id"), on="case_id", how="semi")  # joins: no set of every case id
-    rest = paid.join(cases.select("case_id"), on="case_id", how="anti").drop("case_id")  # incl. null case_id
+    known = cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
+    direct = paid.join(known, on="case_id", how="semi")
+    rest = paid.join(known, on="case_id", how="anti").drop("case_id")  # incl. null case_id
     candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
     best = (candidates.with_columns(_active=_is_active(ctx.month))
             .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False],
@@ -220,10 +221,10 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     paid = (ctx.table("ledger").select("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
             .join(wanted.unique(), on=["payee_id", "program"], how="semi")
             .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)))
-    has_case = pl.col("case_id").is_not_null() & pl.col("case_id").is_in(all_cases["case_id"].implode())
-    direct = paid.filter(has_case)
+    known = all_cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
+    direct = paid.join(known, on="case_id", how="semi")
     ranked = (
-        paid.filter(~has_case).drop("case_id")
+        paid.join(known, on="case_id", how="anti").drop("case_id")
         .join(cases, on=["payee_id", "program"], how="left")
         .with_columns(_active=_is_active(pl.col("month")).fill_null(False))
         .sort(["txn_id", "_active", "case_id"], descending=[False, True, False], nulls_last=True)

@@ -30,12 +30,14 @@ class C02(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         per = ctx.shared(paid_accounts)
-        held = per.join(ctx.table("accounts").select("bank_account", "holder_id", "holder_name"), on="bank_account")
-        own = held.filter((pl.col("holder_id") == pl.col("payee_id")).fill_null(False))
-        others = held.join(own.select("payee_id", "bank_account"), on=["payee_id", "bank_account"], how="anti")
-        in_case = (others.join(payee_cases(ctx, others), on="payee_id")
-                   .join(ctx.table("members").select("case_id", pl.col("person_id").alias("holder_id")),
-                         on=["case_id", "holder_id"], how="semi"))
+        accounts = ctx.table("accounts").select("bank_account", "holder_id", "holder_name")
+        own = accounts.select("bank_account", pl.col("holder_id").alias("payee_id"))  # payee holds the account
+        others = (per.join(own, on=["payee_id", "bank_account"], how="anti")
+                  .join(accounts, on="bank_account"))
+        cands = others.join(payee_cases(ctx, others), on="payee_id")
+        members = (ctx.table("members").select("case_id", pl.col("person_id").alias("holder_id"))
+                   .join(cands.select("case_id").unique(), on="case_id", how="semi"))
+        in_case = cands.join(members, on=["case_id", "holder_id"], how="semi")
         covered = ctx.shared(covering_filings).select(pl.col("person_id").alias("payee_id"), "bank_account")
         rows = (others.join(in_case.select("payee_id", "bank_account"), on=["payee_id", "bank_account"], how="anti")
                 .join(covered, on=["payee_id", "bank_account"], how="anti")
