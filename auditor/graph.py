@@ -75,19 +75,11 @@ NAME_SOURCES = (("members", "person_id", "name"), ("staff", "person_id", "name")
                 ("custody_filings", "custodian_id", "custodian_name"))
 
 
-def person_names(ctx: AuditContext) -> pl.DataFrame:
-    """person_id -> a known name (members, staff, account holders, dishonesty, custodians)."""
-    return _names(ctx, None)
-
-
 def names_for(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
-    """person_id -> name for ``ids`` only: the few people a finding's path shows."""
-    return _names(ctx, ids.drop_nulls().unique().implode())
-
-
-def _names(ctx: AuditContext, ids: pl.Series | None) -> pl.DataFrame:
-    """Names from every source, or only for ``ids`` (an imploded list Series) when given."""
-    parts = [ctx.table(t).filter(pl.lit(True) if ids is None else pl.col(p).is_in(ids))
+    """person_id -> a known name (members, staff, account holders, dishonesty, custodians), for
+    ``ids`` only: the few people a finding's path shows."""
+    wanted = ids.drop_nulls().unique().implode()
+    parts = [ctx.table(t).filter(pl.col(p).is_in(wanted))
              .select(pl.col(p).alias("person_id"), pl.col(n).cast(pl.String).alias("name"))
              for t, p, n in NAME_SOURCES if ctx.has(t)]
     return (pl.concat(parts).filter(pl.col("name").is_not_null())
@@ -342,12 +334,11 @@ def payee_cases(ctx: AuditContext, payees: pl.DataFrame) -> pl.DataFrame:
 def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
     """Nodes, edges and listed rows around one person: relatives, staff posts, cases, shared
     contacts, accounts, filings and dishonesty records (filters on small id sets only)."""
-    names = dict(ctx.shared(person_names).iter_rows())
-    nodes: dict[str, str] = {}
+    nodes: dict[str, str] = {}  # person labels are filled in at the end, with one name lookup
     edges: list[dict] = []
 
     def person(pid: str) -> str:
-        nodes.setdefault(f"P:{pid}", f"{names.get(pid) or '未知姓名'} ({pid[:6]}…{pid[-4:]})")
+        nodes.setdefault(f"P:{pid}", "")
         return f"P:{pid}"
 
     def link(a: str, b: str, label: str) -> None:
@@ -361,6 +352,7 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
     close = set(close_pairs_of(ctx, me)["relative_id"]) if ctx.has("relations") else set()
     for r in kin.iter_rows(named=True):
         link(person(person_id), person(r["relative_id"]), RELATION_LABELS.get(r["relation"], r["relation"]))
+    names = dict(names_for(ctx, kin["relative_id"]).iter_rows())
     lists["亲属"] = [{"身份证号": r["relative_id"], "姓名": names.get(r["relative_id"]),
                     "关系": RELATION_LABELS.get(r["relation"], r["relation"]),
                     "近亲属": "是" if r["relative_id"] in close else "否"} for r in kin.iter_rows(named=True)]
@@ -397,6 +389,7 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
                .filter(~pl.col("person_id").is_in(list(persons))).sort("anchor", "person_id").head(limit))
     for s in sharers.iter_rows(named=True):
         link(person(s["anchor"]), person(s["person_id"]), ("同电话 " if s["kind"] == "phone" else "同住址 ") + s["shown"])
+    names = dict(names_for(ctx, sharers["person_id"]).iter_rows())
     lists["共用电话或住址"] = [{"人员": s["anchor"], "共用者": s["person_id"], "共用者姓名": names.get(s["person_id"]),
                          "类型": "电话" if s["kind"] == "phone" else "住址", "内容": s["shown"]}
                         for s in sharers.iter_rows(named=True)]
@@ -442,6 +435,10 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
             nodes[f"F:{r['record_id']}"] = f"失信记录 {r['record_id']}"
             link(person(r["person_id"]), f"F:{r['record_id']}", "失信")
         lists["失信记录"] = _labelled(records, "dishonesty")
+    pids = [k[2:] for k in nodes if k.startswith("P:")]
+    names = dict(names_for(ctx, pl.Series(pids, dtype=pl.String)).iter_rows())
+    for pid in pids:
+        nodes[f"P:{pid}"] = f"{names.get(pid) or '未知姓名'} ({pid[:6]}…{pid[-4:]})"
     return {"nodes": [{"id": k, "label": v} for k, v in nodes.items()], "edges": edges, "lists": lists,
             "persons": persons | shared_persons, "staff": staff_ids, "cases": case_ids, "accounts": accounts}
 

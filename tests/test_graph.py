@@ -135,6 +135,10 @@ def test_graph_command_by_person_and_unknown(drop, tmp_path, capsys):
                  "--out", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
     assert "王建国" in html and "C1" in html
+    assert main(["graph", "--person", person("@mum"), "--data", str(drop), "--month", "2026-10",
+                 "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")  # names looked up for the neighbourhood only
+    assert "王芳 (" in html and "李秀英 (" in html and "未知姓名" not in html
     assert main(["graph", "--person", person("@nobody"), "--data", str(drop), "--month", "2026-10",
                  "--out", str(out)]) == 2
     assert "未出现" in capsys.readouterr().err
