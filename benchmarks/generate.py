@@ -366,7 +366,7 @@ class Generator:
             (pl.col("status") == "active") & (pl.col("program") == "dibao") & (pl.col("size") >= 2)
             & (pl.col("start_mi") <= self.mi - self.history))
         codes = ["R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "E01", "E02", "E03", "E04", "E05", "E06",
-                 "E07", "E08", "E10", "E11", "E12", "K01", "K02", "K03", "K04", "C01", "C02", "C03", "C04",
+                 "E07", "E08", "E09", "E10", "E11", "E12", "K01", "K02", "K03", "K04", "C01", "C02", "C03", "C04",
                  "D01", "D02", "D03"]
         k = min(k, pool.height // (len(codes) + 4))
         if k == 0:
@@ -407,6 +407,7 @@ class Generator:
             return f.select(person_id="staff_pid", relative_id="member", relation=pl.lit(how), source=pl.lit("户籍"))
 
         pay, staff = self.pay_rows, t["staff"]
+        pay = pay.with_columns(program=pl.when(of("E09")).then(pl.lit("tekun")).otherwise(pl.col("program")))
         instr = pay.with_columns(small_amount=pl.when(of("E11") & in_m).then(True).otherwise(pl.col("small_amount")))
         instr = instr.filter(~(of("R01") & in_m))
         ledger = pay.with_columns(
@@ -441,7 +442,10 @@ class Generator:
             reviewed=pl.when(of("E07")).then(pl.lit(self.first - 400)).otherwise(pl.col("reviewed")),
             status=pl.when(of("E08")).then(pl.lit("terminated")).otherwise(pl.col("status")),
             end_mi=pl.when(of("E08")).then(pl.lit(mi - 2)).otherwise(pl.col("end_mi")),
-            phase_out=pl.when(of("E10")).then(pl.lit(mi - 14)))
+            phase_out=pl.when(of("E10")).then(pl.lit(mi - 14)),
+            # E09: registered as 特困 on the basis of being a minor, but the payee is an adult
+            program=pl.when(of("E09")).then(pl.lit("tekun")).otherwise(pl.col("program")),
+            minor=of("E09"))
         self.emit("cases", self._case_table(cases))
         del cases
 
@@ -546,7 +550,8 @@ class Generator:
             approved_by="approved_by", handled_by="handled_by",
             review_cycle=pl.when(pl.col("program") == "tekun").then(pl.lit("annual")).otherwise(pl.lit("semiannual")),
             last_reviewed_on=pl.col("reviewed").cast(pl.Int32).cast(pl.Date),
-            basis=pl.when(pl.col("program") == "tekun").then(pl.lit("elderly")),
+            basis=pl.when(pl.col("minor")).then(pl.lit("minor"))
+            .when(pl.col("program") == "tekun").then(pl.lit("elderly")),
             phase_out_start=month_text(pl.col("phase_out")))
 
 
