@@ -16,6 +16,8 @@ and the pair is close when either reading is in the set.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import polars as pl
 
 from auditor.context import AuditContext
@@ -226,10 +228,10 @@ def k02_links(ctx: AuditContext) -> pl.DataFrame:
     )
 
 
-def _contacts(ctx: AuditContext, keep) -> pl.DataFrame:
-    """(person_id, kind, value, shown) phone and dwelling rows of members and staff that ``keep``
-    (a function of a contacts frame returning a boolean expression) selects; one row per
-    (person_id, kind, value), the first seen."""
+def _contacts(ctx: AuditContext, keep: Callable[[str], pl.Expr]) -> pl.DataFrame:
+    """(person_id, kind, value, shown) phone and dwelling rows of members and staff that
+    ``keep(kind)`` (a filter on person_id / value) selects; one row per (person_id, kind,
+    value), the first seen."""
     parts = []
     for t in [t for t in ("members", "staff") if ctx.has(t)]:
         f = ctx.table(t)
@@ -324,8 +326,9 @@ def payee_cases(ctx: AuditContext, payees: pl.DataFrame) -> pl.DataFrame:
     """(payee_id, case_id) for ``payees``: their cases paid in M or registered with them as payee."""
     return pl.concat([
         paid_rows_for(ctx, payees, ["payee_id"]).select("payee_id", "case_id").drop_nulls(),
-        ctx.table("cases").select("payee_id", "case_id"),
-    ]).join(payees.select("payee_id").unique(), on="payee_id", how="semi").unique()
+        ctx.table("cases").select("payee_id", "case_id").join(payees.select("payee_id").unique(), on="payee_id",
+                                                              how="semi"),
+    ]).unique()
 
 
 # ---------------------------------------------------------------- one person's neighbourhood
