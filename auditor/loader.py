@@ -248,8 +248,8 @@ def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
     ``DEDUP_REPEATS`` (default 8) repeats per value the hashing costs more than it saves.
     """
     repeats = DEDUP_REPEATS.get(col.kind, 8)
-    n_distinct = s.approx_n_unique() if s.len() > DEDUP_MIN_ROWS else s.len()
-    if (s.len() > DEDUP_MIN_ROWS and n_distinct * repeats <= s.len()
+    n_distinct = s.approx_n_unique() if s.len() > DEDUP_MIN_ROWS else None
+    if (n_distinct is not None and n_distinct * repeats <= s.len()
             and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):
         distinct = index = None
         if n_distinct > FEW_DISTINCT:  # many values: map by 64-bit hashes (fast); a collision is caught below
