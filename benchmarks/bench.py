@@ -40,12 +40,12 @@ if str(ROOT) not in sys.path:
 import auditor  # noqa: E402,F401  (first: sets the allocator up before polars loads)
 import polars as pl  # noqa: E402
 
-from auditor.audit import RECON_RULES, run_audit  # noqa: E402
-from auditor.config import load_profile  # noqa: E402
-from auditor.context import AuditContext  # noqa: E402
-from auditor.engine import run_rules  # noqa: E402
-from auditor.loader import Drop, find_table_file, load_table  # noqa: E402
-from auditor.schema import TABLES  # noqa: E402
+from auditor.jobs.monthly import RECON_RULES, run_audit  # noqa: E402
+from auditor.core.config import load_profile  # noqa: E402
+from auditor.engine.context import AuditContext  # noqa: E402
+from auditor.engine.registry import run_rules  # noqa: E402
+from auditor.ingest.loader import Drop, find_table_file, load_table  # noqa: E402
+from auditor.ingest.schema import TABLES  # noqa: E402
 
 SCALES = ("tiny", "district", "city", "province")
 # scale -> (max total seconds, max peak RSS MiB); reconciliation must stay within RATIO of DuckDB

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from auditor.money import yuan  # noqa: E402
+from auditor.core.money import yuan  # noqa: E402
 
 SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000}
 CASES_PER_STREET = 2_500

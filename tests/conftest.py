@@ -54,8 +54,8 @@ def db_url(request, tmp_path):
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """The demo drop generated and audited once per test session."""
-    from auditor.audit import run_audit
-    from auditor.config import load_profile
+    from auditor.jobs.monthly import run_audit
+    from auditor.core.config import load_profile
     from auditor.demo import generate
 
     base: Path = tmp_path_factory.mktemp("demo")

@@ -7,8 +7,10 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from auditor import cli, store
-from auditor.engine import empty_findings, finding_id
+from auditor.followup import recurrence
+from auditor.cli import main as cli
+from auditor import store
+from auditor.engine.registry import empty_findings, finding_id
 
 PID_A = "310105199001011234"
 PID_B = "310105198502023456"
@@ -33,7 +35,7 @@ def frame(*rows: dict) -> pl.DataFrame:
 
 def save(engine, month: str, *rows: dict) -> int:
     rows = [r | {"month": month} for r in rows]
-    return store.save_run(engine, month=month, profile="changning", data_dir="x",
+    return recurrence.save_run(engine, month=month, profile="changning", data_dir="x",
                           started_at=datetime.now(timezone.utc), frame=frame(*rows), summary={"month": month})
 
 

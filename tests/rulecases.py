@@ -32,13 +32,13 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from auditor.config import load_profile
-from auditor.context import AuditContext
+from auditor.core.config import load_profile
+from auditor.engine.context import AuditContext
 from auditor.demo.district import resident_id
-from auditor.engine import load_catalogue, run_rules
-from auditor.loader import load_drop
-from auditor.outputs import findings_csv_frame
-from auditor.schema import TABLES
+from auditor.engine.registry import load_catalogue, run_rules
+from auditor.ingest.loader import load_drop
+from auditor.reporting.files import findings_csv_frame
+from auditor.ingest.schema import TABLES
 
 CASES_DIR = Path(__file__).parent / "cases"
 TOKEN = re.compile(r"^@([A-Za-z0-9_]+)(?:/(\d{8}))?$")

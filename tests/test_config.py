@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from auditor.config import load_profile
-from auditor.errors import AuditInputError
+from auditor.core.config import load_profile
+from auditor.core.errors import AuditInputError
 
 
 def test_default_profile_is_changning_with_policy_values():

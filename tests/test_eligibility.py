@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from auditor.config import load_profile
-from auditor.context import AuditContext
+from auditor.core.config import load_profile
+from auditor.engine.context import AuditContext
 from auditor.demo.district import build_base
 from auditor.demo.write import write_drop
-from auditor.engine import run_rules
-from auditor.loader import load_drop
+from auditor.engine.registry import run_rules
+from auditor.ingest.loader import load_drop
 from tests.rulecases import run_case
 
 E_RULES = [f"E{n:02d}" for n in range(1, 13)]

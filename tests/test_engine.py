@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.engine import REGISTRY, SEVERITIES, Rule, load_catalogue, register
+from auditor.engine.registry import REGISTRY, SEVERITIES, Rule, load_catalogue, register
 
 
 def test_catalogue_modules_are_named_by_code_and_declare_metadata():

@@ -9,10 +9,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from auditor import followup, store
-from auditor.errors import AuditInputError
-from auditor.followup import STATUSES, TRANSITIONS, TransitionError
-from auditor.report import write_issues_xlsx
+from auditor.followup import lifecycle, importer, recurrence
+from auditor.followup import workflow as followup
+from auditor import store
+from auditor.core.errors import AuditInputError
+from auditor.followup.lifecycle import STATUSES, TRANSITIONS, TransitionError
+from auditor.reporting.data import write_issues_xlsx
 from tests.followup_helpers import PID_A, PID_B, finding, frame, save
 
 
@@ -40,20 +42,20 @@ def apply(engine, fid: str, target: str) -> None:
         followup.assign(engine, fid, street="华阳路街道", person="张科长", due=date(2026, 12, 1), actor="alice")
     elif target == "rectifying":
         followup.start(engine, fid, actor="bob", note="已约谈")
-    elif target in followup.CLOSED:
+    elif target in lifecycle.CLOSED:
         followup.close(engine, fid, target, actor="alice", reason="核实",
                        recovered_fen=5000 if target == "confirmed" else None)
     else:
-        followup.check_transition(state(engine, fid)["status"], target)
+        lifecycle.check_transition(state(engine, fid)["status"], target)
 
 
 @pytest.mark.parametrize("current,target", list(itertools.product(STATUSES, STATUSES)))
 def test_every_transition_is_allowed_or_refused_by_the_table(current, target):
     if target in TRANSITIONS[current]:
-        followup.check_transition(current, target)
+        lifecycle.check_transition(current, target)
     else:
         with pytest.raises(TransitionError, match="illegal transition"):
-            followup.check_transition(current, target)
+            lifecycle.check_transition(current, target)
 
 
 @pytest.mark.parametrize("current,target", [(c, t) for c, t in itertools.product(STATUSES, STATUSES) if t != "new"])
@@ -167,14 +169,14 @@ def test_recurrence_over_three_months(db_url):
 
 
 def test_facts_hash_ignores_the_month_and_volatile_keys():
-    a = store.facts_hash("R01", 100, '{"month": "2026-10", "paid_on": "2026-10-09", "_row": 4}', "2026-10")
-    b = store.facts_hash("R01", 100, '{"paid_on": "2026-11-09", "month": "2026-11", "_row": 9}', "2026-11")
+    a = recurrence.facts_hash("R01", 100, '{"month": "2026-10", "paid_on": "2026-10-09", "_row": 4}', "2026-10")
+    b = recurrence.facts_hash("R01", 100, '{"paid_on": "2026-11-09", "month": "2026-11", "_row": 9}', "2026-11")
     assert a == b
-    assert a != store.facts_hash("R01", 101, '{"paid_on": "2026-10-09"}', "2026-10")
-    assert a != store.facts_hash("R01", 100, '{"paid_on": "2026-10-10"}', "2026-10")
+    assert a != recurrence.facts_hash("R01", 101, '{"paid_on": "2026-10-09"}', "2026-10")
+    assert a != recurrence.facts_hash("R01", 100, '{"paid_on": "2026-10-10"}', "2026-10")
     rows = '{"paid_rows": [{"txn_id": "T%s", "paid_on": "%s-09"}]}'
-    assert store.facts_hash("R01", 1, rows % ("01", "2026-10"), "2026-10") == \
-        store.facts_hash("R01", 1, rows % ("77", "2026-11"), "2026-11")
+    assert recurrence.facts_hash("R01", 1, rows % ("01", "2026-10"), "2026-10") == \
+        recurrence.facts_hash("R01", 1, rows % ("77", "2026-11"), "2026-11")
 
 
 def test_open_finding_with_changed_facts_gets_an_event_naming_them(db_url):
@@ -219,13 +221,13 @@ def test_import_good_file_maps_results_to_statuses(db_url, tmp_path):
         ids[2]: ["部分属实", "正在核对", "王五", None, None],
         ids[4]: ["属实", "已整改", "李四", "2026-11-15", ""],
     })
-    counts = followup.import_issues(engine, path, actor="bob", today=date(2026, 11, 22))
+    counts = importer.import_issues(engine, path, actor="bob", today=date(2026, 11, 22))
     assert counts == {"dismissed": 1, "rectified": 2, "rectifying": 1}
     assert [state(engine, i)["status"] for i in ids] == ["dismissed", "rectified", "rectifying", "new", "rectified"]
     assert state(engine, ids[0])["close_reason"] == "系统延迟入账"
     assert state(engine, ids[2])["assignee"] == "王五"
     assert [e["action"] for e in events(engine, ids[1])] == ["created", "assigned", "rectifying", "closed_rectified"]
-    assert followup.import_issues(engine, path, actor="bob") == {"unchanged": 4}  # re-import is harmless
+    assert importer.import_issues(engine, path, actor="bob") == {"unchanged": 4}  # re-import is harmless
     engine.dispose()
 
 
@@ -243,7 +245,7 @@ def test_import_bad_row_names_sheet_row_column_and_applies_nothing(db_url, tmp_p
     path = issues_file(tmp_path, rows, {ids[0]: ["属实", "已整改", "王五", "2026-11-15", None], ids[1]: fill})
     n_events = len(events(engine))
     with pytest.raises(AuditInputError, match=f"工作表 华阳路街道 {message}"):
-        followup.import_issues(engine, path, actor="bob")
+        importer.import_issues(engine, path, actor="bob")
     assert [state(engine, i)["status"] for i in ids] == ["new", "new"]
     assert len(events(engine)) == n_events
     engine.dispose()
@@ -256,10 +258,10 @@ def test_import_refuses_an_illegal_transition_and_another_street(db_url, tmp_pat
     followup.close(engine, rows[0]["finding_id"], "dismissed", actor="a", reason="不实")
     path = issues_file(tmp_path, rows[:1], {rows[0]["finding_id"]: ["属实", "x", "王五", None, None]})
     with pytest.raises(TransitionError, match="第 2 行 列 核查结果"):
-        followup.import_issues(engine, path, actor="bob")
+        importer.import_issues(engine, path, actor="bob")
     path = issues_file(tmp_path, rows[1:], {rows[1]["finding_id"]: ["不属实", None, None, None, "不实"]})
     with pytest.raises(AuditInputError, match="not your street"):
-        followup.import_issues(engine, path, actor="bob", only_street="华阳路街道")
+        importer.import_issues(engine, path, actor="bob", only_street="华阳路街道")
     assert state(engine, rows[1]["finding_id"])["status"] == "new"
     engine.dispose()
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from auditor.cli import main
-from auditor.config import load_profile
-from auditor.context import AuditContext
-from auditor.graph import close_pairs_of
-from auditor.graph_view import render_svg
-from auditor.loader import load_drop
+from auditor.cli.main import main
+from auditor.core.config import load_profile
+from auditor.engine.context import AuditContext
+from auditor.engine.relations import close_pairs_of
+from auditor.reporting.drawings import render_svg
+from auditor.ingest.loader import load_drop
 from tests.rulecases import person, run_case, write_case
 
 HOME = "上海市长宁区长宁路 100 弄 5 号 301 室"

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 from openpyxl import Workbook
 
-from auditor.config import load_profile
-from auditor.errors import AuditInputError
-from auditor.loader import load_drop
-from auditor.schema import TABLES
+from auditor.core.config import load_profile
+from auditor.core.errors import AuditInputError
+from auditor.ingest.loader import load_drop
+from auditor.ingest.schema import TABLES
 from tests.rulecases import person
 
 PROFILE = load_profile(None)

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from auditor import store
-from auditor.errors import AuditInputError
+from auditor.core.errors import AuditInputError
 
 
 def test_migrated_schema_matches_the_models(db_url):

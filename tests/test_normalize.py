@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from auditor import normalize as n  # noqa: E402
+from auditor.ingest import normalize as n  # noqa: E402
 
 # --------------------------------------------------------------------------
 # Helpers

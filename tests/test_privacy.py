@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from auditor import store
-from auditor.privacy import mask_text, mask_value, verify_log
+from auditor.followup.privacy import mask_text, mask_value, verify_log
 from tests.followup_helpers import ACCOUNT, PHONE, PID_A, PID_B, finding, run_cli, save
 
 FULL = re.compile(rf"{PID_A}|{PID_B}|{ACCOUNT}|{PHONE}")
@@ -185,7 +185,7 @@ def test_acting_user_from_the_environment(db, capsys, monkeypatch):
 def test_concurrent_appends_keep_one_unbroken_chain(db_url):
     import threading
 
-    from auditor.privacy import User, log_access
+    from auditor.followup.privacy import User, log_access
 
     engine = store.connect(db_url)
     users = [User("ivy", "inspector"), User("alice", "auditor")]

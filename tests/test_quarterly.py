@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from auditor.cli import main
-from auditor.errors import AuditInputError
-from auditor.quarterly import quarter_months
+from auditor.cli.main import main
+from auditor.core.errors import AuditInputError
+from auditor.jobs.quarterly import quarter_months
 from tests.rulecases import person, write_case
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 from openpyxl import load_workbook
 
-from auditor.report import ReportData, RuleRow, StreetRow, TableRow, TopCase, render_html
+from auditor.reporting.data import ReportData, RuleRow, StreetRow, TableRow, TopCase, render_html
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "report.html"
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from auditor.config import load_profile
-from auditor.context import AuditContext
-from auditor.sample import draw_sample
+from auditor.core.config import load_profile
+from auditor.engine.context import AuditContext
+from auditor.jobs.sample import draw_sample
 
 
 def _ctx(demo_run, month="2026-10", seed=None):
-    from auditor.loader import load_drop
+    from auditor.ingest.loader import load_drop
 
     _, _, base = demo_run
     profile = load_profile(None)

@@ -11,10 +11,11 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import select
 
-from auditor import loader, store
-from auditor.config import load_profile
-from auditor.loader import load_drop
-from auditor.schema import TABLES
+from auditor.ingest import loader
+from auditor import store
+from auditor.core.config import load_profile
+from auditor.ingest.loader import load_drop
+from auditor.ingest.schema import TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +132,7 @@ def test_parquet_duplicate_keys_and_bad_values_are_quarantined(tmp_path):
 
 
 def test_rows_where_is_filter():
-    from auditor.derived import rows_where
+    from auditor.engine.frames import rows_where
 
     frame = pl.DataFrame({"month": ["2026-09", "2026-10", "2026-10", "2026-09", None, "2026-10"], "x": range(6)})
     for cond in (pl.col("month") == "2026-10", pl.col("month") == "2026-09", pl.col("x") >= 3,
@@ -143,8 +144,8 @@ def test_every_rule_finds_its_planted_problems_in_a_generated_drop(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from generate import generate
 
-    from auditor.audit import run_audit
-    from auditor.engine import load_catalogue
+    from auditor.jobs.monthly import run_audit
+    from auditor.engine.registry import load_catalogue
 
     manifest = generate("tiny", tmp_path / "data", month="2026-10")
     result = run_audit(month="2026-10", data_dir=tmp_path / "data", out_dir=tmp_path / "out",

@@ -9,11 +9,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from auditor import scheduler, store
-from auditor.config import load_profile
+from auditor.jobs import scheduler
+from auditor import store
+from auditor.followup import recurrence
+from auditor.core.config import load_profile
 from auditor.demo import generate
-from auditor.errors import AuditInputError
-from auditor.office import build_office_report, month_window
+from auditor.core.errors import AuditInputError
+from auditor.followup.office import build_office_report, month_window
 from tests.followup_helpers import finding, save
 
 
@@ -104,7 +106,7 @@ def test_failed_run_is_retried_bounded_and_leaves_nothing(profile, tmp_path, mon
         calls.append(table.name)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "bulk_insert", broken)
+    monkeypatch.setattr(recurrence, "bulk_insert", broken)
     sleeps = []
     assert scheduler.run_month(profile, "2026-10", sleep=sleeps.append) is False
     assert calls.count("occurrences") == 3 and sleeps == [0, 0]  # 1 + 2 retries
@@ -117,7 +119,7 @@ def test_failed_run_is_retried_bounded_and_leaves_nothing(profile, tmp_path, mon
 
 
 def test_reminders_list_overdue_rectifications_masked(profile, tmp_path):
-    from auditor import followup
+    from auditor.followup import workflow as followup
 
     engine = store.connect(profile.schedule.db)
     f = finding("310105199001011234")
@@ -131,7 +133,7 @@ def test_reminders_list_overdue_rectifications_masked(profile, tmp_path):
 
 
 def test_office_report_trend_ageing_and_scorecard(db_url):
-    from auditor import followup
+    from auditor.followup import workflow as followup
 
     engine = store.connect(db_url)
     a, b = finding("310105199001010011"), finding("310105199001010022", street="江苏路街道")
@@ -152,7 +154,7 @@ def test_office_report_trend_ageing_and_scorecard(db_url):
 
 
 def test_run_command_refuses_while_the_month_is_locked(db_url, tmp_path, capsys):
-    from auditor import cli
+    from auditor.cli import main as cli
 
     with scheduler.month_lock(db_url, "2026-10"):
         code = cli.main(["run", "--month", "2026-10", "--data", str(tmp_path), "--db", db_url])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from auditor.cli import main
+from auditor.cli.main import main
 from auditor.demo.write import _write_xlsx
 from tests.rulecases import person, write_case
 

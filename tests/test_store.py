@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 from sqlalchemy import select, update
 
+from auditor.followup import recurrence
 from auditor import store
-from auditor.engine import empty_findings, finding_id
+from auditor.engine.registry import empty_findings, finding_id
 
 
 def frame(*subjects: tuple[str, str], amount: int = 120000) -> pl.DataFrame:
@@ -22,7 +23,7 @@ def frame(*subjects: tuple[str, str], amount: int = 120000) -> pl.DataFrame:
 
 def save(engine, f: pl.DataFrame, month: str = "2026-10") -> int:
     f = f.with_columns(month=pl.lit(month))
-    return store.save_run(engine, month=month, profile="changning", data_dir="x",
+    return recurrence.save_run(engine, month=month, profile="changning", data_dir="x",
                           started_at=datetime.now(timezone.utc), frame=f, summary={"month": month})
 
 
@@ -73,7 +74,7 @@ def test_a_failure_half_way_leaves_the_previous_state(db_url, monkeypatch):
         if table is store.findings:
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "bulk_insert", failing)
+    monkeypatch.setattr(recurrence, "bulk_insert", failing)
     with pytest.raises(RuntimeError):
         save(engine, frame(("C", "dibao")))
     month = store.month_findings(engine, "2026-10")

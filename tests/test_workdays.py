@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from auditor.workdays import CalendarRangeError, deadlines, known_years, nth_workday_after, workdays_between
+from auditor.core.workdays import CalendarRangeError, deadlines, known_years, nth_workday_after, workdays_between
 
 
 def test_2026_national_day_and_mid_autumn():

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from auditor.engine import finding_id
+from auditor.engine.registry import finding_id
 
 STREETS = {
     "华阳路街道": ["长宁路", "安化路", "华阳路", "万航渡路"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from auditor.demo.district import District, month_add, resident_id
-from auditor.workdays import nth_workday_after
+from auditor.core.workdays import nth_workday_after
 
 SHARED = ("deaths", "public_payroll", "vehicles", "businesses", "real_estate", "penalties", "employment",
           "applications")

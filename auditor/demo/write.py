@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from auditor.demo.district import District, yuan_text
-from auditor.schema import TABLES
+from auditor.ingest.schema import TABLES
 
 FORMATS = {"cases": ("csv", "gbk", "zh"), "members": ("csv", "utf-8-sig", "en"),
            "payments": ("xlsx", None, "zh"), "ledger": ("csv", "utf-8", "en"),

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.context import AuditContext
-from auditor.engine import Rule, register
-from auditor.graph import account_node, chain, covering_filings, node, paid_accounts, payee_cases, person_label
+from auditor.engine.context import AuditContext
+from auditor.engine.registry import Rule, register
+from auditor.engine.relations import (account_node, chain, covering_filings, node, paid_accounts, payee_cases, person_label)
 from checks.custody.common import by_subject, evidence
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.context import AuditContext
-from auditor.engine import Rule, register
+from auditor.engine.context import AuditContext
+from auditor.engine.registry import Rule, register
 from checks.eligibility.common import member_matches, not_due, with_not_due
 
 

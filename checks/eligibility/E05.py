@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.context import AuditContext
-from auditor.derived import paid_members_of
-from auditor.engine import Rule, register
-from auditor.money import to_fen, yuan
+from auditor.engine.context import AuditContext
+from auditor.engine.frames import paid_members_of
+from auditor.engine.registry import Rule, register
+from auditor.core.money import to_fen, yuan
 from checks.eligibility.common import EVIDENCE_ROWS, covers, member_cases, month_index
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.context import AuditContext
-from auditor.derived import active_cases
-from auditor.engine import Rule, register
+from auditor.engine.context import AuditContext
+from auditor.engine.frames import active_cases
+from auditor.engine.registry import Rule, register
 
 CYCLE_OFFSETS = {"quarterly": "3mo", "semiannual": "6mo", "annual": "12mo"}
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.context import AuditContext
-from auditor.derived import paid_cases, with_txn_ids
-from auditor.engine import Rule, register
+from auditor.engine.context import AuditContext
+from auditor.engine.frames import paid_cases, with_txn_ids
+from auditor.engine.registry import Rule, register
 from checks.eligibility.common import not_due, with_not_due
 
 

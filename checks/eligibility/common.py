@@ -6,9 +6,9 @@ from datetime import date
 
 import polars as pl
 
-from auditor.context import AuditContext
-from auditor.derived import paid_history_with_case, paid_members_of
-from auditor.money import yuan
+from auditor.engine.context import AuditContext
+from auditor.engine.frames import paid_history_with_case, paid_members_of
+from auditor.core.money import yuan
 
 EVIDENCE_ROWS = 20
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.context import AuditContext
-from auditor.derived import street_program_paid
+from auditor.engine.context import AuditContext
+from auditor.engine.frames import street_program_paid
 
 
 def allocated_vs_paid(ctx: AuditContext) -> pl.DataFrame:

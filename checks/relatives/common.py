@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.graph import path_aggs
+from auditor.engine.relations import path_aggs
 
 
 def by_subject(links: pl.DataFrame, subject: list[str], *extra: pl.Expr, street: str = "s_street") -> pl.DataFrame:
