@@ -9,7 +9,6 @@ import polars as pl
 
 from auditor.followup import recurrence
 from auditor.cli import main as cli
-from auditor import store
 from auditor.engine.registry import empty_findings, finding_id
 
 PID_A = "310105199001011234"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.engine.registry import REGISTRY, SEVERITIES, Rule, load_catalogue, register
+from auditor.engine.registry import REGISTRY, Rule, load_catalogue, register
+from auditor.core.vocab import SEVERITIES
 
 
 def test_catalogue_modules_are_named_by_code_and_declare_metadata():

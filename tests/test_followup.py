@@ -13,7 +13,8 @@ from auditor.followup import lifecycle, importer, recurrence
 from auditor.followup import workflow as followup
 from auditor import store
 from auditor.core.errors import AuditInputError
-from auditor.followup.lifecycle import STATUSES, TRANSITIONS, TransitionError
+from auditor.core.vocab import FINDING_STATUSES
+from auditor.followup.lifecycle import TRANSITIONS, TransitionError
 from auditor.reporting.data import write_issues_xlsx
 from tests.followup_helpers import PID_A, PID_B, finding, frame, save
 
@@ -49,7 +50,7 @@ def apply(engine, fid: str, target: str) -> None:
         lifecycle.check_transition(state(engine, fid)["status"], target)
 
 
-@pytest.mark.parametrize("current,target", list(itertools.product(STATUSES, STATUSES)))
+@pytest.mark.parametrize("current,target", list(itertools.product(FINDING_STATUSES, FINDING_STATUSES)))
 def test_every_transition_is_allowed_or_refused_by_the_table(current, target):
     if target in TRANSITIONS[current]:
         lifecycle.check_transition(current, target)
@@ -58,7 +59,7 @@ def test_every_transition_is_allowed_or_refused_by_the_table(current, target):
             lifecycle.check_transition(current, target)
 
 
-@pytest.mark.parametrize("current,target", [(c, t) for c, t in itertools.product(STATUSES, STATUSES) if t != "new"])
+@pytest.mark.parametrize("current,target", [(c, t) for c, t in itertools.product(FINDING_STATUSES, FINDING_STATUSES) if t != "new"])
 def test_transitions_through_the_api_record_an_event_or_change_nothing(tmp_path, current, target):
     engine = store.connect(f"sqlite:///{tmp_path / 'a.db'}")
     f = finding(PID_A)

@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from auditor.core import vocab
 from auditor.ingest import normalize as n  # noqa: E402
 
 # --------------------------------------------------------------------------
@@ -450,7 +451,7 @@ def test_address_null():
 
 def test_code_programs():
     raw = ["dibao", "DIBAO", "低保", "特困", "低保边缘", "Dibao_Edge", "刚性支出困难", "重残无业", "临时救助"]
-    out = run(n.code, raw, n.PROGRAMS, "救助类型无法识别")
+    out = run(n.code, raw, vocab.PROGRAMS, "救助类型无法识别")
     assert [v for v, _ in out] == [
         "dibao", "dibao", "dibao", "tekun", "dibao_edge", "dibao_edge",
         "rigid_expense", "disability", "temporary",
@@ -459,42 +460,42 @@ def test_code_programs():
 
 
 def test_code_unknown_is_error_with_given_reason():
-    out = run(n.code, ["低保x", "unknown", None], n.PROGRAMS, "救助类型无法识别")
+    out = run(n.code, ["低保x", "unknown", None], vocab.PROGRAMS, "救助类型无法识别")
     assert out == [(None, "救助类型无法识别"), (None, "救助类型无法识别"), (None, None)]
 
 
 @pytest.mark.parametrize(
     "mapping, raw, expected",
     [
-        (n.CASE_STATUS, "在保", "active"),
-        (n.CASE_STATUS, "Suspended", "suspended"),
-        (n.CASE_STATUS, "终止", "terminated"),
-        (n.LEDGER_STATUS, "成功", "paid"),
-        (n.LEDGER_STATUS, "已支付", "paid"),
-        (n.LEDGER_STATUS, "支付成功", "paid"),
-        (n.LEDGER_STATUS, "退回", "returned"),
-        (n.LEDGER_STATUS, "FAILED", "failed"),
-        (n.RELATIONS, "配偶", "spouse"),
-        (n.RELATIONS, "祖父母/外祖父母", "grandparent"),
-        (n.RELATIONS, "外祖父母", "grandparent"),
-        (n.RELATIONS, "外孙子女", "grandchild"),
-        (n.RELATIONS, "配偶父母", "parent_in_law"),
-        (n.RELATIONS, "子女配偶", "child_in_law"),
-        (n.RELATIONS, "配偶兄弟姐妹", "sibling_in_law"),
-        (n.RELATIONS, "表兄弟姐妹", "cousin"),
-        (n.RELATIONS, "其他", "other"),
-        (n.MEMBER_RELATIONS, "本人", "self"),
-        (n.MEMBER_RELATIONS, "SELF", "self"),
-        (n.MEMBER_RELATIONS, "子女", "child"),
-        (n.STAFF_ROLES, "社区救助顾问", "advisor"),
-        (n.STAFF_ROLES, "经办人", "case_worker"),
-        (n.REVIEW_CYCLES, "半年", "semiannual"),
-        (n.REVIEW_CYCLES, "季度", "quarterly"),
-        (n.BUSINESS_ROLES, "法定代表人", "legal_rep"),
-        (n.BUSINESS_ROLES, "股东", "shareholder"),
-        (n.PENALTY_KINDS, "服刑", "imprisonment"),
-        (n.PENALTY_KINDS, "有期徒刑", "imprisonment"),
-        (n.PENALTY_KINDS, "缓刑", "probation"),
+        (vocab.CASE_STATUS, "在保", "active"),
+        (vocab.CASE_STATUS, "Suspended", "suspended"),
+        (vocab.CASE_STATUS, "终止", "terminated"),
+        (vocab.LEDGER_STATUS, "成功", "paid"),
+        (vocab.LEDGER_STATUS, "已支付", "paid"),
+        (vocab.LEDGER_STATUS, "支付成功", "paid"),
+        (vocab.LEDGER_STATUS, "退回", "returned"),
+        (vocab.LEDGER_STATUS, "FAILED", "failed"),
+        (vocab.RELATIONS, "配偶", "spouse"),
+        (vocab.RELATIONS, "祖父母/外祖父母", "grandparent"),
+        (vocab.RELATIONS, "外祖父母", "grandparent"),
+        (vocab.RELATIONS, "外孙子女", "grandchild"),
+        (vocab.RELATIONS, "配偶父母", "parent_in_law"),
+        (vocab.RELATIONS, "子女配偶", "child_in_law"),
+        (vocab.RELATIONS, "配偶兄弟姐妹", "sibling_in_law"),
+        (vocab.RELATIONS, "表兄弟姐妹", "cousin"),
+        (vocab.RELATIONS, "其他", "other"),
+        (vocab.MEMBER_RELATIONS, "本人", "self"),
+        (vocab.MEMBER_RELATIONS, "SELF", "self"),
+        (vocab.MEMBER_RELATIONS, "子女", "child"),
+        (vocab.STAFF_ROLES, "社区救助顾问", "advisor"),
+        (vocab.STAFF_ROLES, "经办人", "case_worker"),
+        (vocab.REVIEW_CYCLES, "半年", "semiannual"),
+        (vocab.REVIEW_CYCLES, "季度", "quarterly"),
+        (vocab.BUSINESS_ROLES, "法定代表人", "legal_rep"),
+        (vocab.BUSINESS_ROLES, "股东", "shareholder"),
+        (vocab.PENALTY_KINDS, "服刑", "imprisonment"),
+        (vocab.PENALTY_KINDS, "有期徒刑", "imprisonment"),
+        (vocab.PENALTY_KINDS, "缓刑", "probation"),
     ],
 )
 def test_code_mappings(mapping, raw, expected):
@@ -502,7 +503,7 @@ def test_code_mappings(mapping, raw, expected):
 
 
 def test_code_self_not_in_plain_relations():
-    assert one(n.code, "本人", n.RELATIONS, "关系无法识别") == (None, "关系无法识别")
+    assert one(n.code, "本人", vocab.RELATIONS, "关系无法识别") == (None, "关系无法识别")
 
 
 def test_code_ambiguous_mapping_rejected():
@@ -516,7 +517,7 @@ def test_code_ambiguous_mapping_rejected():
 
 ALL = [
     n.person_id, n.month, n.date, n.amount, n.boolean, n.account, n.phone,
-    lambda e: n.code(e, n.PROGRAMS, "救助类型无法识别"),
+    lambda e: n.code(e, vocab.PROGRAMS, "救助类型无法识别"),
 ]
 
 

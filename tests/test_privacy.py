@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from auditor import store
-from auditor.followup.privacy import mask_text, mask_value, verify_log
+from auditor.core.masking import mask_text, mask_value
+from auditor.followup.privacy import verify_log
 from tests.followup_helpers import ACCOUNT, PHONE, PID_A, PID_B, finding, run_cli, save
 
 FULL = re.compile(rf"{PID_A}|{PID_B}|{ACCOUNT}|{PHONE}")

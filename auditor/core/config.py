@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.core.errors import AuditInputError
-from auditor.ingest.normalize import PROGRAMS, RELATIONS
+from auditor.core.vocab import PROGRAMS, RELATIONS
 
 CONFIG_DIR = Path(str(files("auditor.profiles")))  # the top-level config/ folder, shipped in the wheel
 DEFAULT_PROFILE = "changning"

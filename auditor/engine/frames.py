@@ -12,9 +12,8 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.core.money import yuan
-from auditor.ingest.normalize import PROGRAMS
+from auditor.core.vocab import PROGRAM_LABELS
 
-PROGRAM_LABELS = {code: labels[0] for code, labels in PROGRAMS.items()}
 
 
 def program_label(e: pl.Expr) -> pl.Expr:

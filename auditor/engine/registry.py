@@ -21,11 +21,11 @@ from typing import ClassVar
 
 import polars as pl
 
+from auditor.core.vocab import SEVERITIES
 from auditor.engine.context import AuditContext
 
 log = logging.getLogger("auditor")
 
-SEVERITIES = ("high", "medium", "low")
 # Columns a finding may carry besides the fixed ones (rule, severity, month, ...).
 SUBJECT_COLUMNS = ("street", "program", "person_id", "case_id", "staff_id",
                    "bank_account", "application_id", "record_id")

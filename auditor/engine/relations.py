@@ -20,14 +20,14 @@ from typing import Callable
 
 import polars as pl
 
+from auditor.core.masking import short_id
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import PROGRAM_LABELS, active_cases, paid_rows, paid_rows_for, per_key, program_label
+from auditor.core.vocab import PROGRAM_LABELS
+from auditor.engine.frames import active_cases, paid_rows, paid_rows_for, per_key, program_label
 from auditor.core.money import fen_to_yuan, yuan
-from auditor.ingest.normalize import RELATIONS, STAFF_ROLES
+from auditor.core.vocab import RELATION_LABELS, STAFF_ROLE_LABELS
 from auditor.ingest.schema import TABLES
 
-RELATION_LABELS = {code: labels[0] for code, labels in RELATIONS.items()}
-ROLE_LABELS = {code: labels[0] for code, labels in STAFF_ROLES.items()}
 INVERSE = {"spouse": "spouse", "parent": "child", "child": "parent", "sibling": "sibling",
            "grandparent": "grandchild", "grandchild": "grandparent", "parent_in_law": "child_in_law",
            "child_in_law": "parent_in_law", "sibling_in_law": "sibling_in_law", "cousin": "cousin",
@@ -117,16 +117,12 @@ def _active_case_cols(ctx: AuditContext) -> pl.DataFrame:
 # ---------------------------------------------------------------- labels and chains
 
 
-def masked_id(e: pl.Expr) -> pl.Expr:
-    return pl.concat_str(e.str.slice(0, 6), pl.lit("…"), e.str.slice(-4, 4))
-
-
 def person_label(pid: pl.Expr, name: pl.Expr) -> pl.Expr:
-    return pl.format("{} ({})", name.fill_null("未知姓名"), masked_id(pid))
+    return pl.format("{} ({})", name.fill_null("未知姓名"), short_id(pid))
 
 
 def staff_label(p: str = "s_") -> pl.Expr:
-    role = pl.col(p + "role").replace_strict(ROLE_LABELS, default=pl.col(p + "role"), return_dtype=pl.String)
+    role = pl.col(p + "role").replace_strict(STAFF_ROLE_LABELS, default=pl.col(p + "role"), return_dtype=pl.String)
     return pl.format("工作人员 {} ({} {} {})", pl.col(p + "name").fill_null(""), pl.col(p + "street"),
                      role, pl.col("staff_id"))
 
@@ -367,7 +363,7 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
         for s in posts.iter_rows(named=True):
             staff_ids.add(s["staff_id"])
             sid = f"S:{s['staff_id']}"
-            nodes[sid] = (f"工作人员 {s['name'] or ''} ({s['street']} {ROLE_LABELS.get(s['role'], s['role'])} "
+            nodes[sid] = (f"工作人员 {s['name'] or ''} ({s['street']} {STAFF_ROLE_LABELS.get(s['role'], s['role'])} "
                           f"{s['staff_id']})")
             link(person(s["person_id"]), sid, "任职")
         lists["任职"] = _labelled(posts.select("staff_id", "person_id", "name", "role", "street", "community",

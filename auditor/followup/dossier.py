@@ -12,10 +12,12 @@ import base64
 import json
 
 from auditor.engine.registry import load_catalogue
-from auditor.followup.lifecycle import STATUS_LABELS
+from auditor.core.vocab import FINDING_STATUS_LABELS
 from auditor.followup.workflow import utc_text
 from auditor.core.money import fen_to_yuan
-from auditor.followup.privacy import ROLE_LABELS, User, mask_text
+from auditor.core.vocab import USER_ROLE_LABELS
+from auditor.followup.privacy import User
+from auditor.core.masking import mask_text
 from auditor.reporting.data import environment
 
 
@@ -51,10 +53,10 @@ def render_dossier(finding: dict, occurrences: list[dict], events: list[dict], *
     data = {
         "finding": {**finding, "person_id": m(finding["person_id"]),
                     "recovered": fen_to_yuan(finding["amount_recovered_fen"]),
-                    "status_label": STATUS_LABELS[finding["status"]]},
+                    "status_label": FINDING_STATUS_LABELS[finding["status"]]},
         "rule_name": rule.name if rule else finding["rule"],
         "rule_doc": (rule.__doc__ or "").strip().splitlines()[0] if rule else "",
         "months": list(reversed(months)), "history": history,
-        "viewer": f"{viewer.name}（{ROLE_LABELS[viewer.role]}）", "unmasked": unmasked,
+        "viewer": f"{viewer.name}（{USER_ROLE_LABELS[viewer.role]}）", "unmasked": unmasked,
     }
     return environment().get_template("dossier.html.j2").render(d=data)

@@ -6,12 +6,10 @@ A leaf module: it imports nothing from the store or the workflow.
 from __future__ import annotations
 
 from auditor.core.errors import AuditInputError
+from auditor.core.vocab import FINDING_STATUSES
 
-STATUSES = ("new", "assigned", "rectifying", "rectified", "confirmed", "dismissed")
 OPEN = ("new", "assigned", "rectifying")
 CLOSED = ("rectified", "confirmed", "dismissed")
-STATUS_LABELS = {"new": "新发现", "assigned": "已交办", "rectifying": "整改中", "rectified": "已整改",
-                 "confirmed": "查实违规", "dismissed": "排除（线索不实）"}
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"assigned", "dismissed"}),
     "assigned": frozenset({"assigned", "rectifying", "confirmed", "dismissed"}),
@@ -29,8 +27,8 @@ class TransitionError(AuditInputError):
 
 
 def check_transition(current: str, target: str) -> None:
-    if target not in STATUSES:
-        raise TransitionError(f"未知状态 {target!r} (unknown status; one of {', '.join(STATUSES)})")
+    if target not in FINDING_STATUSES:
+        raise TransitionError(f"未知状态 {target!r} (unknown status; one of {', '.join(FINDING_STATUSES)})")
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "-"
         raise TransitionError(f"不允许的状态变更 {current} → {target} (illegal transition; from {current}: {allowed})")

@@ -21,9 +21,10 @@ from sqlalchemy import select
 
 from auditor import store
 from auditor.engine.registry import load_catalogue
-from auditor.followup.lifecycle import CLOSED, OPEN, STATUS_LABELS, STATUSES
+from auditor.followup.lifecycle import CLOSED, OPEN
+from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.core.money import fen_to_yuan
-from auditor.followup.privacy import mask_text
+from auditor.core.masking import mask_text
 from auditor.reporting.data import DISTRICT_SHEET, environment
 
 TREND_MONTHS = 6
@@ -159,7 +160,7 @@ def build_office_report(engine, month: str, *, district: str, today: date | None
         on_time=pl.col("due_date").is_null() | (pl.col("closed").dt.date() <= pl.col("due_date")),
     )
     counts = dict(f["status"].value_counts().iter_rows())
-    report.status_counts = [{"status": s, "label": STATUS_LABELS[s], "count": counts.get(s, 0)} for s in STATUSES]
+    report.status_counts = [{"status": s, "label": FINDING_STATUS_LABELS[s], "count": counts.get(s, 0)} for s in FINDING_STATUSES]
     open_f = f.filter(pl.col("is_open"))
     report.open_total, report.overdue_total = open_f.height, int(open_f["overdue_days"].is_not_null().sum())
     bounds = [0] + [b for b, _ in AGE_BUCKETS[:-1]]
@@ -170,7 +171,7 @@ def build_office_report(engine, month: str, *, district: str, today: date | None
         report.ageing.append({"label": label, "count": open_f.filter(cond).height})
     ordered = open_f.sort([pl.col("overdue_days").is_null(), pl.col("overdue_days"), pl.col("due_date"),
                            "finding_id"], descending=[False, True, False, False], nulls_last=True)
-    report.open_items = [OpenItem(r["finding_id"], r["rule"], r["street"], STATUS_LABELS[r["status"]],
+    report.open_items = [OpenItem(r["finding_id"], r["rule"], r["street"], FINDING_STATUS_LABELS[r["status"]],
                                   r["assignee"] or "", str(r["due_date"] or ""), r["overdue_days"], r["age_days"],
                                   mask_text(r["title"] or ""))
                          for r in ordered.head(LIST_OPEN).iter_rows(named=True)]

@@ -24,18 +24,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 
-import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from auditor import store
 from auditor.core.errors import AuditInputError
+from auditor.core.vocab import USER_ROLE_LABELS, USER_ROLES
 
-ROLES = ("auditor", "inspector", "office", "street")
-ROLE_LABELS = {"auditor": "审计人员", "inspector": "纪检监察", "office": "联席会议办公室", "street": "街镇经办"}
 PERMISSIONS = {
     "auditor": {"read", "unmask", "assign", "update", "close", "confirm", "import", "report", "users", "verify"},
     "inspector": {"read", "unmask", "report", "verify"},
@@ -43,40 +40,6 @@ PERMISSIONS = {
     "street": {"read", "update", "close", "import"},
 }
 GENESIS = "0" * 64
-
-# an 18-char resident id, or any run of 11+ digits (phones, bank accounts), not inside a code
-_SENSITIVE = re.compile(r"(?<![0-9A-Za-z-])(\d{17}[\dXx]|\d{11,30})(?![0-9A-Za-z])")
-MASKED_COLUMNS = ("person_id", "bank_account", "title", "evidence", "phone")
-
-
-def mask_value(value: str | None) -> str | None:
-    """``310105199001011234`` -> ``310105********1234``; phone ``13812341234`` -> ``138****1234``."""
-    if not value:
-        return value
-    s = str(value)
-    if len(s) == 11 and s.startswith("1") and s.isdigit():
-        return f"{s[:3]}****{s[-4:]}"
-    if len(s) <= 10:
-        return "*" * max(len(s) - 4, 0) + s[-4:]
-    return f"{s[:6]}{'*' * (len(s) - 10)}{s[-4:]}"
-
-
-def mask_text(text: str | None) -> str | None:
-    """Mask every resident id, phone and account number inside free text (titles, evidence JSON)."""
-    if not text:
-        return text
-    return _SENSITIVE.sub(lambda m: mask_value(m.group(1)), str(text))
-
-
-def mask_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """The same frame with personal data masked (id/account columns and free text)."""
-    cols = []
-    for c in MASKED_COLUMNS:
-        if c in frame.columns:
-            fn = mask_value if c in ("person_id", "bank_account", "phone") else mask_text
-            cols.append(pl.col(c).map_elements(fn, return_dtype=pl.String, skip_nulls=True))
-    return frame.with_columns(cols) if cols else frame
-
 
 @dataclass(frozen=True)
 class User:
@@ -89,7 +52,7 @@ class User:
 
     def require(self, permission: str) -> None:
         if not self.can(permission):
-            raise AuditInputError(f"用户 {self.name}（{ROLE_LABELS[self.role]}）无权执行此操作 "
+            raise AuditInputError(f"用户 {self.name}（{USER_ROLE_LABELS[self.role]}）无权执行此操作 "
                                   f"(role {self.role} may not {permission})")
 
     def require_street(self, street: str | None) -> None:
@@ -104,8 +67,8 @@ class User:
 
 
 def add_user(engine, name: str, role: str, street: str | None = None) -> User:
-    if role not in ROLES:
-        raise AuditInputError(f"角色 {role!r} 无效 (role must be one of {', '.join(ROLES)})")
+    if role not in USER_ROLES:
+        raise AuditInputError(f"角色 {role!r} 无效 (role must be one of {', '.join(USER_ROLES)})")
     if (role == "street") != bool(street):
         raise AuditInputError("街镇经办必须且只有街镇经办绑定一个街镇 (--street is for, and required by, role street)")
     try:

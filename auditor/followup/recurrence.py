@@ -81,7 +81,6 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
     are inserted when new and otherwise carried over (see the module docstring
     for recurrence), with ``last_month`` advanced.
     """
-    from auditor.followup.lifecycle import REOPEN, check_transition
 
     stamp = now()
     hashes = [facts_hash(r, a, e, month) for r, a, e in frame.select("rule", "amount_fen", "evidence").iter_rows()]

@@ -11,15 +11,15 @@ when a finding recurs in a later month.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import date, datetime, timezone
 
 import polars as pl
 from sqlalchemy import and_, func, select, update
 
 from auditor import store
 from auditor.core.errors import AuditInputError
-from auditor.followup.lifecycle import CLOSED, OPEN, STATUS_LABELS, STATUSES, TransitionError, check_transition
+from auditor.followup.lifecycle import CLOSED, OPEN, TransitionError, check_transition
+from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 
 
 def _finding(conn, fid: str) -> dict:
@@ -125,9 +125,9 @@ def query(engine, f: Filters, today: date | None = None) -> pl.DataFrame:
     if f.rule:
         q = q.where(fd.c.rule.in_(f.rule))
     if f.status:
-        bad = [s for s in f.status if s not in STATUSES]
+        bad = [s for s in f.status if s not in FINDING_STATUSES]
         if bad:
-            raise AuditInputError(f"未知状态 {bad} (known: {', '.join(STATUSES)})")
+            raise AuditInputError(f"未知状态 {bad} (known: {', '.join(FINDING_STATUSES)})")
         q = q.where(fd.c.status.in_(f.status))
     if f.recurring is not None:
         q = q.where(fd.c.recurring == f.recurring)
@@ -162,7 +162,7 @@ def issue_rows(engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
                                 select(store.occurrences.c.finding_id).where(store.occurrences.c.month == month))))
         status = pl.DataFrame([tuple(r) for r in rows], orient="row",
                               schema={"finding_id": pl.String, "status": pl.String, "recurring": pl.Boolean})
-    label = pl.col("status").replace_strict(STATUS_LABELS, default=pl.col("status"))
+    label = pl.col("status").replace_strict(FINDING_STATUS_LABELS, default=pl.col("status"))
     return (frame.join(status, on="finding_id", how="left").filter(pl.col("status") != "dismissed")
             .with_columns(status=pl.when(pl.col("recurring")).then(pl.format("{}（复发）", label)).otherwise(label))
             .drop("recurring"))

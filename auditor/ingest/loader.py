@@ -24,6 +24,7 @@ from typing import Callable
 
 import polars as pl
 
+from auditor.core import vocab as V
 from auditor.ingest import normalize as N
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
@@ -34,15 +35,15 @@ QUARANTINE_SCHEMA = {"table": pl.String, "source_row": pl.Int64, "column": pl.St
                      "value": pl.String, "reason": pl.String}
 
 _CODES = {
-    "program": (N.PROGRAMS, "救助类型无法识别"),
-    "case_status": (N.CASE_STATUS, "案件状态无法识别"),
-    "ledger_status": (N.LEDGER_STATUS, "支付状态无法识别"),
-    "relation": (N.RELATIONS, "亲属关系无法识别"),
-    "member_relation": (N.MEMBER_RELATIONS, "与领款人关系无法识别"),
-    "staff_role": (N.STAFF_ROLES, "岗位无法识别"),
-    "review_cycle": (N.REVIEW_CYCLES, "核查周期无法识别"),
-    "business_role": (N.BUSINESS_ROLES, "市场主体角色无法识别"),
-    "penalty_kind": (N.PENALTY_KINDS, "刑罚类型无法识别"),
+    "program": (V.PROGRAMS, "救助类型无法识别"),
+    "case_status": (V.CASE_STATUS, "案件状态无法识别"),
+    "ledger_status": (V.LEDGER_STATUS, "支付状态无法识别"),
+    "relation": (V.RELATIONS, "亲属关系无法识别"),
+    "member_relation": (V.MEMBER_RELATIONS, "与领款人关系无法识别"),
+    "staff_role": (V.STAFF_ROLES, "岗位无法识别"),
+    "review_cycle": (V.REVIEW_CYCLES, "核查周期无法识别"),
+    "business_role": (V.BUSINESS_ROLES, "市场主体角色无法识别"),
+    "penalty_kind": (V.PENALTY_KINDS, "刑罚类型无法识别"),
 }
 _NORMALISERS = {
     "person_id": N.person_id, "month": N.month, "date": N.date, "amount": N.amount,

@@ -32,15 +32,6 @@ __all__ = [
     "phone",
     "address_key",
     "code",
-    "PROGRAMS",
-    "CASE_STATUS",
-    "LEDGER_STATUS",
-    "RELATIONS",
-    "MEMBER_RELATIONS",
-    "STAFF_ROLES",
-    "REVIEW_CYCLES",
-    "BUSINESS_ROLES",
-    "PENALTY_KINDS",
 ]
 
 
@@ -49,75 +40,6 @@ class Normalized(NamedTuple):
 
     value: pl.Expr
     error: pl.Expr
-
-
-# --------------------------------------------------------------------------
-# Code mappings: canonical code -> accepted Chinese labels.
-
-PROGRAMS: dict[str, list[str]] = {
-    "dibao": ["低保"],
-    "tekun": ["特困"],
-    "dibao_edge": ["低保边缘"],
-    "rigid_expense": ["刚性支出困难"],
-    "temporary": ["临时救助"],
-    "medical": ["医疗救助"],
-    "education": ["教育救助"],
-    "housing": ["住房救助"],
-    "employment": ["就业救助"],
-    "disability": ["重残无业"],
-}
-
-CASE_STATUS: dict[str, list[str]] = {
-    "active": ["在保"],
-    "suspended": ["暂停"],
-    "terminated": ["终止"],
-}
-
-LEDGER_STATUS: dict[str, list[str]] = {
-    "paid": ["成功", "已支付", "支付成功"],
-    "returned": ["退回"],
-    "failed": ["失败"],
-}
-
-RELATIONS: dict[str, list[str]] = {
-    "spouse": ["配偶"],
-    "parent": ["父母"],
-    "child": ["子女"],
-    "sibling": ["兄弟姐妹"],
-    "grandparent": ["祖父母/外祖父母", "祖父母", "外祖父母"],
-    "grandchild": ["孙子女/外孙子女", "孙子女", "外孙子女"],
-    "parent_in_law": ["配偶父母"],
-    "child_in_law": ["子女配偶"],
-    "sibling_in_law": ["配偶兄弟姐妹"],
-    "cousin": ["堂表兄弟姐妹", "表兄弟姐妹", "堂兄弟姐妹"],
-    "other": ["其他"],
-}
-
-MEMBER_RELATIONS: dict[str, list[str]] = {"self": ["本人"], **RELATIONS}
-
-STAFF_ROLES: dict[str, list[str]] = {
-    "civil_affairs": ["民政干部"],
-    "cadre": ["村居干部"],
-    "advisor": ["社区救助顾问"],
-    "case_worker": ["经办人"],
-}
-
-REVIEW_CYCLES: dict[str, list[str]] = {
-    "quarterly": ["季度"],
-    "semiannual": ["半年"],
-    "annual": ["年度"],
-}
-
-BUSINESS_ROLES: dict[str, list[str]] = {
-    "legal_rep": ["法定代表人"],
-    "shareholder": ["股东"],
-}
-
-PENALTY_KINDS: dict[str, list[str]] = {
-    "imprisonment": ["有期徒刑", "徒刑", "服刑"],
-    "probation": ["缓刑"],
-    "other": ["其他"],
-}
 
 
 # --------------------------------------------------------------------------

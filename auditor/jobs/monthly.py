@@ -20,7 +20,7 @@ from auditor.reporting.drawings import relations_section
 from auditor.ingest.loader import load_drop
 from auditor.core.money import fen_to_yuan
 from auditor.reporting.files import findings_csv_frame, write_csv, write_json
-from auditor.followup.privacy import mask_frame
+from auditor.core.masking import mask_frame
 from auditor.jobs.progress import Stages
 from auditor.reporting.data import build_report_data, render_html, write_issues_xlsx
 from auditor.jobs.sample import draw_sample

@@ -33,7 +33,7 @@ from auditor import store
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.followup.workflow import Filters, query
-from auditor.followup.privacy import mask_frame
+from auditor.core.masking import mask_frame
 from auditor.ingest.schema import REQUIRED_TABLES, TABLES
 
 log = logging.getLogger("auditor.scheduler")

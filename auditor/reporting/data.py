@@ -18,13 +18,13 @@ from pathlib import Path
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from auditor.engine.frames import PROGRAM_LABELS
-from auditor.engine.registry import SEVERITIES, load_catalogue
+from auditor.core.vocab import PROGRAM_LABELS
+from auditor.core.vocab import SEVERITIES, SEVERITY_LABELS
+from auditor.engine.registry import load_catalogue
 from auditor.core.money import fen_to_yuan
 from auditor.ingest.schema import TABLES
 
 TEMPLATE_DIR = Path(str(files("auditor.templates")))  # the top-level reports/ folder, shipped in the wheel
-SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 FAMILY_LABELS = {"reconciliation": "资金比对", "eligibility": "动态管理", "kin": "近亲属与人情保",
                  "relatives": "近亲属与人情保", "custody": "卡折代管", "dishonesty": "失信记录"}
 TOP_CASES = 30

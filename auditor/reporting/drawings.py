@@ -79,7 +79,7 @@ def legend() -> Markup:
 
 def relations_section(frame: pl.DataFrame, names: dict[str, str]) -> dict | None:
     """The report's 关系线索 section: K/C findings with their paths, the top ``MAX_DRAWN`` drawn."""
-    from auditor.engine.registry import SEVERITIES
+    from auditor.core.vocab import SEVERITIES
     from auditor.reporting.data import environment
 
     rows = frame.filter(pl.col("rule").is_in(GRAPH_RULES))

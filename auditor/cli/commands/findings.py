@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from auditor.core import vocab
 from auditor.followup import lifecycle, importer
 from auditor.followup import workflow as followup
 from auditor import store
@@ -22,7 +23,8 @@ from auditor.cli.commands.run import month_arg
 from auditor.core.config import load_profile
 from auditor.core.errors import AuditInputError
 from auditor.core.money import fen_to_yuan, to_fen
-from auditor.followup.privacy import User, current_user, log_access, mask_frame, mask_text
+from auditor.followup.privacy import User, current_user, log_access
+from auditor.core.masking import mask_frame, mask_text
 
 LIST_COLUMNS = ("finding_id", "rule", "status", "street", "assigned_street", "person_id", "staff_id", "month",
                 "amount_fen", "assignee", "due_date", "recurring", "title")
@@ -48,7 +50,7 @@ def register(sub) -> None:
     q.add_argument("--staff", help="工号 (staff_id)")
     q.add_argument("--street", help="街镇")
     q.add_argument("--rule", action="append", help="规则代码，可重复 (rule code, repeatable)")
-    q.add_argument("--status", action="append", help=f"状态，可重复：{', '.join(lifecycle.STATUSES)}")
+    q.add_argument("--status", action="append", help=f"状态，可重复：{', '.join(vocab.FINDING_STATUSES)}")
     q.add_argument("--open", action="store_true", help="仅未结案 (new/assigned/rectifying)")
     q.add_argument("--from", dest="month_from", help="起始月份 YYYY-MM")
     q.add_argument("--to", dest="month_to", help="截止月份 YYYY-MM")
@@ -171,7 +173,7 @@ def open_finding(args, action: str):
 def handle_show(args) -> int:
     user, unmasked, finding, occ, events = open_finding(args, "findings.show")
     m = (lambda t: t) if unmasked else mask_text
-    label = lifecycle.STATUS_LABELS[finding["status"]]
+    label = vocab.FINDING_STATUS_LABELS[finding["status"]]
     print(f"{finding['finding_id']}  规则 {finding['rule']}  状态 {finding['status']}（{label}）"
           f"{'  复发 recurring' if finding['recurring'] else ''}")
     print(f"街镇 {finding['street'] or '-'}  领款人 {m(finding['person_id']) or '-'}  工号 {finding['staff_id'] or '-'}"

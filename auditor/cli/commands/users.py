@@ -5,7 +5,8 @@ from __future__ import annotations
 from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.cli.commands.findings import add_user_args
-from auditor.followup.privacy import ROLE_LABELS, ROLES, add_user, count_users, current_user, list_users, log_access
+from auditor.core.vocab import USER_ROLE_LABELS, USER_ROLES
+from auditor.followup.privacy import add_user, count_users, current_user, list_users, log_access
 
 
 def register(sub) -> None:
@@ -14,7 +15,7 @@ def register(sub) -> None:
     a = us.add_parser("add", help="添加用户（第一个用户须为 auditor；之后由 auditor 添加）")
     add_user_args(a)
     a.add_argument("name")
-    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--role", required=True, choices=USER_ROLES)
     a.add_argument("--street", help="街镇经办绑定的街镇 (required for role street)")
     a.set_defaults(handler=handle_add)
     ls = us.add_parser("list", help="列出用户")
@@ -34,7 +35,7 @@ def handle_add(args) -> int:
         actor.require("users")
         add_user(engine, args.name, args.role, args.street)
         log_access(engine, actor, "users.add", target=args.name, detail={"role": args.role, "street": args.street})
-    print(f"已添加用户 {args.name}（{ROLE_LABELS[args.role]}{' ' + args.street if args.street else ''}）")
+    print(f"已添加用户 {args.name}（{USER_ROLE_LABELS[args.role]}{' ' + args.street if args.street else ''}）")
     return 0
 
 
@@ -44,5 +45,5 @@ def handle_list(args) -> int:
     actor.require("users")
     log_access(engine, actor, "users.list")
     for u in list_users(engine):
-        print(f"{u.name}\t{u.role}\t{ROLE_LABELS[u.role]}\t{u.street or ''}")
+        print(f"{u.name}\t{u.role}\t{USER_ROLE_LABELS[u.role]}\t{u.street or ''}")
     return 0
