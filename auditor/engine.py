@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import logging
 import pkgutil
 import time
@@ -46,6 +47,7 @@ class Rule(ABC):
     subject: ClassVar[tuple[str, ...]]       # finding columns that identify one finding
     needs: ClassVar[dict[str, tuple[str, ...]]] = {}  # table -> columns it reads
     params: ClassVar[tuple[str, ...]] = ()   # Profile fields it reads
+    stable_facts: ClassVar[tuple[str, ...]]  # finding columns / evidence keys whose change is a new situation
     family: ClassVar[str] = ""
 
     @abstractmethod
@@ -78,6 +80,9 @@ def register(cls: type[Rule]) -> type[Rule]:
         raise ValueError(f"{code}: bad subject {cls.subject}")
     if not (cls.__doc__ or "").strip():
         raise ValueError(f"{code}: a rule needs a docstring that says why it exists")
+    facts = getattr(cls, "stable_facts", None)
+    if not isinstance(facts, tuple) or not facts or not all(isinstance(f, str) and f for f in facts):
+        raise ValueError(f"{code}: stable_facts must be a non-empty tuple of finding columns or evidence keys")
     cls.family = cls.__module__.split(".")[-2] if cls.__module__.count(".") >= 2 else ""
     REGISTRY[code] = cls
     return cls
@@ -129,6 +134,7 @@ def _complete(rule: Rule, frame: pl.DataFrame, month: str) -> pl.DataFrame:
             continue
         dtype = pl.Int64 if c == "amount_fen" else pl.String
         cols.append(pl.col(c).cast(dtype) if c in frame.columns else pl.lit(None, dtype).alias(c))
+    _check_facts(rule, frame)
     out = frame.select(cols)
     ids = [finding_id(rule.code, list(row)) for row in out.select(rule.subject).iter_rows()]
     return out.with_columns(
@@ -137,6 +143,17 @@ def _complete(rule: Rule, frame: pl.DataFrame, month: str) -> pl.DataFrame:
         severity=pl.lit(rule.severity),
         month=pl.lit(month),
     ).select(FINDING_COLUMNS)
+
+
+def _check_facts(rule: Rule, frame: pl.DataFrame) -> None:
+    """Every declared stable fact is a column of the rule's output or a key of its evidence."""
+    keys: set[str] = set()
+    if frame.height and "evidence" in frame.columns:
+        first = json.loads(frame["evidence"][0])  # struct-encoded: every row has the same keys
+        keys = set(first) if isinstance(first, dict) else set()
+    absent = [f for f in rule.stable_facts if f not in frame.columns and (frame.height and f not in keys)]
+    if absent:
+        raise ValueError(f"{rule.code}: stable fact {', '.join(absent)} is neither a finding column nor an evidence key")
 
 
 def run_rules(ctx: AuditContext, codes: list[str] | None = None,
