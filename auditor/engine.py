@@ -146,12 +146,13 @@ def _complete(rule: Rule, frame: pl.DataFrame, month: str) -> pl.DataFrame:
 
 
 def _check_facts(rule: Rule, frame: pl.DataFrame) -> None:
-    """Every declared stable fact is a column of the rule's output or a key of its evidence."""
+    """Every declared stable fact is a finding column of the rule's output or a key of its evidence."""
     keys: set[str] = set()
     if frame.height and "evidence" in frame.columns:
         first = json.loads(frame["evidence"][0])  # struct-encoded: every row has the same keys
         keys = set(first) if isinstance(first, dict) else set()
-    absent = [f for f in rule.stable_facts if f not in frame.columns and (frame.height and f not in keys)]
+    columns = set(frame.columns) & set(FINDING_COLUMNS)
+    absent = [f for f in rule.stable_facts if f not in columns and frame.height and f not in keys]
     if absent:
         raise ValueError(f"{rule.code}: stable fact {', '.join(absent)} is neither a finding column nor an evidence key")
 

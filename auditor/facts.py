@@ -78,18 +78,25 @@ def facts_of(rule: str, row: dict, evidence: str | None) -> dict:
     return extract(declared(rule), row, parsed)
 
 
+def _hash_text(rule: str, text: str) -> str:
+    return hashlib.sha1(f"{rule}|{text}".encode()).hexdigest()
+
+
 def facts_hash(rule: str, facts: dict) -> str:
     """Fingerprint of (rule, facts)."""
-    return hashlib.sha1(f"{rule}|{canonical(facts)}".encode()).hexdigest()
+    return _hash_text(rule, canonical(facts))
 
 
 def frame_facts(frame: pl.DataFrame) -> tuple[list[str], list[str]]:
     """Facts JSON and facts hash for every finding of ``frame`` (one evidence parse per finding)."""
+    from auditor.engine import FINDING_COLUMNS
+
+    columns = [c for c in FINDING_COLUMNS if c in frame.columns and c != "title"]
     texts, hashes = [], []
-    for row in frame.iter_rows(named=True):
-        facts = facts_of(row["rule"], row, row["evidence"])
-        texts.append(canonical(facts))
-        hashes.append(facts_hash(row["rule"], facts))
+    for row in frame.select(columns).iter_rows(named=True):
+        text = canonical(facts_of(row["rule"], row, row["evidence"]))
+        texts.append(text)
+        hashes.append(_hash_text(row["rule"], text))
     return texts, hashes
 
 

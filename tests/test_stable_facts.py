@@ -260,3 +260,16 @@ def test_set_valued_facts_compare_regardless_of_order_and_the_diff_names_old_and
     c = facts.facts_of("C01", row, json.dumps({"bank_account": "6222", "payee_ids": ["A", "B", "C"]}))
     assert facts.facts_diff(a, c) == [("payee_ids", ["A", "B"], ["A", "B", "C"])]
     assert facts.describe(facts.facts_diff(a, c)) == "领款人 payee_ids A、B → A、B、C"
+
+
+def test_a_fact_only_in_a_dropped_column_is_refused():
+    class Z95(Rule):
+        """A rule that declares a helper column _complete drops."""
+        code, name, severity, subject = "Z95", "x", "low", ("person_id",)
+        stable_facts = ("person_id", "died_on")
+
+        def find(self, ctx):
+            return pl.DataFrame({"person_id": ["P1"], "died_on": ["2026-09-03"], "title": ["t"], "evidence": ["{}"]})
+
+    with pytest.raises(ValueError, match="Z95: stable fact died_on"):
+        _complete(Z95(), Z95().find(None), M)
