@@ -273,3 +273,15 @@ def test_a_fact_only_in_a_dropped_column_is_refused():
 
     with pytest.raises(ValueError, match="Z95: stable fact died_on"):
         _complete(Z95(), Z95().find(None), M)
+
+
+def test_docs_list_every_rules_stable_facts():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "followup.md").read_text(encoding="utf-8")
+    listed = {}
+    for codes, names in re.findall(r"^\| ([A-Z]\d\d(?:, [A-Z]\d\d)*) \| (.+) \|$", text, re.M):
+        for code in codes.split(", "):
+            listed[code] = tuple(n.split(" (")[0].strip() for n in re.sub(r"\([^)]*\)", "", names).split(","))
+    assert listed == {code: cls.stable_facts for code, cls in load_catalogue().items()}
