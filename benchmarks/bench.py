@@ -43,7 +43,7 @@ import polars as pl  # noqa: E402
 from auditor.jobs.monthly import RECON_RULES, run_audit  # noqa: E402
 from auditor.core.config import load_profile  # noqa: E402
 from auditor.engine.context import AuditContext  # noqa: E402
-from auditor.engine.registry import run_rules  # noqa: E402
+from auditor.engine.runner import run_rules  # noqa: E402
 from auditor.ingest.loader import Drop, find_table_file, load_table  # noqa: E402
 from auditor.ingest.schema import TABLES  # noqa: E402
 

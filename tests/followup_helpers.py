@@ -9,7 +9,9 @@ import polars as pl
 
 from auditor.followup import recurrence
 from auditor.cli import main as cli
-from auditor.engine.registry import empty_findings, finding_id
+from auditor.engine.runner import empty_findings
+from auditor.engine.registry import finding_id
+from auditor.core.money import fen_to_yuan
 
 PID_A = "310105199001011234"
 PID_B = "310105198502023456"
@@ -19,8 +21,8 @@ PHONE = "13812345678"
 
 def finding(person: str, *, street: str = "华阳路街道", amount: int = 120000, rule: str = "R01",
             evidence: dict | None = None, month: str = "2026-10") -> dict:
-    ev = evidence if evidence is not None else {
-        "person_id": person, "paid_rows": [{"bank_account": ACCOUNT, "paid_on": f"{month}-09", "amount": amount}],
+    ev = evidence if evidence is not None else {  # R01-shaped: its stable facts are person, program, paid
+        "person_id": person, "program": "dibao", "paid": fen_to_yuan(amount), "paid_rows": [{"bank_account": ACCOUNT, "paid_on": f"{month}-09", "amount": amount}],
         "phone": PHONE}
     return {"finding_id": finding_id(rule, [person, "dibao"]), "rule": rule, "severity": "high", "month": month,
             "street": street, "program": "dibao", "person_id": person, "case_id": "C1", "staff_id": None,

@@ -35,7 +35,7 @@ import yaml
 from auditor.core.config import load_profile
 from auditor.engine.context import AuditContext
 from auditor.demo.district import resident_id
-from auditor.engine.registry import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, run_rules
 from auditor.ingest.loader import load_drop
 from auditor.reporting.files import findings_csv_frame
 from auditor.ingest.schema import TABLES

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.engine.registry import REGISTRY, Rule, load_catalogue, register
+from auditor.engine.registry import REGISTRY, Rule, register
+from auditor.engine.runner import load_catalogue
 from auditor.core.vocab import SEVERITIES
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from auditor.followup import lifecycle, importer, recurrence
+from auditor.followup import lifecycle, importer
 from auditor.followup import workflow as followup
 from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.core.vocab import FINDING_STATUSES
 from auditor.followup.lifecycle import TRANSITIONS, TransitionError
 from auditor.reporting.data import write_issues_xlsx
+from auditor.engine import facts
+from auditor.engine.runner import load_catalogue
 from tests.followup_helpers import PID_A, PID_B, finding, frame, save
 
 
@@ -132,7 +135,7 @@ def test_recurrence_over_two_months(db_url):
     c = state(engine, dis_changed["finding_id"])
     assert (c["status"], c["recurring"]) == ("new", False)
     note = events(engine, dis_changed["finding_id"])[-1]["note"]
-    assert "amount 120000 → 150000" in note and "paid_rows" in note
+    assert "实付金额 paid 1200.00 → 1500.00" in note
     assert state(engine, open_["finding_id"])["status"] == "new"
     assert [e["action"] for e in events(engine, open_["finding_id"])] == ["created"]
 
@@ -169,15 +172,15 @@ def test_recurrence_over_three_months(db_url):
     engine.dispose()
 
 
-def test_facts_hash_ignores_the_month_and_volatile_keys():
-    a = recurrence.facts_hash("R01", 100, '{"month": "2026-10", "paid_on": "2026-10-09", "_row": 4}', "2026-10")
-    b = recurrence.facts_hash("R01", 100, '{"paid_on": "2026-11-09", "month": "2026-11", "_row": 9}', "2026-11")
-    assert a == b
-    assert a != recurrence.facts_hash("R01", 101, '{"paid_on": "2026-10-09"}', "2026-10")
-    assert a != recurrence.facts_hash("R01", 100, '{"paid_on": "2026-10-10"}', "2026-10")
-    rows = '{"paid_rows": [{"txn_id": "T%s", "paid_on": "%s-09"}]}'
-    assert recurrence.facts_hash("R01", 1, rows % ("01", "2026-10"), "2026-10") == \
-        recurrence.facts_hash("R01", 1, rows % ("77", "2026-11"), "2026-11")
+def test_the_month_itself_is_not_a_fact():
+    oct_, nov = finding(PID_A, month="2026-10"), finding(PID_A, month="2026-11")
+    ev = json.loads(nov["evidence"]) | {"month": "2026-11", "_row": 9}
+    ev["paid_rows"][0] |= {"txn_id": "T77", "paid_on": "2026-11-09"}
+    nov["evidence"] = json.dumps(ev)
+    assert oct_["evidence"] != nov["evidence"]
+    assert facts.frame_facts(frame(oct_))[1] == facts.frame_facts(frame(nov))[1]
+    assert facts.frame_facts(frame(oct_))[1] != facts.frame_facts(frame(finding(PID_A, amount=120001)))[1]
+    assert not any("month" in cls.stable_facts for cls in load_catalogue().values())
 
 
 def test_open_finding_with_changed_facts_gets_an_event_naming_them(db_url):
@@ -188,7 +191,7 @@ def test_open_finding_with_changed_facts_gets_an_event_naming_them(db_url):
     save(engine, "2026-11", finding(PID_A, month="2026-11", amount=130000))
     row, last = state(engine, finding(PID_A)["finding_id"]), events(engine)[-1]
     assert (row["status"], row["assignee"]) == ("assigned", "张")
-    assert last["action"] == "facts_changed" and "120000 → 130000" in last["note"] and "paid_rows" in last["note"]
+    assert last["action"] == "facts_changed" and "paid 1200.00 → 1300.00" in last["note"]
 
 
 # ---------------------------------------------------------------- import of a returned 问题清单

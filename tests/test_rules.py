@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.engine.registry import load_catalogue
+from auditor.engine.runner import load_catalogue
 from tests.rulecases import CASES_DIR, expected_rows, load_cases, run_case, subject_of
 
 CASES = load_cases()

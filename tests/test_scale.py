@@ -145,7 +145,7 @@ def test_every_rule_finds_its_planted_problems_in_a_generated_drop(tmp_path):
     from generate import generate
 
     from auditor.jobs.monthly import run_audit
-    from auditor.engine.registry import load_catalogue
+    from auditor.engine.runner import load_catalogue
 
     manifest = generate("tiny", tmp_path / "data", month="2026-10")
     result = run_audit(month="2026-10", data_dir=tmp_path / "data", out_dir=tmp_path / "out",

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 
 from auditor.followup import recurrence
 from auditor import store
-from auditor.engine.registry import empty_findings, finding_id
+from auditor.engine.runner import empty_findings
+from auditor.engine.registry import finding_id
 
 
 def frame(*subjects: tuple[str, str], amount: int = 120000) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 
-from auditor.engine.registry import load_catalogue
+from auditor.engine.runner import load_catalogue
 from auditor.core.vocab import FINDING_STATUS_LABELS
 from auditor.followup.workflow import utc_text
 from auditor.core.money import fen_to_yuan

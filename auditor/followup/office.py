@@ -20,7 +20,7 @@ import polars as pl
 from sqlalchemy import select
 
 from auditor import store
-from auditor.engine.registry import load_catalogue
+from auditor.engine.runner import load_catalogue
 from auditor.followup.lifecycle import CLOSED, OPEN
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.core.money import fen_to_yuan

@@ -3,8 +3,9 @@
 Recurrence across months (``save_run``): a finding that fires again keeps its
 id and history. Open ones stay as they are; one closed as ``rectified`` or
 ``confirmed`` is reopened and flagged ``recurring``; one ``dismissed`` stays
-dismissed unless its facts changed (``facts_hash``), then it is reopened with an
-event naming what changed. Only a month later than the finding's last month
+dismissed unless its stable facts changed (``facts_hash`` over the facts the rule
+declares, ``auditor.engine.facts``), then it is reopened with an event naming each
+changed fact with its old and new value. Only a month later than the finding's last month
 counts as a recurrence, so rerunning a month changes no state and adds no event.
 
 A run is saved in one transaction: a failure half-way leaves the previous
@@ -13,7 +14,6 @@ state intact.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
@@ -21,56 +21,10 @@ import polars as pl
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+from auditor.engine.facts import describe, facts_diff, frame_facts
 from auditor.followup.lifecycle import REOPEN, check_transition
 from auditor.store.bulk import batches, bulk_insert
 from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, findings, now, occurrences, runs
-
-
-# per-run or per-month record identifiers: a new payment row of the same pattern is the same fact
-VOLATILE_KEYS = frozenset({"month", "run_id", "generated_at", "_row", "source_row", "payment_id", "txn_id"})
-
-
-def canonical_facts(month: str, evidence: str) -> object:
-    """The evidence without volatile parts: volatile keys dropped, the month itself as ``{M}``.
-
-    A payment on the 5th of every month then has the same facts each month.
-    """
-    try:
-        data = json.loads(evidence)
-    except (TypeError, ValueError):
-        data = evidence
-
-    def clean(v):
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items() if k not in VOLATILE_KEYS}
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        if isinstance(v, str):
-            return v.replace(month, "{M}") if month else v
-        return v
-    return clean(data)
-
-
-def facts_hash(rule: str, amount_fen: int | None, evidence: str, month: str = "") -> str:
-    """Fingerprint of a finding's facts (rule, amount, evidence without volatile parts)."""
-    facts = json.dumps(canonical_facts(month, evidence), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha1(f"{rule}|{amount_fen}|{facts}".encode()).hexdigest()
-
-
-def facts_diff(old: dict, new: dict) -> str:
-    """Which facts differ between two occurrences (amount, top-level evidence keys)."""
-    parts = []
-    if old["amount_fen"] != new["amount_fen"]:
-        parts.append(f"金额 amount {old['amount_fen']} → {new['amount_fen']} 分")
-    a = canonical_facts(old["month"], old["evidence"])
-    b = canonical_facts(new["month"], new["evidence"])
-    if isinstance(a, dict) and isinstance(b, dict):
-        keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-        if keys:
-            parts.append("证据 evidence: " + ", ".join(keys))
-    elif a != b:
-        parts.append("证据 evidence")
-    return "；".join(parts) or "事实变化 facts changed"
 
 
 def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started_at: datetime,
@@ -83,8 +37,8 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
     """
 
     stamp = now()
-    hashes = [facts_hash(r, a, e, month) for r, a, e in frame.select("rule", "amount_fen", "evidence").iter_rows()]
-    frame = frame.with_columns(facts_hash=pl.Series(hashes, dtype=pl.String))
+    texts, hashes = frame_facts(frame)
+    frame = frame.with_columns(facts_hash=pl.Series(hashes, dtype=pl.String), facts=pl.Series(texts, dtype=pl.String))
     with engine.begin() as conn:
         run_id = conn.execute(insert(runs).values(
             month=month, profile=profile, data_dir=data_dir, started_at=started_at,
@@ -100,7 +54,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
                                              .where(occurrences.c.month == month))))}
         new_rows, new_events, changed = [], [], {}
         for r in frame.select("finding_id", "rule", "severity", "street", "person_id", "case_id",
-                              "staff_id", "facts_hash", "amount_fen", "evidence").iter_rows(named=True):
+                              "staff_id", "facts_hash", "facts").iter_rows(named=True):
             fid = r["finding_id"]
             old = existing.get(fid)
             if old is None:
@@ -123,8 +77,8 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
         previous = _previous_facts(conn, {fid: old.facts_hash for fid, (old, _) in changed.items()}, month)
         reopened, refreshed = [], []
         for fid, (old, r) in changed.items():
-            new_facts = {"month": month, "amount_fen": r["amount_fen"], "evidence": r["evidence"]}
-            diff = facts_diff(previous[fid], new_facts) if fid in previous else ""
+            diff = (describe(facts_diff(json.loads(previous[fid]["facts"] or "{}"), json.loads(r["facts"])))
+                    if fid in previous else "") or "事实变化 facts changed"
             if old.status in REOPEN and (REOPEN[old.status] or old.facts_hash != r["facts_hash"]):
                 check_transition(old.status, "new")
                 recurring = REOPEN[old.status]
@@ -151,8 +105,8 @@ def _previous_facts(conn, wanted: dict[str, str | None], month: str) -> dict[str
     """For each finding, the latest earlier occurrence with the given facts hash."""
     found: dict[str, dict] = {}
     for batch in batches(list(wanted)):
-        rows = conn.execute(select(occurrences.c.finding_id, occurrences.c.month, occurrences.c.amount_fen,
-                                   occurrences.c.evidence, occurrences.c.facts_hash)
+        rows = conn.execute(select(occurrences.c.finding_id, occurrences.c.month, occurrences.c.facts,
+                                   occurrences.c.facts_hash)
                             .where(occurrences.c.finding_id.in_(batch), occurrences.c.month < month)
                             .order_by(occurrences.c.month.desc())).mappings()
         for r in rows:

@@ -13,7 +13,7 @@ from auditor import store
 from auditor.core.config import Profile
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
-from auditor.engine.registry import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, run_rules
 from auditor.followup.recurrence import save_run
 from auditor.followup.workflow import issue_rows
 from auditor.reporting.drawings import relations_section

@@ -17,7 +17,7 @@ import polars as pl
 
 from auditor.core.config import Profile
 from auditor.engine.context import AuditContext
-from auditor.engine.registry import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, run_rules
 from auditor.core.errors import AuditInputError
 from auditor.ingest.loader import load_drop
 from auditor.core.money import fen_to_yuan

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from auditor.core.vocab import PROGRAM_LABELS
 from auditor.core.vocab import SEVERITIES, SEVERITY_LABELS
-from auditor.engine.registry import load_catalogue
+from auditor.engine.runner import load_catalogue
 from auditor.core.money import fen_to_yuan
 from auditor.ingest.schema import TABLES
 

@@ -80,7 +80,7 @@ def migrate(engine: Engine) -> None:
 
 def month_findings(engine: Engine, month: str) -> pl.DataFrame:
     """The occurrences stored for ``month`` joined with their follow-up status."""
-    query = (select(*[occurrences.c[c] for c in OCCURRENCE_COLUMNS if c != "run_id"],
+    query = (select(*[occurrences.c[c] for c in OCCURRENCE_COLUMNS if c not in ("run_id", "facts")],
                     findings.c.status, findings.c.first_month)
              .join_from(occurrences, findings, occurrences.c.finding_id == findings.c.finding_id)
              .where(occurrences.c.month == month).order_by(occurrences.c.finding_id))

@@ -72,6 +72,7 @@ occurrences = Table(
     Column("title", Text, nullable=False),
     Column("evidence", Text, nullable=False),
     Column("facts_hash", String(40), nullable=False),
+    Column("facts", Text),  # canonical JSON of the stable facts (auditor.engine.facts)
 )
 
 events = Table(

@@ -27,6 +27,7 @@ class C01(Rule):
     name = "一卡多领"
     severity = "high"
     subject = ("bank_account",)
+    stable_facts = ("bank_account", "payee_ids")
     needs = {"members": (), "relations": (), "custody_filings": ()}
     params = ("close_relations",)
 
@@ -54,11 +55,12 @@ class C01(Rule):
         rows = (multi.join(unrelated.select("bank_account").unique(), on="bank_account", how="semi")
                 .join(all_covered, on="bank_account", how="anti"))
         payees = rows.group_by("bank_account").agg(
-            payees=pl.struct("payee_id", yuan(pl.col("fen")).alias("paid")).sort_by("payee_id"))
+            payees=pl.struct("payee_id", yuan(pl.col("fen")).alias("paid")).sort_by("payee_id"),
+            payee_ids=pl.col("payee_id").unique().sort())
         found = by_subject(ctx, rows, ["bank_account"], [pl.col("chain")]).join(payees, on="bank_account")
         return found.select(
             "bank_account", "street", "amount_fen",
             title=pl.format("账户 {} 本月收到 {} 名领款人的救助金共 {} 元，领款人之间既非同案成员也非近亲属，且未全部办理卡折代管备案",
                             pl.col("bank_account"), pl.col("payees").list.len(), pl.col("paid")),
-            evidence=evidence("bank_account", "payees"),
+            evidence=evidence("bank_account", "payees", "payee_ids"),
         )

@@ -26,6 +26,7 @@ class C02(Rule):
     name = "他人账户未备案"
     severity = "high"
     subject = ("person_id", "bank_account")
+    stable_facts = ("person_id", "bank_account", "holders")
     needs = {"accounts": (), "members": (), "custody_filings": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

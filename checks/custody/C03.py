@@ -26,6 +26,7 @@ class C03(Rule):
     name = "干部代管卡折"
     severity = "high"
     subject = ("staff_id", "person_id")
+    stable_facts = ("staff_id", "person_id", "ways", "filings")
     needs = {"staff": (), "accounts": (), "custody_filings": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -25,6 +25,7 @@ class C04(Rule):
     name = "代管备案失效"
     severity = "medium"
     subject = ("person_id", "bank_account")
+    stable_facts = ("person_id", "bank_account", "filings")
     needs = {"custody_filings": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

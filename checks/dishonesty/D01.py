@@ -26,6 +26,7 @@ class D01(Rule):
     name = "失信人员仍受助"
     severity = "high"
     subject = ("person_id",)
+    stable_facts = ("person_id", "record_ids", "case_ids")
     needs = {"dishonesty": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
@@ -39,11 +40,13 @@ class D01(Rule):
             paid_cases=pl.struct("case_id", yuan(pl.col("paid_fen")).alias("paid")).unique().sort_by("case_id"),
             amount_fen=pl.struct("case_id", "paid_fen").unique().struct.field("paid_fen").sum())
         recs = records.group_by("person_id").agg(records=pl.struct(
-            "record_id", "reason", "recorded_on", "restricted_until", "unit").sort_by("record_id"))
+            "record_id", "reason", "recorded_on", "restricted_until", "unit").sort_by("record_id"),
+            record_ids=pl.col("record_id").unique().sort())
         found = per.join(recs, on="person_id").sort("person_id")
         return found.select(
             "person_id", "street", "program", "case_id", "amount_fen",
             title=pl.format("失信人员 {} 仍是本月已发放案件 {} 的成员（{} 元），限制期内不应受助",
                             pl.col("person_id"), pl.col("cases").list.join("、"), yuan(pl.col("amount_fen"))),
-            evidence=pl.struct("person_id", "records", "paid_cases").struct.json_encode(),
+            evidence=pl.struct("person_id", "records", "paid_cases", "record_ids",
+                               pl.col("cases").alias("case_ids")).struct.json_encode(),
         )

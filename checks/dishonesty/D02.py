@@ -25,6 +25,7 @@ class D02(Rule):
     name = "骗取资金未追回"
     severity = "medium"
     subject = ("record_id",)
+    stable_facts = ("record_id", "person_id", "defrauded")
     needs = {"dishonesty": ()}
     params = ("recovery_days",)
 

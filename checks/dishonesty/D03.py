@@ -27,6 +27,7 @@ class D03(Rule):
     name = "失信记录未报送"
     severity = "low"
     subject = ("record_id",)
+    stable_facts = ("record_id", "person_id", "recorded_on", "reported_on")
     needs = {"dishonesty": ()}
     params = ("report_days",)
 

@@ -25,6 +25,7 @@ class E01(Rule):
     name = "身故后发放"
     severity = "high"
     subject = ("person_id",)
+    stable_facts = ("person_id", "case_ids", "died_on")
     needs = {"deaths": ("died_on",)}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

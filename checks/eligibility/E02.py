@@ -24,6 +24,7 @@ class E02(Rule):
     name = "财政供养人员受助"
     severity = "high"
     subject = ("person_id",)
+    stable_facts = ("person_id", "case_ids", "public_payroll")
     needs = {"public_payroll": ("start_date",)}
     params = ("means_tested_programs",)
 

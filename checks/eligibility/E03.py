@@ -25,6 +25,7 @@ class E03(Rule):
     name = "财产超标线索"
     severity = "medium"
     subject = ("person_id",)
+    stable_facts = ("person_id", "case_ids", "vehicles", "businesses", "properties")
     needs = {"vehicles": ("vehicle_type",), "businesses": (), "real_estate": ()}
     params = ("means_tested_programs", "exempt_vehicle_types", "max_properties")
 

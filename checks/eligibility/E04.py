@@ -25,6 +25,7 @@ class E04(Rule):
     name = "服刑期间发放"
     severity = "high"
     subject = ("person_id",)
+    stable_facts = ("person_id", "case_ids", "imprisonment")
     needs = {"penalties": ("kind",)}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -27,6 +27,7 @@ class E05(Rule):
     name = "就业收入线索"
     severity = "low"
     subject = ("person_id",)
+    stable_facts = ("person_id", "case_ids", "jobs")
     needs = {"employment": ("monthly_income",)}
     params = ("means_tested_programs", "employment_income_floor", "phase_out_months")
 

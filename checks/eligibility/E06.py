@@ -25,6 +25,7 @@ class E06(Rule):
     name = "重复救助"
     severity = "high"
     subject = ("person_id",)
+    stable_facts = ("person_id", "case_ids")
     params = ("exclusive_programs",)
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
@@ -51,5 +52,7 @@ class E06(Rule):
                             pl.col("cases").list.eval(pl.concat_str(pl.element().struct.field("case_id"), pl.lit("("),
                                                                    pl.element().struct.field("program"), pl.lit(")")))
                             .list.join("、")),
-            evidence=pl.struct("person_id", "name", "cases").struct.json_encode(),
+            evidence=pl.struct("person_id", "name", "cases",
+                               pl.col("cases").list.eval(pl.element().struct.field("case_id")).alias("case_ids"))
+            .struct.json_encode(),
         )

@@ -27,6 +27,7 @@ class E07(Rule):
     name = "定期核查逾期"
     severity = "medium"
     subject = ("case_id",)
+    stable_facts = ("case_id", "review_cycle", "last_reviewed_on", "approved_on", "review_due")
     needs = {"cases": ("review_cycle",)}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

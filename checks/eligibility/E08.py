@@ -27,6 +27,7 @@ class E08(Rule):
     name = "终止后发放"
     severity = "high"
     subject = ("case_id",)
+    stable_facts = ("case_id", "status", "end_month")
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         cases = ctx.table("cases").select("case_id", "program", "street", "payee_id", "status", "end_month")

@@ -26,6 +26,7 @@ class E09(Rule):
     name = "特困未成年超龄"
     severity = "medium"
     subject = ("case_id",)
+    stable_facts = ("case_id", "payee_id", "basis", "born")
     needs = {"cases": ("basis",)}
     params = ("tekun_minor_age_limit",)
 

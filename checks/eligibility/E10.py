@@ -24,6 +24,7 @@ class E10(Rule):
     name = "渐退期超期"
     severity = "medium"
     subject = ("case_id",)
+    stable_facts = ("case_id", "phase_out_start")
     needs = {"cases": ("phase_out_start",)}
     params = ("phase_out_months",)
 

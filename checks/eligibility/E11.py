@@ -26,6 +26,7 @@ class E11(Rule):
     name = "小金额先行救助超限"
     severity = "medium"
     subject = ("person_id",)
+    stable_facts = ("person_id", "small_amount_total")
     needs = {"payments": ("small_amount",)}
     params = ("small_amount_limit",)
 

@@ -29,6 +29,7 @@ class E12(Rule):
     name = "审核审批超时"
     severity = "low"
     subject = ("application_id",)
+    stable_facts = ("application_id", "person_id", "deadline")
     needs = {"applications": ()}
     params = ("decision_working_days", "decision_working_days_special")
 

@@ -26,6 +26,7 @@ class R01(Rule):
     name = "无指令支付"
     severity = "high"
     subject = ("person_id", "program")
+    stable_facts = ("person_id", "program", "paid")
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

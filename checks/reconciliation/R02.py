@@ -25,6 +25,7 @@ class R02(Rule):
     name = "应发未发"
     severity = "high"
     subject = ("person_id", "program")
+    stable_facts = ("person_id", "program", "instructed")
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -27,6 +27,7 @@ class R03(Rule):
     name = "金额不一致"
     severity = "medium"
     subject = ("person_id", "program")
+    stable_facts = ("person_id", "program", "instructed", "paid")
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -25,6 +25,7 @@ class R04(Rule):
     name = "账户不一致"
     severity = "high"
     subject = ("person_id", "program")
+    stable_facts = ("person_id", "program", "instr_accounts", "other_accounts")
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -31,6 +31,7 @@ class R05(Rule):
     name = "重复支付"
     severity = "high"
     subject = ("person_id", "program")
+    stable_facts = ("person_id", "program", "instructed", "paid")
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -29,6 +29,7 @@ class R06(Rule):
     name = "拨付不及时"
     severity = "low"
     subject = ("street", "program")
+    stable_facts = ("street", "program", "late_count", "late_total")
     needs = {"ledger": ("paid_on",)}
     params = ("disbursement_deadline_day",)
 

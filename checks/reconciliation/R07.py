@@ -27,6 +27,7 @@ class R07(Rule):
     name = "资金滞留"
     severity = "medium"
     subject = ("street", "program")
+    stable_facts = ("street", "program", "allocated", "paid")
     needs = {"allocations": (), "ledger": ()}
     params = ("idle_fund_ratio",)
 

@@ -26,6 +26,7 @@ class R08(Rule):
     name = "超拨付"
     severity = "high"
     subject = ("street", "program")
+    stable_facts = ("street", "program", "allocated", "paid")
     needs = {"allocations": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

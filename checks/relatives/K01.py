@@ -29,6 +29,7 @@ class K01(Rule):
     name = "近亲属受助未备案"
     severity = "high"
     subject = ("staff_id", "person_id")
+    stable_facts = ("staff_id", "person_id", "relation")
     needs = {"staff": (), "relations": (), "kin_filings": (), "members": (), "cases": ()}
     params = ("close_relations", "relative_scope")
 

@@ -26,6 +26,7 @@ class K02(Rule):
     name = "经办审批未回避"
     severity = "high"
     subject = ("staff_id", "case_id")
+    stable_facts = ("staff_id", "case_id", "roles", "relatives")
     needs = {"staff": (), "relations": (), "members": (), "cases": ("approved_by", "handled_by")}
     params = ("close_relations",)
 

@@ -28,6 +28,7 @@ class K03(Rule):
     name = "关系保线索"
     severity = "medium"
     subject = ("staff_id", "person_id")
+    stable_facts = ("staff_id", "person_id", "shared_values")
     needs = {"staff": (), "relations": (), "members": (), "cases": ()}
     params = ("close_relations", "relative_scope")
 
@@ -35,12 +36,13 @@ class K03(Rule):
         kinds = {"phone": "电话", "dwelling": "住址"}
         found = by_subject(ctx.shared(k03_links), ["staff_id", "person_id"],
                            pl.col("kind").replace_strict(kinds, return_dtype=pl.String).unique().sort()
-                           .alias("shared"))
+                           .alias("shared"),
+                           pl.col("value").unique().sort().alias("shared_values"))
         return found.select(
             "staff_id", "person_id", "street",
             case_id=pl.col("cases").list.first(),
             title=pl.format("在保案件 {} 的成员 {} 与工作人员{}（{}）或其近亲属共用{}，请核查是否关系保",
                             pl.col("cases").list.join("、"), pl.col("person_id"), pl.col("s_name").fill_null(""),
                             pl.col("staff_id"), pl.col("shared").list.join("、")),
-            evidence=evidence("staff_id", "person_id", "shared"),
+            evidence=evidence("staff_id", "person_id", "shared", "shared_values"),
         )

@@ -26,6 +26,7 @@ class K04(Rule):
     name = "关联集中"
     severity = "high"
     subject = ("staff_id",)
+    stable_facts = ("staff_id", "cases")
     needs = {"staff": (), "relations": (), "kin_filings": (), "members": (),
              "cases": ("approved_by", "handled_by")}
     params = ("close_relations", "relative_scope", "cluster_min_cases")

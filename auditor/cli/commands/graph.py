@@ -17,7 +17,7 @@ import polars as pl
 from auditor.cli.commands.run import month_arg
 from auditor.core.config import load_profile
 from auditor.engine.context import AuditContext
-from auditor.engine.registry import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, run_rules
 from auditor.core.errors import AuditInputError
 from auditor.engine.relations import neighbourhood
 from auditor.reporting.drawings import legend, render_svg
