@@ -16,7 +16,7 @@ from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.core.vocab import FINDING_STATUSES
 from auditor.followup.lifecycle import TRANSITIONS, TransitionError
-from auditor.reporting.data import write_issues_xlsx
+from auditor.reporting.issues_xlsx import write_issues_xlsx
 from auditor.engine import facts
 from auditor.engine.runner import load_catalogue
 from tests.followup_helpers import PID_A, PID_B, finding, frame, save

@@ -7,7 +7,7 @@ import pytest
 
 from auditor.cli.main import main
 from auditor.core.errors import AuditInputError
-from auditor.jobs.quarterly import quarter_months
+from auditor.core.periods import quarter_months
 from tests.rulecases import person, write_case
 
 

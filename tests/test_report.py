@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 from openpyxl import load_workbook
 
-from auditor.reporting.data import ReportData, RuleRow, StreetRow, TableRow, TopCase, render_html
+from auditor.reporting.data import ReportData, RuleRow, StreetRow, TableRow, TopCase
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "report.html"
 
@@ -32,14 +32,15 @@ def fixed_data() -> ReportData:
 
 
 def test_rendered_report_matches_snapshot():
-    html = render_html(fixed_data())
-    if os.environ.get("UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
+    html = fixed_data().render()
+    if os.environ.get("UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(html, encoding="utf-8")
+    assert SNAPSHOT.exists(), f"snapshot {SNAPSHOT} missing: create it with UPDATE_SNAPSHOTS=1 and review it"
     assert html == SNAPSHOT.read_text(encoding="utf-8"), "report changed: rerun with UPDATE_SNAPSHOTS=1 and review the diff"
 
 
 def test_report_escapes_text_and_formats_money():
-    html = render_html(fixed_data())
+    html = fixed_data().render()
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert "1,234,567.80 元" in html and "王某 —配偶→ 李某" in html
 

@@ -15,7 +15,8 @@ from auditor.followup import recurrence
 from auditor.core.config import load_profile
 from auditor.demo import generate
 from auditor.core.errors import AuditInputError
-from auditor.followup.office import build_office_report, month_window
+from auditor.core.periods import month_window
+from auditor.followup.office import TREND_MONTHS, build_office_report
 from tests.followup_helpers import finding, save
 
 
@@ -142,7 +143,7 @@ def test_office_report_trend_ageing_and_scorecard(db_url):
     followup.assign(engine, a["finding_id"], street="华阳路街道", person="张", due=date(2026, 11, 1), actor="x")
     followup.close(engine, b["finding_id"], "dismissed", actor="x", reason="不实")
     r = build_office_report(engine, "2026-11", district="长宁区", today=date(2026, 11, 21))
-    assert r.months == month_window("2026-11") and r.months[-2:] == ["2026-10", "2026-11"]
+    assert r.months == month_window("2026-11", TREND_MONTHS) and r.months[-2:] == ["2026-10", "2026-11"]
     rule = next(t for t in r.by_rule if t.key == "R01")
     assert rule.counts[-2:] == [2, 1] and rule.change == -1
     assert (r.open_total, r.overdue_total) == (1, 1)

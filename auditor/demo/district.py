@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from auditor.core.periods import month_add
 from auditor.engine.registry import finding_id
 
 STREETS = {
@@ -40,11 +41,6 @@ def resident_id(birth: date, seq: int, region: str = "310105") -> str:
     body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
     total = sum(int(c) * w for c, w in zip(body, ID_WEIGHTS))
     return body + "10X98765432"[total % 11]
-
-
-def month_add(month: str, n: int) -> str:
-    y, m = int(month[:4]), int(month[5:7]) - 1 + n
-    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
 
 
 def yuan_text(fen: int) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from auditor.demo.district import District, month_add, resident_id
+from auditor.demo.district import District, resident_id
+from auditor.core.periods import month_add
 from auditor.core.workdays import nth_workday_after
 
 SHARED = ("deaths", "public_payroll", "vehicles", "businesses", "real_estate", "penalties", "employment",

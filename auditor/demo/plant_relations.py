@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from auditor.engine.context import month_bounds
+from auditor.core.periods import month_bounds
 from auditor.demo.district import District
 
 STREET = "天山路街道"      # K plants

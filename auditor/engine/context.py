@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
@@ -10,13 +9,8 @@ from typing import Callable
 import polars as pl
 
 from auditor.core.config import Profile
+from auditor.core.periods import month_bounds
 from auditor.ingest.loader import Drop
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """First and last day of a ``YYYY-MM`` month."""
-    year, mon = int(month[:4]), int(month[5:7])
-    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 @dataclass

@@ -18,7 +18,7 @@ from auditor.core.money import fen_to_yuan
 from auditor.core.vocab import USER_ROLE_LABELS
 from auditor.followup.privacy import User
 from auditor.core.masking import mask_text
-from auditor.reporting.data import environment
+from auditor.reporting.env import environment
 
 
 def evidence_parts(evidence: str, unmasked: bool) -> dict:

@@ -19,26 +19,19 @@ from datetime import date
 import polars as pl
 from sqlalchemy import select
 
+from auditor.core.periods import month_window
 from auditor import store
 from auditor.engine.runner import load_catalogue
 from auditor.followup.lifecycle import CLOSED, OPEN
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.core.money import fen_to_yuan
 from auditor.core.masking import mask_text
-from auditor.reporting.data import DISTRICT_SHEET, environment
+from auditor.reporting.issues_xlsx import DISTRICT_SHEET
+from auditor.reporting.env import environment
 
 TREND_MONTHS = 6
 LIST_OPEN = 100
 AGE_BUCKETS = ((30, "30天内"), (60, "31–60天"), (90, "61–90天"), (None, "90天以上"))
-
-
-def month_window(month: str, n: int = TREND_MONTHS) -> list[str]:
-    y, m = map(int, month.split("-"))
-    out = []
-    for _ in range(n):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-    return out[::-1]
 
 
 @dataclass
@@ -121,7 +114,7 @@ def _pct(num: int, den: int) -> float:
 
 def build_office_report(engine, month: str, *, district: str, today: date | None = None) -> OfficeReport:
     today = today or date.today()
-    months = month_window(month)
+    months = month_window(month, TREND_MONTHS)
     oc, fd, ev = store.occurrences, store.findings, store.events
     occ = _frame(engine, select(oc.c.finding_id, oc.c.month, oc.c.rule, oc.c.street, oc.c.amount_fen)
                  .where(oc.c.month.in_(months)))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from auditor.core.money import fen_to_yuan
 from auditor.reporting.files import findings_csv_frame, write_csv, write_json
 from auditor.core.masking import mask_frame
 from auditor.jobs.progress import Stages
-from auditor.reporting.data import build_report_data, render_html, write_issues_xlsx
+from auditor.reporting.data import build_report_data
+from auditor.reporting.summary import FindingCounts, MoneyTotals, RunSummary
+from auditor.reporting.issues_xlsx import write_issues_xlsx
 from auditor.jobs.sample import draw_sample
 from auditor.ingest.schema import TABLES
 
@@ -30,15 +33,20 @@ RECON_RULES = ("R01", "R02", "R03", "R04", "R05")
 OUTPUT_FILES = ("findings.csv", "report.html", "issues.xlsx", "quarantine.csv", "run.json", "sample.csv")
 
 
-@dataclass
+@dataclass(frozen=True)
 class AuditResult:
     run_id: int
     out_dir: Path
     findings: pl.DataFrame
-    summary: dict
+    run: RunSummary
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The run summary as written to ``run.json``."""
+        return self.run.to_dict()
 
 
-def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> dict[str, str]:
+def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
     """Instructed, paid, matched and at-risk totals of M (yuan text, exact).
 
     *matched*: paid money on keys where the paid total equals the instructed
@@ -52,8 +60,8 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> dict[str, str]:
     keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
             .join(flagged, on=["person_id", "program"], how="anti"))
     matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
-    return {"instructed": fen_to_yuan(instructed or 0), "paid": fen_to_yuan(paid or 0),
-            "matched": fen_to_yuan(matched or 0), "at_risk": fen_to_yuan(flagged["fen"].sum() or 0)}
+    return MoneyTotals(instructed=fen_to_yuan(instructed or 0), paid=fen_to_yuan(paid or 0),
+                       matched=fen_to_yuan(matched or 0), at_risk=fen_to_yuan(flagged["fen"].sum() or 0))
 
 
 def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile: Profile,
@@ -70,31 +78,23 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         sample = draw_sample(ctx)
     quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
                           .sort("table", "column", "reason").to_dicts())
-    summary = {
-        "month": month, "profile": profile.name, "district": profile.district,
-        "data_dir": str(data_dir), "started_at": started.isoformat(timespec="seconds"),
-        "tables": {name: asdict(s) for name, s in drop.stats.items()},
-        "quarantined_rows": sum(s.quarantined for s in drop.stats.values()),
-        "quarantine_reasons": quarantine_reasons,
-        "checks": [asdict(s) for s in statuses],
-        "checks_run": [s.code for s in statuses if s.ran],
-        "checks_not_run": [{"code": s.code, "reason": s.reason} for s in statuses if not s.ran],
-        "money": money_totals(ctx, frame),
-        "findings": {
-            "total": frame.height,
-            "by_rule": dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
-            "by_severity": dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {},
-        },
-        "sample_size": sample.height,
-    }
+    counts = FindingCounts(
+        total=frame.height,
+        by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
+        by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
+    money = money_totals(ctx, frame)
     with stages("store"):
         engine = store.connect(db_url)
-        summary["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
+        summary = RunSummary(
+            month=month, profile=profile.name, district=profile.district, data_dir=str(data_dir),
+            started_at=started.isoformat(timespec="seconds"),
+            finished_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+            tables=dict(drop.stats), quarantine_reasons=tuple(quarantine_reasons), checks=tuple(statuses),
+            money=money, findings=counts, sample_size=sample.height)
         run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
-                                started_at=started, frame=frame, summary=summary, actor=actor)
+                          started_at=started, frame=frame, summary=summary.to_dict(), actor=actor)
         issues = issue_rows(engine, frame, month)
         engine.dispose()
-    summary["run_id"] = run_id
     with stages("outputs"):
         out.mkdir(parents=True, exist_ok=True)
         write_csv(findings_csv_frame(frame), out / "findings.csv")
@@ -102,12 +102,10 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         write_csv(sample, out / "sample.csv")
         write_issues_xlsx(issues, out / "issues.xlsx", month=month, district=profile.district, mask=mask_frame)
         masked = mask_frame(frame)
-        data = build_report_data(frame=masked, summary=summary, district=profile.district,
-                                 sample_size=sample.height)
         section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
-        if section:
-            data.extra_sections.append(section)
-        (out / "report.html").write_text(render_html(data), encoding="utf-8")
-    summary["durations"] = stages.durations | {"total": round(time.perf_counter() - stages.t0, 3)}
-    write_json(summary, out / "run.json")
+        data = build_report_data(masked, summary, [section] if section else [])
+        (out / "report.html").write_text(data.render(), encoding="utf-8")
+    summary = summary.finished(run_id=run_id, durations=stages.durations
+                               | {"total": round(time.perf_counter() - stages.t0, 3)})
+    write_json(summary.to_dict(), out / "run.json")
     return AuditResult(run_id, out, frame, summary)

@@ -8,34 +8,24 @@ as the monthly report) listing each clue once with the months it appeared in.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
+from auditor.core.periods import quarter_months
 from auditor.core.config import Profile
 from auditor.engine.context import AuditContext
 from auditor.engine.runner import load_catalogue, run_rules
-from auditor.core.errors import AuditInputError
 from auditor.ingest.loader import load_drop
 from auditor.core.money import fen_to_yuan
 from auditor.reporting.files import findings_csv_frame, write_csv
-from auditor.reporting.data import environment
+from auditor.reporting.env import environment
 
 RULES = ("E01", "E02", "E03", "E04", "E05")
 SHARED_TABLES = {"deaths", "public_payroll", "vehicles", "businesses", "real_estate", "penalties", "employment"}
 HTML_ROWS = 500
-
-
-def quarter_months(quarter: str) -> list[str]:
-    """``2026Q3`` (also ``2026-Q3``, ``2026q3``) -> ["2026-07", "2026-08", "2026-09"]."""
-    m = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())
-    if not m:
-        raise AuditInputError(f"--quarter {quarter!r} 不是有效季度，应为 YYYYQn，如 2026Q3 (expected e.g. 2026Q3)")
-    year, q = int(m.group(1)), int(m.group(2))
-    return [f"{year}-{3 * (q - 1) + k:02d}" for k in (1, 2, 3)]
 
 
 @dataclass

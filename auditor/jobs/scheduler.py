@@ -100,7 +100,7 @@ def run_month(profile: Profile, month: str, *, sleep=time.sleep) -> bool:
             with month_lock(s.db, month, s.lock_stale_hours):
                 result = run_audit(month=month, data_dir=Path(s.inbox) / month, out_dir=Path(s.out) / month,
                                    profile=profile, db_url=s.db, actor="scheduler")
-            log.info("审计完成 %s: %s 条问题线索", month, result.summary["findings"]["total"])
+            log.info("审计完成 %s: %s 条问题线索", month, result.run.findings.total)
             return True
         except AuditInputError as exc:
             log.error("审计 %s 未运行 (not run): %s", month, exc)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import polars as pl
 
+from auditor.core.vocab import CASE_STATUS_LABELS
+from auditor.core.periods import covers, imprisoned_whole, restriction_covers
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.ingest.loader import EXTENSIONS, find_table_file, header_map, load_table, read_raw
@@ -139,24 +141,20 @@ def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: 
     if "public_payroll" in tables:
         f = (people.filter(pl.col("program").is_in(list(profile.means_tested_programs)))
              .join(tables["public_payroll"], on="person_id")
-             .filter((pl.col("start_date") <= pl.col("m_last"))
-                     & (pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("m_first")))))
+             .filter(covers("start_date", "end_date", pl.col("m_first"), pl.col("m_last"))))
         add("payroll", f, pl.format("{}为财政供养人员（{}）", who, pl.col("employer").fill_null("")))
     if "penalties" in tables:
         f = people.join(tables["penalties"], on="person_id").filter(
-            (pl.col("kind") == "imprisonment") & (pl.col("start_date") <= pl.col("m_first"))
-            & (pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("m_last"))))
+            imprisoned_whole(pl.col("m_first"), pl.col("m_last")))
         add("prison", f, pl.format("{}自{}起服刑", who, pl.col("start_date")))
     if "dishonesty" in tables:
         f = people.join(tables["dishonesty"].select("person_id", "record_id", "recorded_on", "restricted_until"),
-                        on="person_id").filter(
-            (pl.col("recorded_on") <= pl.col("m_last"))
-            & (pl.col("restricted_until").is_null() | (pl.col("restricted_until") >= pl.col("m_first"))))
+                        on="person_id").filter(restriction_covers(pl.col("m_first"), pl.col("m_last")))
         add("dishonesty", f, pl.format("{}有失信记录{}（限制期覆盖{}）", who, pl.col("record_id"), pl.col("month")))
     case_rows = pay.join(cases.select("case_id", "status", pl.col("end_month").alias("case_end")), on="case_id")
     ended = (pl.col("status") == "suspended") | (pl.col("case_end") < pl.col("month")) | (
         (pl.col("status") == "terminated") & pl.col("case_end").is_null())
-    status = pl.col("status").replace_strict({"active": "在保", "suspended": "暂停", "terminated": "终止"})
+    status = pl.col("status").replace_strict(CASE_STATUS_LABELS)
     add("case", case_rows.filter(ended),
         pl.format("案件{}状态为{}（终止月份{}）", pl.col("case_id"), status, pl.col("case_end").fill_null("空")))
     add("no_case", pay.filter(pl.col("case_id").is_null()),

@@ -80,7 +80,7 @@ def legend() -> Markup:
 def relations_section(frame: pl.DataFrame, names: dict[str, str]) -> dict | None:
     """The report's 关系线索 section: K/C findings with their paths, the top ``MAX_DRAWN`` drawn."""
     from auditor.core.vocab import SEVERITIES
-    from auditor.reporting.data import environment
+    from auditor.reporting.env import environment
 
     rows = frame.filter(pl.col("rule").is_in(GRAPH_RULES))
     if not rows.height:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.periods import restriction_covers
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_members_of
 from auditor.engine.registry import Rule, register
@@ -30,9 +31,7 @@ class D01(Rule):
     needs = {"dishonesty": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        records = ctx.table("dishonesty").filter(
-            (pl.col("recorded_on") <= ctx.last_day)
-            & (pl.col("restricted_until").is_null() | (pl.col("restricted_until") >= ctx.first_day)))
+        records = ctx.table("dishonesty").filter(restriction_covers(ctx.first_day, ctx.last_day))
         hits = paid_members_of(ctx, records)
         per = hits.group_by("person_id").agg(
             pl.col("street").sort().first(), pl.col("program").sort().first(),

@@ -4,7 +4,8 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from checks.eligibility.common import covers, member_matches
+from auditor.core.periods import covers
+from checks.eligibility.common import member_matches
 
 
 @register

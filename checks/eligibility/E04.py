@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.periods import imprisoned_whole
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import member_matches, not_due, with_not_due
@@ -29,8 +30,7 @@ class E04(Rule):
     needs = {"penalties": ("kind",)}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        whole = ((pl.col("kind") == "imprisonment") & (pl.col("start_date") <= ctx.first_day)
-                 & (pl.col("end_date").is_null() | (pl.col("end_date") >= ctx.last_day)))
+        whole = imprisoned_whole(ctx.first_day, ctx.last_day)
         rows = pl.struct("kind", "start_date", "end_date").sort_by("start_date")
         hits = member_matches(ctx, "penalties", whole, rows)
         terms = (ctx.table("penalties").filter(whole).join(hits.select("person_id"), on="person_id", how="semi")

@@ -6,7 +6,8 @@ from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_members_of
 from auditor.engine.registry import Rule, register
 from auditor.core.money import to_fen, yuan
-from checks.eligibility.common import EVIDENCE_ROWS, covers, member_cases, month_index
+from checks.eligibility.common import EVIDENCE_ROWS, member_cases
+from auditor.core.periods import covers, month_index
 
 
 @register

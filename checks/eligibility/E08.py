@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.vocab import CASE_STATUS_LABELS
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_cases, with_txn_ids
 from auditor.engine.registry import Rule, register
@@ -38,7 +39,7 @@ class E08(Rule):
         amounts = not_due(ctx, keys, pl.when(pl.col("ended")).then(pl.col("month") > pl.col("end_month"))
                           .otherwise(pl.col("month") == ctx.month), "case_id")
         out = with_txn_ids(ctx, with_not_due(hits, amounts, "case_id"), ["case_id"])
-        status = pl.col("status").replace_strict({"active": "在保", "suspended": "暂停", "terminated": "终止"})
+        status = pl.col("status").replace_strict(CASE_STATUS_LABELS)
         return out.select(
             "case_id", "street", "program", pl.col("payee_id").alias("person_id"), "amount_fen",
             title=pl.format("案件{}状态为{}（终止月份{}），{} 仍有支付，不应发放{}个月共{}元",

@@ -5,7 +5,7 @@ import polars as pl
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_cases, with_txn_ids
 from auditor.engine.registry import Rule, register
-from checks.eligibility.common import month_index
+from auditor.core.periods import month_index
 
 
 @register

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 import polars as pl
 
+from auditor.core.periods import month_first
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_history_with_case, paid_members_of
 from auditor.core.money import yuan
 
 EVIDENCE_ROWS = 20
-
-
-def covers(start: str, end: str, first: date, last: date) -> pl.Expr:
-    """The period [start, end] shares at least one day with [first, last]; empty ends are open."""
-    return ((pl.col(start).is_null() | (pl.col(start) <= last))
-            & (pl.col(end).is_null() | (pl.col(end) >= first)))
-
-
-def month_index(e: pl.Expr) -> pl.Expr:
-    """``YYYY-MM`` -> year*12 + month, for month differences."""
-    return e.str.slice(0, 4).cast(pl.Int32) * 12 + e.str.slice(5, 2).cast(pl.Int32)
-
-
-def month_first(e: pl.Expr) -> pl.Expr:
-    return pl.concat_str(e, pl.lit("-01")).str.to_date("%Y-%m-%d")
 
 
 def member_matches(ctx: AuditContext, table: str, keep: pl.Expr, rows: pl.Expr,

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
+from auditor.core.periods import restriction_covers
 from auditor.cli.commands.run import month_arg
 from auditor.core.config import load_profile
-from auditor.engine.context import month_bounds
+from auditor.core.periods import month_bounds
 from auditor.core.errors import AuditInputError
 from auditor.ingest.loader import load_drop
 from auditor.core.money import yuan
@@ -40,8 +41,7 @@ def active_records(records: pl.DataFrame, month: str) -> pl.DataFrame:
     first, last = month_bounds(month)
     recovered = pl.col("amount_recovered").fill_null(0)
     outstanding = pl.max_horizontal(pl.col("amount_defrauded").fill_null(0) - recovered, pl.lit(0))
-    return (records.filter((pl.col("recorded_on") <= last)
-                           & (pl.col("restricted_until").is_null() | (pl.col("restricted_until") >= first)))
+    return (records.filter(restriction_covers(first, last))
             .sort("recorded_on", "record_id")
             .with_columns(defrauded=yuan(pl.col("amount_defrauded").fill_null(0)), recovered=yuan(recovered),
                           outstanding=yuan(outstanding),

@@ -67,7 +67,7 @@ def _centre(ctx: AuditContext, person_id: str | None, staff_id: str | None) -> s
 
 def render_page(ctx: AuditContext, *, person_id: str | None = None, staff_id: str | None = None) -> str:
     """The look-up page of one person (or the person behind a staff id)."""
-    from auditor.reporting.data import environment
+    from auditor.reporting.env import environment
 
     centre = _centre(ctx, person_id, staff_id)
     hood = neighbourhood(ctx, centre)

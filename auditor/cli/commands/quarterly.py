@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.core.config import load_profile
-from auditor.jobs.quarterly import quarter_months, run_quarterly
+from auditor.core.periods import quarter_months
+from auditor.jobs.quarterly import run_quarterly
 
 
 def register(sub) -> None:
