@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from auditor.jobs import scheduler
+from auditor.jobs import monthly, scheduler
 from auditor import store
 from auditor.followup import recurrence
 from auditor.core.config import load_profile
@@ -51,9 +51,9 @@ def test_two_concurrent_attempts_get_the_lock_exactly_once(db_url):
 
 
 def test_month_lock_refuses_a_second_run_with_a_clear_error(db_url):
-    with scheduler.month_lock(db_url, "2026-10"):
+    with monthly.month_lock(db_url, "2026-10"):
         with pytest.raises(AuditInputError, match="已在运行"):
-            with scheduler.month_lock(db_url, "2026-10"):
+            with monthly.month_lock(db_url, "2026-10"):
                 pass
 
 
@@ -157,6 +157,6 @@ def test_office_report_trend_ageing_and_scorecard(db_url):
 def test_run_command_refuses_while_the_month_is_locked(db_url, tmp_path, capsys):
     from auditor.cli import main as cli
 
-    with scheduler.month_lock(db_url, "2026-10"):
+    with monthly.month_lock(db_url, "2026-10"):
         code = cli.main(["run", "--month", "2026-10", "--data", str(tmp_path), "--db", db_url])
     assert code == 2 and "已在运行" in capsys.readouterr().err

@@ -57,3 +57,8 @@ def write_xlsx(table: pl.DataFrame, path: Path, month: str) -> None:
         ws.column_dimensions[ws.cell(2, i).column_letter].width = width
     ws.freeze_panes = "A3"
     wb.save(path)
+
+
+def write_csv(table: pl.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM, so that Excel on a Chinese desktop shows Chinese."""
+    path.write_bytes(b"\xef\xbb\xbf" + table.write_csv().encode("utf-8"))

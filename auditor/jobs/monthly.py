@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from auditor import store
 from auditor.core.config import Profile
+from auditor.core.errors import AuditInputError
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
 from auditor.engine.runner import load_catalogue, run_rules
@@ -44,6 +50,23 @@ class AuditResult:
     def summary(self) -> dict[str, Any]:
         """The run summary as written to ``run.json``."""
         return self.run.to_dict()
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def month_lock(db_url: str | None, month: str, stale_hours: float = 6) -> Iterator[None]:
+    """Hold ``audit:<month>``; a second holder gets ``AuditInputError`` naming who runs it."""
+    engine = store.connect(db_url)
+    try:
+        with store.lock(engine, f"audit:{month}", holder_id(), timedelta(hours=stale_hours)):
+            yield
+    except store.LockBusy as exc:
+        raise AuditInputError(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
+    finally:
+        engine.dispose()
 
 
 def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:

@@ -17,13 +17,9 @@ run if it exists. Each cycle writes the overdue rectifications to a CSV.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
 import time
-import uuid
-from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -33,28 +29,12 @@ from auditor import store
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.followup.workflow import Filters, query
+from auditor.jobs.monthly import month_lock, run_audit
 from auditor.core.masking import mask_frame
 from auditor.ingest.schema import REQUIRED_TABLES, TABLES
 
 log = logging.getLogger("auditor.scheduler")
 MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
-
-
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@contextmanager
-def month_lock(db_url: str | None, month: str, stale_hours: float = 6):
-    """Hold ``audit:<month>``; a second holder gets ``AuditInputError`` naming who runs it."""
-    engine = store.connect(db_url)
-    try:
-        with store.lock(engine, f"audit:{month}", holder_id(), timedelta(hours=stale_hours)):
-            yield
-    except store.LockBusy as exc:
-        raise AuditInputError(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
-    finally:
-        engine.dispose()
 
 
 def drop_ready(folder: Path, marker: str) -> bool:
@@ -92,8 +72,6 @@ def due_months(profile: Profile, today: date) -> list[str]:
 
 def run_month(profile: Profile, month: str, *, sleep=time.sleep) -> bool:
     """Audit ``month`` under its lock with bounded retries; True when it succeeded."""
-    from auditor.jobs.monthly import run_audit
-
     s = profile.schedule
     for attempt in range(1, s.retries + 2):
         try:

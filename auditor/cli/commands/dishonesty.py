@@ -1,88 +1,26 @@
-"""``dishonesty`` — the list of active dishonesty records to publish to the joint-meeting member units.
-
-一处失信、他处受限: records whose restriction covers M (recorded on or before
-the last day of M, restricted_until empty or on or after the first day of M),
-with recovery status (defrauded, recovered, outstanding), as CSV and XLSX.
-"""
+"""``dishonesty`` — the list of active dishonesty records to publish to the joint-meeting member units."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import argparse
 from pathlib import Path
 
-import polars as pl
-
-from auditor.core.periods import restriction_covers
-from auditor.cli.commands.run import month_arg
-from auditor.core.config import load_profile
-from auditor.core.periods import month_bounds
-from auditor.core.errors import AuditInputError
-from auditor.ingest.loader import load_drop
-from auditor.core.money import yuan
-
-COLUMNS = [("record_id", "记录编号"), ("person_id", "身份证号"), ("name", "姓名"), ("reason", "失信原因"),
-           ("unit", "认定单位"), ("recorded_on", "认定日期"), ("restricted_until", "限制截止日期"),
-           ("defrauded", "骗取金额(元)"), ("recovered", "已追回金额(元)"), ("outstanding", "未追回金额(元)"),
-           ("recovery", "追回状态"), ("reported_on", "报送联席会议办公室日期")]
-AMOUNTS = ("defrauded", "recovered", "outstanding")
+from auditor.cli import args as a
+from auditor.services.publications import dishonesty_list
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dishonesty", help="导出本月有效失信名单 (publish the active dishonesty list)")
-    p.add_argument("--month", required=True, help="月份 YYYY-MM")
-    p.add_argument("--data", required=True, help="数据包目录 (data drop folder)")
-    p.add_argument("--out", default=None, help="输出目录，默认 out/<月份>/")
-    p.add_argument("--config", default=None, help="配置名或文件路径")
+    a.month(p)
+    a.data(p)
+    a.out(p, "输出目录，默认 out/<月份>/")
+    a.config(p)
     p.set_defaults(handler=handle)
 
 
-def active_records(records: pl.DataFrame, month: str) -> pl.DataFrame:
-    """Records whose restriction covers ``month``, with yuan texts and recovery status."""
-    first, last = month_bounds(month)
-    recovered = pl.col("amount_recovered").fill_null(0)
-    outstanding = pl.max_horizontal(pl.col("amount_defrauded").fill_null(0) - recovered, pl.lit(0))
-    return (records.filter(restriction_covers(first, last))
-            .sort("recorded_on", "record_id")
-            .with_columns(defrauded=yuan(pl.col("amount_defrauded").fill_null(0)), recovered=yuan(recovered),
-                          outstanding=yuan(outstanding),
-                          recovery=pl.when(pl.col("amount_defrauded").fill_null(0) == 0).then(pl.lit("无骗取金额"))
-                          .when(outstanding == 0).then(pl.lit("已全部追回"))
-                          .when(recovered > 0).then(pl.lit("部分追回")).otherwise(pl.lit("未追回")))
-            .select([pl.col(c).cast(pl.String).alias(label) for c, label in COLUMNS]))
-
-
-def handle(args) -> int:
-    month = month_arg(args.month)
-    drop = load_drop(args.data, load_profile(args.config), only={"dishonesty"})
-    if "dishonesty" not in drop.tables:
-        raise AuditInputError(f"{args.data}: 缺少失信记录表 dishonesty（dishonesty.csv / .xlsx / .parquet）")
-    table = active_records(drop.tables["dishonesty"], month)
-    out = Path(args.out) if args.out else Path("out") / month
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, xlsx_path = out / f"dishonesty-{month}.csv", out / f"dishonesty-{month}.xlsx"
-    csv_path.write_bytes(b"\xef\xbb\xbf" + table.write_csv().encode("utf-8"))
-    _write_xlsx(table, xlsx_path, month)
-    print(f"{month} 有效失信记录 {table.height} 条：{csv_path}，{xlsx_path}")
+def handle(args: argparse.Namespace) -> int:
+    month = a.the_month(args)
+    listed = dishonesty_list(data_dir=args.data, month=month, profile=a.profile(args),
+                             out_dir=a.out_path(args, Path("out") / month))
+    print(f"{month} 有效失信记录 {listed.records} 条：{listed.csv}，{listed.xlsx}")
     return 0
-
-
-def _write_xlsx(table: pl.DataFrame, path: Path, month: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "失信名单"
-    ws.append([f"{month} 社会救助失信人员名单（一处失信、他处受限，报联席会议成员单位）"])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(table.columns)
-    money = {dict(COLUMNS)[c] for c in AMOUNTS}
-    for row in table.iter_rows(named=True):
-        ws.append([Decimal(v) if k in money and v is not None else v for k, v in row.items()])
-        for i, k in enumerate(table.columns, start=1):
-            if k in money:
-                ws.cell(ws.max_row, i).number_format = "#,##0.00"
-    for i, width in enumerate((12, 20, 8, 24, 14, 12, 12, 14, 14, 14, 10, 14), start=1):
-        ws.column_dimensions[ws.cell(2, i).column_letter].width = width
-    ws.freeze_panes = "A3"
-    wb.save(path)

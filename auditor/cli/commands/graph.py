@@ -1,88 +1,32 @@
-"""``graph`` — an inspector's look-up: one person's or staff member's relationship neighbourhood.
-
-Writes a self-contained HTML page (template ``reports/graph.html.j2``) with the
-neighbourhood drawn and listed (relatives, staff posts, cases, shared phones and
-dwellings, accounts, custody and kin filings, dishonesty records) and the K/C/D
-findings of the month that touch it.
-"""
+"""``graph`` — an inspector's look-up: one person's or staff member's relationship neighbourhood page."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+import argparse
 from pathlib import Path
 
-import polars as pl
-
-from auditor.cli.commands.run import month_arg
-from auditor.core.config import load_profile
-from auditor.engine.context import AuditContext
-from auditor.engine.runner import load_catalogue, run_rules
-from auditor.core.errors import AuditInputError
-from auditor.engine.relations import neighbourhood
-from auditor.reporting.drawings import legend, render_svg
-from auditor.ingest.loader import load_drop
-
-FAMILIES = ("relatives", "custody", "dishonesty")
+from auditor.cli import args as a
+from auditor.services.lookup import graph_page
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("graph", help="查询人员或工作人员的关系图 (relationship look-up)")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--person", help="身份证号 (person id)")
     who.add_argument("--staff", help="工号 (staff id)")
-    p.add_argument("--data", required=True, help="数据包目录 (data drop folder)")
-    p.add_argument("--month", required=True, help="月份 YYYY-MM")
-    p.add_argument("--config", default=None, help="配置名或文件路径")
-    p.add_argument("--out", default=None, help="输出 HTML 文件，默认 out/<月份>/graph-<编号>.html")
+    a.data(p)
+    a.month(p)
+    a.config(p)
+    a.out(p, "输出 HTML 文件，默认 out/<月份>/graph-<编号>.html")
     p.set_defaults(handler=handle)
 
 
-def handle(args) -> int:
-    month = month_arg(args.month)
-    profile = load_profile(args.config)
-    ctx = AuditContext(month=month, profile=profile, drop=load_drop(args.data, profile))
-    out = Path(args.out) if args.out else Path("out") / month / f"graph-{args.person or args.staff}.html"
+def handle(args: argparse.Namespace) -> int:
+    month = a.the_month(args)
+    html = graph_page(data_dir=args.data, month=month, profile=a.profile(args), person_id=args.person,
+                      staff_id=args.staff)
+    out = a.out_path(args, Path("out") / month / f"graph-{args.person or args.staff}.html")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_page(ctx, person_id=args.person, staff_id=args.staff), encoding="utf-8")
+    out.write_text(html, encoding="utf-8")
     print(f"关系图 (relationship page): {out}")
     return 0
-
-
-def _centre(ctx: AuditContext, person_id: str | None, staff_id: str | None) -> str:
-    if staff_id:
-        staff = ctx.table("staff").filter(pl.col("staff_id") == staff_id.strip()) if ctx.has("staff") else None
-        if staff is None or not staff.height:
-            raise AuditInputError(f"工号 {staff_id} 不在数据包的 staff 表中 (staff id not found)")
-        return staff["person_id"][0]
-    pid = (person_id or "").strip().upper()
-    known = [ctx.table(t).filter(pl.col(c) == pid).height for t, c in
-             (("members", "person_id"), ("staff", "person_id"), ("relations", "person_id"),
-              ("relations", "relative_id"), ("accounts", "holder_id"), ("ledger", "payee_id"),
-              ("custody_filings", "custodian_id"), ("dishonesty", "person_id")) if ctx.has(t)]
-    if not any(known):
-        raise AuditInputError(f"身份证号 {person_id} 在数据包中未出现 (person id not found in the drop)")
-    return pid
-
-
-def render_page(ctx: AuditContext, *, person_id: str | None = None, staff_id: str | None = None) -> str:
-    """The look-up page of one person (or the person behind a staff id)."""
-    from auditor.reporting.env import environment
-
-    centre = _centre(ctx, person_id, staff_id)
-    hood = neighbourhood(ctx, centre)
-    catalogue = load_catalogue()
-    codes = [c for c, cls in catalogue.items() if cls.family in FAMILIES]
-    frame, statuses = run_rules(ctx, codes)
-    touch = (pl.col("person_id").is_in(list(hood["persons"])) | pl.col("staff_id").is_in(list(hood["staff"]))
-             | pl.col("case_id").is_in(list(hood["cases"])) | pl.col("bank_account").is_in(list(hood["accounts"])))
-    findings = [{**r, "rule_name": catalogue[r["rule"]].name, "paths": json.loads(r["evidence"]).get("paths", [])}
-                for r in frame.filter(touch).iter_rows(named=True)]
-    lists = {k: v for k, v in hood["lists"].items() if v}
-    return environment().get_template("graph.html.j2").render(
-        centre=next(n["label"] for n in hood["nodes"] if n["id"] == f"P:{centre}"),
-        staff_id=staff_id, month=ctx.month, district=ctx.profile.district,
-        generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-        svg=render_svg(hood["nodes"], hood["edges"], width=1000, height=640), legend=legend(),
-        lists=lists, findings=findings, not_run=[s for s in statuses if not s.ran],
-        n_nodes=len(hood["nodes"]), n_edges=len(hood["edges"]))

@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
-from auditor.cli.commands.findings import add_user_args, session
-from auditor.cli.commands.run import month_arg
-from auditor.core.config import load_profile
-from auditor.followup.office import build_office_report, render_office_report
-from auditor.followup.privacy import log_access
+from auditor.cli import args as a
+from auditor.services.publications import office_report
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("office-report", help="联席会议办公室月报 (monthly office report: trend, progress, scorecard)")
-    p.add_argument("--month", required=True, help="报告月份 YYYY-MM")
-    p.add_argument("--out", default=None, help="输出 HTML，默认 out/<月份>/office-report.html")
-    p.add_argument("--config", default=None)
-    add_user_args(p)
+    a.month(p, help="报告月份 YYYY-MM")
+    a.out(p, "输出 HTML，默认 out/<月份>/office-report.html")
+    a.config(p)
+    a.acting_user(p)
     p.set_defaults(handler=handle)
 
 
-def handle(args) -> int:
-    month = month_arg(args.month)
-    engine, user = session(args)
-    user.require("report")
-    report = build_office_report(engine, month, district=load_profile(args.config).district)
-    log_access(engine, user, "office_report", target=month)
-    out = Path(args.out) if args.out else Path("out") / month / "office-report.html"
+def handle(args: argparse.Namespace) -> int:
+    month = a.the_month(args)
+    html = office_report(a.session(args), month, district=a.profile(args).district)
+    out = a.out_path(args, Path("out") / month / "office-report.html")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_office_report(report), encoding="utf-8")
+    out.write_text(html, encoding="utf-8")
     print(f"联席会议办公室月报 (office report): {out}")
     return 0

@@ -1,22 +1,23 @@
-"""``schedule`` — run the monthly audit when each month's drop arrives (see ``auditor.scheduler``)."""
+"""``schedule`` — run the monthly audit when each month's drop arrives (see ``auditor.jobs.scheduler``)."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 
-from auditor.core.config import load_profile
+from auditor.cli import args as a
 from auditor.jobs.scheduler import cycle, serve
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schedule", help="定时任务：数据到达后自动月度审计、季度比对、逾期提醒 (scheduler)")
-    p.add_argument("--config", default=None, help="配置名或文件（[schedule] 节）")
+    a.config(p)
     p.add_argument("--once", action="store_true", help="只检查一次后退出 (one pass, then exit)")
     p.set_defaults(handler=handle)
 
 
-def handle(args) -> int:
-    profile = load_profile(args.config)
+def handle(args: argparse.Namespace) -> int:
+    profile = a.profile(args)
     logging.getLogger("auditor").setLevel(logging.INFO)
     if args.once:
         done = cycle(profile)
