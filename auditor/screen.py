@@ -29,6 +29,7 @@ from auditor.config import Profile
 from auditor.errors import AuditInputError
 from auditor.loader import EXTENSIONS, find_table_file, header_map, load_table, read_raw
 from auditor.money import yuan
+from auditor.normalize import free_text
 from auditor.schema import TABLES
 
 REQUIRED = ("cases", "members")
@@ -173,7 +174,7 @@ def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: 
     held = held.select("payment_id", "case_id", "payee_id", "program", "month", yuan(pl.col("amount")).alias("amount"),
                        "bank_account", "street", "reason_codes", "reasons", pl.col("_row").alias("source_row"))
     if invalid.height:
-        raw = [(pl.col(c) if c in invalid.columns else pl.lit(None)).cast(pl.String).alias(c)
+        raw = [free_text((pl.col(c) if c in invalid.columns else pl.lit(None)).cast(pl.String)).alias(c)
                for c in ("payment_id", "case_id", "payee_id", "program", "month", "amount", "bank_account", "street")]
         bad = invalid.select(*raw,
                              pl.lit("invalid").alias("reason_codes"), "reasons",
