@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 PG_URL = os.environ.get("AUDITOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -63,3 +64,10 @@ def demo_run(tmp_path_factory):
     result = run_audit(month="2026-10", data_dir=base / "drop", out_dir=base / "out",
                        profile=load_profile(None), db_url=f"sqlite:///{base / 'auditor.db'}")
     return district, result, base
+
+
+# Hypothesis: reproducible in CI (derandomized, no example database), no per-example deadline
+# (2 shared cores); budgets are each test's own max_examples.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

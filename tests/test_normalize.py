@@ -240,7 +240,7 @@ def test_date_null_and_dtype():
         ("1234.500", 123450),  # extra zero decimals are exact
         ("12 345.6", 1234560),
         ("-0.00", 0),
-        ("123456789012345.67", 12345678901234567),
+        ("100,000,000.00", 10000000000),  # the cap itself is accepted
     ],
 )
 def test_amount_valid(raw, fen):
@@ -266,7 +266,7 @@ def test_amount_negative(raw):
 
 
 @pytest.mark.parametrize(
-    "raw", ["abc", "1.2.3", "12,34", "1,2345", ".", "元", "1e3", "12a", "1234567890123456"]
+    "raw", ["abc", "1.2.3", "12,34", "1,2345", ".", "元", "1e3", "12a"]
 )
 def test_amount_bad_format(raw):
     assert one(n.amount, raw) == (None, "金额格式错误")

@@ -58,6 +58,14 @@ DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as dedu
 DEDUP_REPEATS = {"str": 10, "person_id": 3}
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
+BEIJING = "Asia/Shanghai"  # timezone-aware timestamps are read as Beijing dates
+# What a contract column of each kind may be typed as in Parquet (for the message refusing other types).
+_EXPECTED_TYPES = {
+    "date": ("日期、时间戳或文本", "Date, Datetime or String"),
+    "month": ("月份文本或日期", "String, Date or Datetime"),
+    "amount": ("金额数值或文本", "Decimal, integer or String"),
+    "bool": ("布尔值或文本", "Boolean or String"),
+}
 
 
 @dataclass
@@ -183,22 +191,38 @@ def header_map(table: Table, headers: list[str], path: Path, profile: Profile) -
     return mapping
 
 
+def _calendar_date(s: pl.Series) -> pl.Series:
+    """The date of a Date or Datetime column; a timezone-aware one is read in Beijing time."""
+    if s.dtype == pl.Date:
+        return s
+    if s.dtype.time_zone is not None:
+        s = s.dt.convert_time_zone(BEIJING)
+    return s.dt.date()
+
+
 def _typed(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     """(value, error) of a typed Parquet column that needs no text parsing, else None.
 
     Gives what the text normaliser gives for the same values: a Date keeps its
-    year-range check, a Datetime without time zone drops its time part, a Decimal of at most two
-    decimals becomes exact fen (negative is an error), a Boolean null is false.
+    year-range check, a Datetime drops its time part (after conversion to Beijing time when
+    it has a time zone), a Date or Datetime in a month column is its month, a Decimal of at
+    most two decimals becomes exact fen (negative or above the cap is an error), a Boolean null
+    is false.
     """
     dtype = s.dtype
-    if col.kind == "date" and (dtype == pl.Date or (isinstance(dtype, pl.Datetime) and dtype.time_zone is None)):
-        value = s if dtype == pl.Date else s.dt.date()
+    if col.kind in ("date", "month") and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        value = _calendar_date(s)
         bad = value.is_not_null() & ~value.dt.year().is_between(1900, 2100)
-        error = pl.select(pl.when(bad).then(pl.lit("日期格式错误"))).to_series()
+        reason = "日期格式错误" if col.kind == "date" else "月份格式错误"
+        error = pl.select(pl.when(bad).then(pl.lit(reason))).to_series()
+        if col.kind == "month":
+            value = value.dt.strftime("%Y-%m")
+        value = pl.select(pl.when(error.is_null()).then(value)).to_series()
     elif (col.kind == "amount" and isinstance(dtype, pl.Decimal) and dtype.scale <= 2
           and (dtype.precision or 38) - dtype.scale <= 15):
         value = (s * 100).cast(pl.Int64)
-        error = pl.select(pl.when(value < 0).then(pl.lit("金额为负"))).to_series()
+        error = pl.select(pl.when(value < 0).then(pl.lit("金额为负"))
+                          .when(value > N.AMOUNT_CAP_FEN).then(pl.lit("金额超出合理上限"))).to_series()
         value = pl.select(pl.when(error.is_null()).then(value)).to_series()
     elif col.kind == "bool" and dtype == pl.Boolean:
         value, error = s.fill_null(False), pl.repeat(None, s.len(), dtype=pl.String, eager=True)
@@ -207,6 +231,27 @@ def _typed(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     if not col.nullable:
         error = pl.select(pl.when(s.is_null()).then(pl.lit("必填字段为空")).otherwise(error)).to_series()
     return value, error
+
+
+def _unusable_type(dtype: pl.DataType) -> bool:
+    """A Parquet type no contract column can mean: nested, duration, binary or object."""
+    return dtype.is_nested() or isinstance(dtype, (pl.Duration, pl.Binary, pl.Object))
+
+
+def _check_parquet_types(path: Path, table: Table, schema: pl.Schema, mapping: dict[str, str]) -> None:
+    """Refuse a file whose contract column has a type no value of its kind can have.
+
+    ``mapping``: file column -> contract column. Other columns are never read, whatever their type.
+    """
+    for header, name in mapping.items():
+        dtype = schema[header]
+        if _unusable_type(dtype):
+            col = table.column(name)
+            zh, en = _EXPECTED_TYPES.get(col.kind, ("文本", "String"))
+            raise AuditInputError(
+                f"{path}: 列 {header}（{table.label}表的 {name}）的类型为 {dtype}，应为{zh}，文件无法使用 "
+                f"(column {header!r} has type {dtype}, expected {en})"
+            )
 
 
 def _shared_struct(value: pl.Expr, error: pl.Expr) -> pl.Expr | None:
@@ -221,8 +266,12 @@ def _shared_struct(value: pl.Expr, error: pl.Expr) -> pl.Expr | None:
 
 
 def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
-    """value, error (+ key for addresses) of the text column ``raw`` of ``frame``."""
-    raw = pl.col("raw").str.strip_chars()
+    """value, error (+ key for addresses) of the text column ``raw`` of ``frame``.
+
+    In free text (str, address) control characters are spaces (data-contract.md).
+    """
+    raw = N.free_text(pl.col("raw")) if col.kind in ("str", "address") else pl.col("raw")
+    raw = raw.str.strip_chars()
     raw = pl.when(raw == "").then(None).otherwise(raw)
     if col.kind in _NORMALISERS:
         value, error = _NORMALISERS[col.kind](raw)
@@ -285,10 +334,11 @@ class _Source:
         self.path, self.table = path, table
         if path.suffix.lower() == ".parquet":
             try:
-                names = list(pl.read_parquet_schema(path))
+                schema = pl.read_parquet_schema(path)
             except Exception as exc:
                 raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
-            mapping = header_map(table, names, path, profile)
+            mapping = header_map(table, list(schema), path, profile)
+            _check_parquet_types(path, table, schema, mapping)
             self.original = {c: h for h, c in mapping.items()}
             self.names = list(self.original)
             self.frame = None  # read column by column ...

@@ -15,6 +15,7 @@ throughout.
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import NamedTuple
 
 import polars as pl
@@ -23,14 +24,17 @@ __all__ = [
     "Normalized",
     "fullwidth_to_halfwidth",
     "person_id",
+    "PROVINCE_CODES",
     "birth_date",
     "month",
     "date",
     "amount",
+    "AMOUNT_CAP_FEN",
     "boolean",
     "account",
     "phone",
     "address_key",
+    "free_text",
     "code",
 ]
 
@@ -107,9 +111,23 @@ def birth_date(pid: pl.Expr) -> pl.Expr:
     return pid.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
 
 
-def person_id(e: pl.Expr) -> Normalized:
-    """18-character resident id with checksum and birth-date validation."""
-    s, body = _F("s"), _F("body")
+# First two digits: the province-level codes of GB/T 2260 (data-contract.md).
+PROVINCE_CODES = frozenset(
+    f"{c:02d}"
+    for lo, hi in ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65), (71, 71), (81, 83))
+    for c in range(lo, hi + 1)
+)
+_EARLIEST_BIRTH = _dt.date(1900, 1, 1)
+
+
+def person_id(e: pl.Expr, today: _dt.date | None = None) -> Normalized:
+    """18-character resident id: format, checksum, province code, birth date.
+
+    The birth date must be a real date from 1900-01-01 to ``today`` (default:
+    the day of loading).
+    """
+    today = today or _dt.date.today()
+    s, body, born = _F("s"), _F("body"), _F("born")
     # The 17 body digits as one integer, its digits taken arithmetically (fast).
     total = pl.sum_horizontal([(body // 10 ** (16 - i)) % 10 * w for i, w in enumerate(_ID_WEIGHTS)])
     check_char = (total % 11).replace_strict(
@@ -118,12 +136,14 @@ def person_id(e: pl.Expr) -> Normalized:
     return _normalised(
         e,
         [{"s": _pre(_F("raw")).str.to_uppercase()},
-         {"body": s.str.slice(0, 17).str.to_integer(strict=False)}],
+         {"body": s.str.slice(0, 17).str.to_integer(strict=False), "born": birth_date(s)}],
         s,
         [
             (s.str.contains(r"^[0-9]{17}[0-9X]$"), "身份证号格式错误"),
             (s.str.slice(17, 1) == check_char, "身份证号校验位错误"),
-            (birth_date(s).dt.year().is_between(1900, 2099), "身份证号出生日期无效"),
+            (s.str.slice(0, 2).is_in(sorted(PROVINCE_CODES)), "身份证号地区码无效"),
+            (born >= _EARLIEST_BIRTH, "身份证号出生日期无效"),
+            (born <= today, "身份证号出生日期晚于今天"),
         ],
     )
 
@@ -192,6 +212,7 @@ def date(e: pl.Expr) -> Normalized:
 # Amount (exact, integer fen)
 
 _AMOUNT_RE = r"^([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.([0-9]*))?$"
+AMOUNT_CAP_FEN = 100_000_000_00  # 100,000,000.00 yuan: above it a row is quarantined (no sum can overflow)
 
 
 def amount(e: pl.Expr) -> Normalized:
@@ -199,6 +220,7 @@ def amount(e: pl.Expr) -> Normalized:
 
     Accepts thousands separators, a leading ¥/￥ (before or after a sign) and
     a trailing 元. Extra decimals are accepted only when they are zeros.
+    Above ``AMOUNT_CAP_FEN`` (however many digits) is an error.
     """
     canon = _pre(_F("raw")).str.replace(r"^([-+]?)[¥￥]", "${1}").str.replace(r"元$", "")
     parts = _F("parts").struct
@@ -223,9 +245,10 @@ def amount(e: pl.Expr) -> Normalized:
         ],
         fen,
         [
-            ((_F("digits") > 0) & fen.is_not_null(), "金额格式错误"),
+            (_F("digits") > 0, "金额格式错误"),
             (frac.str.len_chars() <= 2, "金额超过两位小数"),
             ((_F("sign") != "-") | (fen == 0), "金额为负"),
+            (fen <= AMOUNT_CAP_FEN, "金额超出合理上限"),
         ],
     )
 
@@ -276,6 +299,17 @@ def phone(e: pl.Expr) -> Normalized:
     s = _F("s")
     ok = s.str.contains(r"^(?:1[0-9]{10}|0[0-9]{9,11}|[2-9][0-9]{6,7})$")
     return _normalised(e, [{"s": canon}], s, [(ok, "电话号码格式错误")])
+
+
+# --------------------------------------------------------------------------
+# Free text
+
+_CONTROL_RE = r"[\x00-\x1F\x7F]"
+
+
+def free_text(e: pl.Expr) -> pl.Expr:
+    """Free text with each control character (U+0000-U+001F, U+007F) turned into a space."""
+    return e.str.replace_all(_CONTROL_RE, " ")
 
 
 # --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from auditor.core.errors import AuditInputError
 from auditor.ingest.loader import EXTENSIONS, find_table_file, header_map, load_table, read_raw
 from auditor.core.money import yuan
 from auditor.ingest.schema import TABLES
+from auditor.ingest.normalize import free_text
 
 REQUIRED = ("cases", "members")
 OPTIONAL = ("deaths", "public_payroll", "penalties", "dishonesty")
@@ -171,7 +172,7 @@ def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: 
     held = held.select("payment_id", "case_id", "payee_id", "program", "month", yuan(pl.col("amount")).alias("amount"),
                        "bank_account", "street", "reason_codes", "reasons", pl.col("_row").alias("source_row"))
     if invalid.height:
-        raw = [(pl.col(c) if c in invalid.columns else pl.lit(None)).cast(pl.String).alias(c)
+        raw = [free_text((pl.col(c) if c in invalid.columns else pl.lit(None)).cast(pl.String)).alias(c)
                for c in ("payment_id", "case_id", "payee_id", "program", "month", "amount", "bank_account", "street")]
         bad = invalid.select(*raw,
                              pl.lit("invalid").alias("reason_codes"), "reasons",
