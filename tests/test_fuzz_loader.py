@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from auditor.ingest import normalize as N
+from auditor.core import vocab as V
 from auditor.core.config import load_profile
 from auditor.demo.district import resident_id
 from auditor.core.errors import AuditInputError
@@ -45,9 +45,9 @@ def fuzz(examples: int) -> settings:
 
 
 PID = resident_id(date(1980, 5, 17), 123)
-CODE_MAPS = {"program": N.PROGRAMS, "case_status": N.CASE_STATUS, "ledger_status": N.LEDGER_STATUS,
-             "relation": N.RELATIONS, "member_relation": N.MEMBER_RELATIONS, "staff_role": N.STAFF_ROLES,
-             "review_cycle": N.REVIEW_CYCLES, "business_role": N.BUSINESS_ROLES, "penalty_kind": N.PENALTY_KINDS}
+CODE_MAPS = {"program": V.PROGRAMS, "case_status": V.CASE_STATUS, "ledger_status": V.LEDGER_STATUS,
+             "relation": V.RELATIONS, "member_relation": V.MEMBER_RELATIONS, "staff_role": V.STAFF_ROLES,
+             "review_cycle": V.REVIEW_CYCLES, "business_role": V.BUSINESS_ROLES, "penalty_kind": V.PENALTY_KINDS}
 GOOD = {  # per kind: accepted spellings
     "person_id": [PID, PID.lower(), f"{PID[:6]} {PID[6:14]} {PID[14:]}", "１１０１０５１９４９１２３１００２Ｘ"],
     "month": ["2026-10", "2026/10", "202610", "2026年10月", "2026年1月"],
