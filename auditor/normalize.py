@@ -186,7 +186,7 @@ def birth_date(pid: pl.Expr) -> pl.Expr:
 
 
 def person_id(e: pl.Expr) -> Normalized:
-    """18-character resident id with checksum and birth-date validation."""
+    """18-character resident id with checksum and birth-date validation (a leading ``'``, Excel's text mark, is dropped)."""
     s, body = _F("s"), _F("body")
     # The 17 body digits as one integer, its digits taken arithmetically (fast).
     total = pl.sum_horizontal([(body // 10 ** (16 - i)) % 10 * w for i, w in enumerate(_ID_WEIGHTS)])
@@ -195,7 +195,7 @@ def person_id(e: pl.Expr) -> Normalized:
     )
     return _normalised(
         e,
-        [{"s": _pre(_F("raw")).str.to_uppercase()},
+        [{"s": _pre(_F("raw")).str.strip_prefix("'").str.to_uppercase()},
          {"body": s.str.slice(0, 17).str.to_integer(strict=False)}],
         s,
         [
@@ -334,11 +334,11 @@ def boolean(e: pl.Expr) -> Normalized:
 
 
 def account(e: pl.Expr) -> Normalized:
-    """Bank account: digits only (8-30), spaces and dashes removed."""
+    """Bank account: digits only (8-30), spaces, dashes and a leading ``'`` (Excel's text mark) removed."""
     s = _F("s")
     return _normalised(
         e,
-        [{"s": _pre(_F("raw")).str.replace_all("-", "", literal=True)}],
+        [{"s": _pre(_F("raw")).str.strip_prefix("'").str.replace_all("-", "", literal=True)}],
         s,
         [(s.str.contains(r"^[0-9]{8,30}$"), "银行账号格式错误")],
     )
