@@ -239,10 +239,14 @@ def finish(frame: pl.DataFrame, line: pl.Series, broken: pl.Series, names: list[
         name = columns[j] or _SPACE.sub("", names[j]) or f"_unnamed_{j}"
         rename[c] = name if name not in rename.values() else f"{name}_{j}"
     frame = frame.rename(rename)
+    if not frame.width:  # an empty file or sheet: the loader reports the missing columns
+        return Part(frame, line, broken, {}, sheet, before_header, 0, 0, 0)
     blank, total, note = footer_rows(frame, broken, [c for c in frame.columns if c in guard])
     keep = ~(blank | total | note)
-    frame, line, broken = frame.filter(keep), line.filter(keep), broken.filter(keep)
+    if not keep.all():  # filtering copies every column: only when something is dropped
+        frame, line, broken = frame.filter(keep), line.filter(keep), broken.filter(keep)
+        numbers = {k: v.filter(keep) for k, v in numbers.items()}
     unnamed = [rename[c] for j, c in enumerate(rename) if columns[j] is None and not _SPACE.sub("", names[j])]
     empty = [c for c in unnamed if not frame.height or not (frame[c].str.len_bytes().fill_null(0) > 0).any()]
-    return Part(frame.drop(empty), line, broken, {k: v.filter(keep) for k, v in numbers.items()}, sheet,
-                before_header, int(total.sum()), int(note.sum()), int(blank.sum()))
+    return Part(frame.drop(empty), line, broken, numbers, sheet, before_header, int(total.sum()), int(note.sum()),
+                int(blank.sum()))

@@ -1,8 +1,9 @@
 """Load a month's data drop (``data-contract.md``) into normalised polars frames.
 
-Every table is read (CSV in UTF-8/UTF-8-BOM/GBK/GB18030 and XLSX as text;
-Parquet with its own types, reading only the contract's columns), its headers
-mapped from English or Chinese names, and each known column run through its
+Every table is read (CSV in UTF-8/UTF-8-BOM/GBK/GB18030 and XLSX as text, the
+table found inside title, header and footer rows by ``auditor.layout``; Parquet
+with its own types, reading only the contract's columns), its headers mapped
+from English or Chinese names, and each known column run through its
 normaliser. Typed Parquet columns that need no parsing (Date, Decimal amounts,
 Boolean) skip the text normalisers with the same result; a text column whose
 values repeat is normalised once per distinct value. A row with any bad value

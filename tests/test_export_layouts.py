@@ -342,3 +342,18 @@ def test_header_is_looked_for_in_the_first_rows_only(tmp_path):
     write_minimal(tmp_path, **{"members.csv": notes + f"case_id,person_id,name\nC1,{A},张三\n"})
     with pytest.raises(AuditInputError, match="缺少必需列 case_id"):
         load_drop(tmp_path, PROFILE)
+
+
+def test_value_beyond_the_header_is_quarantined_and_line_numbers_count_line_breaks_in_cells(tmp_path):
+    lines = [
+        "case_id,person_id,name,,",  # the header padded with empty fields, as Excel writes it
+        f'C1,{A},"张\n三",,',  # a quoted line break: this record takes lines 2-3
+        f"C2,{A},李四,,{B}",  # a value in a column without a header
+        "C3,bad,王五,,",
+    ]
+    write_minimal(tmp_path, **{"members.csv": "\n".join(lines) + "\n"})
+    drop = load_drop(tmp_path, PROFILE)
+    assert drop.tables["members"]["name"].to_list() == ["张\n三"]
+    q = drop.quarantine.filter(pl.col("table") == "members")
+    assert q.select("source_row", "column", "location").rows() == [(2, None, "第4行"), (3, "person_id", "第5行")]
+    assert B not in " ".join(str(v) for v in q.row(0))
