@@ -14,7 +14,6 @@ rows read = rows accepted + rows quarantined. Unusable input raises
 
 from __future__ import annotations
 
-import io
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -492,9 +491,9 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
 
     def quarantined(mask: pl.Series, raw: pl.Series, reason: pl.Series | str) -> pl.DataFrame:
         frame = pl.DataFrame({"source_row": rows, "value": raw.cast(pl.String), "reason": reason, **where})
-        return frame.filter(mask).rechunk().select(pl.lit(table.name).alias("table"), "source_row",
-                                         pl.lit(raw.name or None, pl.String).alias("column"), "value", "reason",
-                                         location.alias("location"))
+        return frame.filter(mask).rechunk().select(  # one chunk: polars 2.1 can panic formatting gathered strings
+            pl.lit(table.name).alias("table"), "source_row", pl.lit(raw.name or None, pl.String).alias("column"),
+            "value", "reason", location.alias("location"))
 
     values: dict[str, pl.Series] = {"_row": rows}
     quarantine: list[pl.DataFrame] = []

@@ -186,7 +186,7 @@ def birth_date(pid: pl.Expr) -> pl.Expr:
 
 
 def person_id(e: pl.Expr) -> Normalized:
-    """18-character resident id with checksum and birth-date validation (a leading ``'``, Excel's text mark, is dropped)."""
+    """18-character resident id, checksum and birth date checked; a leading ``'`` (Excel's text mark) is dropped."""
     s, body = _F("s"), _F("body")
     # The 17 body digits as one integer, its digits taken arithmetically (fast).
     total = pl.sum_horizontal([(body // 10 ** (16 - i)) % 10 * w for i, w in enumerate(_ID_WEIGHTS)])

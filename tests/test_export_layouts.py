@@ -357,3 +357,13 @@ def test_value_beyond_the_header_is_quarantined_and_line_numbers_count_line_brea
     q = drop.quarantine.filter(pl.col("table") == "members")
     assert q.select("source_row", "column", "location").rows() == [(2, None, "第4行"), (3, "person_id", "第5行")]
     assert B not in " ".join(str(v) for v in q.row(0))
+
+
+def test_screening_a_titled_payment_file_holds_the_bad_row_itself(plain, tmp_path):
+    from auditor.screen import load_payments
+
+    drop_dir, _ = _relayout(plain, tmp_path, "payments", write_csv_titled_gbk)
+    accepted, invalid = load_payments(drop_dir / "payments.csv", PROFILE)
+    plain_invalid = load_payments(plain[1] / "payments.xlsx", PROFILE)[1]
+    assert accepted.height == plain[3].stats["payments"].accepted
+    assert invalid["payment_id"].to_list() == plain_invalid["payment_id"].to_list() != []
