@@ -204,8 +204,9 @@ def _row_text(path: Path, location: str) -> str:
         except UnicodeDecodeError:
             text = raw.decode("gbk")
         return text.split("\n")[n - 1]
-    ws = load_workbook(path)[where]
-    return " ".join(str(c.value) for c in ws[n] if c.value is not None)
+    ws = load_workbook(path, read_only=True)[where]
+    row = next(ws.iter_rows(min_row=n, max_row=n, values_only=True))
+    return " ".join(str(v) for v in row if v is not None)
 
 
 @pytest.mark.parametrize("table", ["payments", "ledger"])
