@@ -34,7 +34,8 @@ def test_run_writes_every_output_and_exits_0(tmp_path, capsys):
     header = pl.read_csv(out / "findings.csv").columns
     assert header == ["finding_id", "rule", "severity", "month", "street", "program", "person_id", "case_id",
                       "staff_id", "bank_account", "application_id", "record_id", "amount", "title", "evidence"]
-    assert pl.read_csv(out / "quarantine.csv").columns == ["table", "source_row", "column", "value", "reason"]
+    assert pl.read_csv(out / "quarantine.csv").columns == ["table", "source_row", "column", "value", "reason",
+                                                           "location"]
 
 
 def test_rerun_of_a_month_does_not_duplicate(tmp_path):

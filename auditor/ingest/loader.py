@@ -1,8 +1,9 @@
 """Load a month's data drop (``data-contract.md``) into normalised polars frames.
 
-Every table is read (CSV in UTF-8/UTF-8-BOM/GBK/GB18030 and XLSX as text;
-Parquet with its own types, reading only the contract's columns), its headers
-mapped from English or Chinese names, and each known column run through its
+Every table is read (CSV in UTF-8/UTF-8-BOM/GBK/GB18030 and XLSX as text, the
+table found inside title, header and footer rows by ``auditor.ingest.layout``; Parquet
+with its own types, reading only the contract's columns), its headers mapped
+from English or Chinese names, and each known column run through its
 normaliser. Typed Parquet columns that need no parsing (Date, Decimal amounts,
 Boolean) skip the text normalisers with the same result; a text column whose
 values repeat is normalised once per distinct value. A row with any bad value
@@ -13,18 +14,19 @@ rows read = rows accepted + rows quarantined. Unusable input raises
 
 from __future__ import annotations
 
-import io
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
+from itertools import islice, zip_longest
 from pathlib import Path
 from typing import Callable
 
 import polars as pl
 
 from auditor.core import vocab as V
+from auditor.ingest import layout
 from auditor.ingest import normalize as N
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
@@ -32,7 +34,15 @@ from auditor.ingest.schema import TABLES, Column, Table
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
 QUARANTINE_SCHEMA = {"table": pl.String, "source_row": pl.Int64, "column": pl.String,
-                     "value": pl.String, "reason": pl.String}
+                     "value": pl.String, "reason": pl.String, "location": pl.String}
+# An id or account cell stored as a number: (reason, smallest number that has lost digits).
+# Excel keeps 15 significant digits, so a resident id (18) never survives; an account up to
+# 15 digits does.
+NUMBER_LOST = {
+    "person_id": ("身份证号被存为数字，末位已丢失，请将该列设为文本后重新导出", 0),
+    "account": ("银行账号被存为数字，末位已丢失，请将该列设为文本后重新导出", 10**15),
+}
+SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+$"  # how Excel writes such a number to CSV
 
 _CODES = {
     "program": (V.PROGRAMS, "救助类型无法识别"),
@@ -75,6 +85,11 @@ class TableStats:
     accepted: int
     quarantined: int
     missing_columns: list[str] = field(default_factory=list)
+    skipped_before_header: int = 0  # title, unit, 填报 and blank lines above the header (all sheets)
+    skipped_totals: int = 0  # 合计 / 小计 / 总计 rows
+    skipped_notes: int = 0  # 制表人 / 审核人 / 备注 lines after the data
+    skipped_blank: int = 0  # blank rows below the header
+    sheets: list[str] = field(default_factory=list)  # XLSX sheets read
 
 
 @dataclass
@@ -128,65 +143,165 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
-def _read_xlsx(path: Path, table: Table) -> pl.DataFrame:
+def _read_xlsx(path: Path, table: Table, profile: Profile | None) -> list[layout.Part]:
+    """The sheet named after the table, else every sheet whose header names the table's required
+    columns (one sheet per street), else the first sheet."""
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise AuditInputError(f"{path}: 无法读取 Excel 文件 (cannot read xlsx: {exc})") from None
+    lookup, required = header_lookup(table, profile), {c.name for c in table.columns if c.required}
     try:
         names = {table.name, table.label}
-        ws = next((wb[n] for n in wb.sheetnames if n in names), wb.worksheets[0])
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            return pl.DataFrame()
-        headers = [_cell_text(h) or f"_unnamed_{i}" for i, h in enumerate(header)]
-        data = [[_cell_text(v) for v in row] for row in rows if any(v is not None for v in row)]
+        sheets = [ws for ws in wb.worksheets if ws.title in names][:1] or wb.worksheets
+        parts = []
+        for ws in sheets:
+            rows = ws.iter_rows(values_only=True)
+            head = list(islice(rows, layout.HEAD_ROWS))
+            header = layout.find_header([[_cell_text(v) for v in r] for r in head], lookup, required)
+            if len(sheets) == 1 or (header is not None and required <= layout.named_columns(header.names, lookup)):
+                where = f"{path}（工作表 {ws.title}）" if len(sheets) > 1 else str(path)
+                parts.append(_sheet_part(where, ws.title, table, profile, header, head, rows))
+        if not parts:  # no sheet names the required columns: read the first, whose missing column is reported
+            rows = sheets[0].iter_rows(values_only=True)
+            head = list(islice(rows, layout.HEAD_ROWS))
+            header = layout.find_header([[_cell_text(v) for v in r] for r in head], lookup, required)
+            parts.append(_sheet_part(str(path), sheets[0].title, table, profile, header, head, rows))
     finally:
         wb.close()
-    columns = list(zip(*data)) if data else [[] for _ in headers]
-    return pl.DataFrame({h: pl.Series(h, list(col), dtype=pl.String)
-                         for h, col in zip(headers, columns)})
+    return parts
 
 
-def read_raw(path: Path, table: Table, columns: list[str] | None = None) -> pl.DataFrame:
-    """Read a table file: CSV/XLSX as text, Parquet with its own column types.
+def _sheet_part(where: str, title: str, table: Table, profile: Profile | None, header: layout.Header | None,
+                head: list[tuple], rest) -> layout.Part:
+    """The data rows of one sheet below its header, as text, with the id/account cells stored as numbers."""
+    header = header or layout.Header(len(head), 1, [])
+    data = head[header.row + header.depth:] + list(rest)
+    columns = _position_columns(table, header.names, where, profile)
+    width = max(len(columns), max((len(r) for r in data), default=0))
+    cells = list(zip_longest(*data, fillvalue=None)) if data else []
+    cells += [(None,) * len(data)] * (width - len(cells))
+    frame = pl.DataFrame({f"_c{j}": pl.Series([_cell_text(v) for v in col], dtype=pl.String)
+                          for j, col in enumerate(cells)})
+    numbers = {}
+    for j, name in enumerate(columns):
+        kind = table.column(name).kind if name else None
+        if kind in NUMBER_LOST:
+            least = NUMBER_LOST[kind][1]
+            numbers[name] = pl.Series([type(v) in (int, float) and abs(v) >= least for v in cells[j]],
+                                      dtype=pl.Boolean)
+    first = header.row + header.depth + 1  # sheet row of the first data row
+    line = pl.int_range(first, first + len(data), dtype=pl.Int64, eager=True)
+    return layout.finish(frame, line, pl.repeat(None, len(data), dtype=pl.String, eager=True), header.names,
+                         columns, _id_columns(table), numbers, title, header.row)
 
-    ``columns``: Parquet projection (only these columns are read).
+
+def _read_csv(path: Path, table: Table, profile: Profile | None) -> layout.Part:
+    """A CSV file's data rows below its header (title lines skipped), each with its line number."""
+    data = _decode_csv(path)
+    head, ends = layout.csv_head(data)
+    header = layout.find_header(head, header_lookup(table, profile), {c.name for c in table.columns if c.required})
+    if header is None:  # nothing but blank lines
+        empty = pl.Series([], dtype=pl.Int64)
+        return layout.finish(pl.DataFrame(), empty, empty.cast(pl.String), [], [], set(), {}, None, len(head))
+    columns = _position_columns(table, header.names, str(path), profile)
+    header_width = max((j + 1 for j, name in enumerate(header.names) if name.strip()), default=0)
+    width = max(len(r) for r in head)
+    frame, line, broken = layout.csv_body(data, ends[header.row + header.depth - 1], width, header_width)
+    return layout.finish(frame, line, broken, header.names, columns, _id_columns(table), {}, None, header.row)
+
+
+def _position_columns(table: Table, names: list[str], where: str, profile: Profile | None) -> list[str | None]:
+    """The canonical column at each header position (None: not the contract's); a column named twice is an error."""
+    mapping = header_map(table, names, Path(where), profile)
+    return [mapping.get(n) for n in names]
+
+
+def _id_columns(table: Table) -> set[str]:
+    return {c.name for c in table.columns if c.kind == "person_id"}
+
+
+@dataclass
+class _Text:
+    """A CSV/XLSX table's data rows (canonical column names) with where each row is and what was skipped."""
+    frame: pl.DataFrame
+    line: pl.Series
+    sheet: pl.Series | None
+    broken: pl.Series
+    numbers: dict[str, pl.Series]
+    skipped: dict[str, int]
+    sheets: list[str]
+
+
+def _read_text(path: Path, table: Table, profile: Profile | None) -> _Text:
+    parts = [_read_csv(path, table, profile)] if path.suffix.lower() == ".csv" else _read_xlsx(path, table, profile)
+    frame = parts[0].frame if len(parts) == 1 else pl.concat([p.frame for p in parts], how="diagonal")
+    numbers = {name: pl.concat([p.numbers.get(name, pl.repeat(False, p.frame.height, dtype=pl.Boolean, eager=True))
+                                for p in parts])
+               for name in {k for p in parts for k in p.numbers}}
+    sheet = None
+    if parts[0].sheet is not None:
+        sheet = pl.concat([pl.repeat(p.sheet, p.frame.height, dtype=pl.String, eager=True) for p in parts])
+    skipped = {"skipped_before_header": sum(p.before_header for p in parts),
+               "skipped_totals": sum(p.totals for p in parts), "skipped_notes": sum(p.notes for p in parts),
+               "skipped_blank": sum(p.blank for p in parts)}
+    return _Text(frame, pl.concat([p.line for p in parts]), sheet, pl.concat([p.broken for p in parts]), numbers,
+                 skipped, [p.sheet for p in parts if p.sheet is not None])
+
+
+def read_raw(path: Path, table: Table, columns: list[str] | None = None,
+             profile: Profile | None = None) -> pl.DataFrame:
+    """Read a table file: CSV/XLSX as text data rows (header found, footers skipped, canonical
+    column names), Parquet with its own column types.
+
+    ``columns``: Parquet projection (only these columns are read). ``profile``: its header aliases.
     """
     suffix = path.suffix.lower()
     try:
-        if suffix == ".csv":
-            return pl.read_csv(io.BytesIO(_decode_csv(path)), infer_schema=False)
-        if suffix == ".xlsx":
-            return _read_xlsx(path, table)
+        if suffix in (".csv", ".xlsx"):
+            return _read_text(path, table, profile).frame
         schema_names = pl.read_parquet_schema(path).keys()
         keep = [c for c in schema_names if columns is None or c in columns]
         return pl.read_parquet(path, columns=keep)
     except AuditInputError:
         raise
     except Exception as exc:
-        raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+        raise _unreadable(path, exc) from None
 
 
-def header_map(table: Table, headers: list[str], path: Path, profile: Profile) -> dict[str, str]:
-    """File header -> canonical column (English name, Chinese label or a profile alias); unknown ones left out."""
+def _unreadable(path: Path, exc: Exception) -> AuditInputError:
+    """A file that cannot be read; a CSV parser's message may quote rows (personal data): named by kind only."""
+    detail = type(exc).__name__ if path.suffix.lower() == ".csv" else exc
+    return AuditInputError(f"{path}: 文件无法读取 (cannot read: {detail})")
+
+
+def header_lookup(table: Table, profile: Profile | None) -> dict[str, str]:
+    """Header key (``layout.header_key``) -> canonical column: English name, Chinese label, profile aliases."""
     lookup: dict[str, str] = {}
     for col in table.columns:
-        lookup[col.name.lower()] = col.name
-        lookup[col.label] = col.name
-    for header, canonical in profile.header_aliases.get(table.name, {}).items():
-        lookup[header.strip().lower()] = canonical
+        lookup[layout.header_key(col.name)] = col.name
+        lookup[layout.header_key(col.label)] = col.name
+    aliases = profile.header_aliases.get(table.name, {}) if profile is not None else {}
+    for header, canonical in aliases.items():
+        lookup[layout.header_key(header)] = canonical
+    return lookup
+
+
+def header_map(table: Table, headers: list[str], path: Path, profile: Profile | None) -> dict[str, str]:
+    """File header -> canonical column (English name, Chinese label or a profile alias, matched with
+    whitespace and line breaks removed); unknown ones left out. A column named twice is an error."""
+    lookup = header_lookup(table, profile)
     mapping: dict[str, str] = {}
     for h in headers:
-        key = h.strip().lstrip("\ufeff")
-        canonical = lookup.get(key) or lookup.get(key.lower())
+        canonical = lookup.get(layout.header_key(h))
         if canonical is None:
             continue
         if canonical in mapping.values():
-            raise AuditInputError(f"{path}: 列 {canonical} 出现多次（header {h!r} duplicates it）")
+            label = next((c.label for c in table.columns if c.name == canonical), canonical)
+            raise AuditInputError(f"{path}: 列 {canonical}（{label}）出现多次，无法判断哪一列有效"
+                                  f"（header {h!r} duplicates it）")
         mapping[h] = canonical
     return mapping
 
@@ -332,6 +447,10 @@ class _Source:
 
     def __init__(self, path: Path, table: Table, profile: Profile) -> None:
         self.path, self.table = path, table
+        self.line = self.sheet = self.broken = None  # CSV/XLSX: where each row is, rows that could not be read
+        self.numbers: dict[str, pl.Series] = {}
+        self.skipped: dict[str, int] = {}
+        self.sheets: list[str] = []
         if path.suffix.lower() == ".parquet":
             try:
                 schema = pl.read_parquet_schema(path)
@@ -351,8 +470,14 @@ class _Source:
                 except Exception as exc:
                     raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
         else:
-            df = read_raw(path, table)
-            self.frame = df.rename(header_map(table, df.columns, path, profile))
+            try:
+                text = _read_text(path, table, profile)
+            except AuditInputError:
+                raise
+            except Exception as exc:
+                raise _unreadable(path, exc) from None
+            self.frame, self.line, self.sheet, self.broken = text.frame, text.line, text.sheet, text.broken
+            self.numbers, self.skipped, self.sheets = text.numbers, text.skipped, text.sheets
             self.height, self.names = self.frame.height, self.frame.columns
 
     def get(self, name: str) -> pl.Series:
@@ -409,20 +534,38 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     n = source.height
     rows = pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("_row")
 
+    where = {"_line": source.line} if source.line is not None else {}
+    if source.sheet is not None:
+        where["_sheet"] = source.sheet
+    location = (pl.format("{} 第{}行", "_sheet", "_line") if "_sheet" in where
+                else pl.format("第{}行", "_line") if where else pl.lit(None, pl.String))
+
     def quarantined(mask: pl.Series, raw: pl.Series, reason: pl.Series | str) -> pl.DataFrame:
-        return pl.DataFrame({"source_row": rows, "value": raw.cast(pl.String), "reason": reason}).filter(mask).select(
-            pl.lit(table.name).alias("table"), "source_row", pl.lit(raw.name).alias("column"), "value", "reason")
+        frame = pl.DataFrame({"source_row": rows, "value": raw.cast(pl.String), "reason": reason, **where})
+        return frame.filter(mask).rechunk().select(  # one chunk: polars 2.1 can panic formatting gathered strings
+            pl.lit(table.name).alias("table"), "source_row", pl.lit(raw.name or None, pl.String).alias("column"),
+            "value", "reason", location.alias("location"))
 
     values: dict[str, pl.Series] = {"_row": rows}
     quarantine: list[pl.DataFrame] = []
     bad = key_raw = None
+    unread = None  # CSV rows that could not be parsed: one quarantine line each, no column errors
+    if source.broken is not None and source.broken.null_count() < n:
+        unread = source.broken.is_not_null()
+        quarantine.append(quarantined(unread, pl.repeat(None, n, dtype=pl.String, eager=True).alias(""),
+                                      source.broken))
+        bad = unread
     for col, raw, out in _columns(known, source):  # each raw column is released once normalised (memory)
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]
+        lost = _number_lost(col, raw, error, source.numbers.get(col.name))
+        if lost is not None:
+            error = pl.select(pl.when(lost).then(pl.lit(NUMBER_LOST[col.kind][0])).otherwise(error)).to_series()
         if error.null_count() < n:
-            quarantine.append(quarantined(error.is_not_null(), raw, error))
-            bad = error.is_not_null() if bad is None else bad | error.is_not_null()
+            failed = error.is_not_null() if unread is None else error.is_not_null() & ~unread
+            quarantine.append(quarantined(failed, raw, error))
+            bad = failed if bad is None else bad | failed
         if col.name == table.key:
             key_raw = raw
         source.release(col.name)
@@ -448,8 +591,20 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     q = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     q = q.cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     stats = TableStats(file=path.name, read=n, accepted=accepted.height, quarantined=n - accepted.height,
-                       missing_columns=[c.name for c in absent])
+                       missing_columns=[c.name for c in absent], sheets=source.sheets, **source.skipped)
     return accepted, q, stats
+
+
+def _number_lost(col: Column, raw: pl.Series, error: pl.Series, numbers: pl.Series | None) -> pl.Series | None:
+    """Rows whose resident id / account was stored as a number (digits lost): an XLSX number cell, or
+    text in Excel's scientific notation (``3.10105E+17``); None when the column cannot have any."""
+    if col.kind not in NUMBER_LOST:
+        return None
+    lost = numbers
+    if error.null_count() < error.len():  # scientific notation never passes the normaliser
+        text = raw.cast(pl.String).str.strip_chars().str.contains(SCIENTIFIC).fill_null(False)
+        lost = text & error.is_not_null() if lost is None else lost | (text & error.is_not_null())
+    return lost
 
 
 def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None,

@@ -121,7 +121,8 @@ _EARLIEST_BIRTH = _dt.date(1900, 1, 1)
 
 
 def person_id(e: pl.Expr, today: _dt.date | None = None) -> Normalized:
-    """18-character resident id: format, checksum, province code, birth date.
+    """18-character resident id: format, checksum, province code, birth date; a leading ``'`` (Excel's text
+    mark) is dropped.
 
     The birth date must be a real date from 1900-01-01 to ``today`` (default:
     the day of loading).
@@ -135,7 +136,7 @@ def person_id(e: pl.Expr, today: _dt.date | None = None) -> Normalized:
     )
     return _normalised(
         e,
-        [{"s": _pre(_F("raw")).str.to_uppercase()},
+        [{"s": _pre(_F("raw")).str.strip_prefix("'").str.to_uppercase()},
          {"body": s.str.slice(0, 17).str.to_integer(strict=False), "born": birth_date(s)}],
         s,
         [
@@ -279,11 +280,11 @@ def boolean(e: pl.Expr) -> Normalized:
 
 
 def account(e: pl.Expr) -> Normalized:
-    """Bank account: digits only (8-30), spaces and dashes removed."""
+    """Bank account: digits only (8-30), spaces, dashes and a leading ``'`` (Excel's text mark) removed."""
     s = _F("s")
     return _normalised(
         e,
-        [{"s": _pre(_F("raw")).str.replace_all("-", "", literal=True)}],
+        [{"s": _pre(_F("raw")).str.strip_prefix("'").str.replace_all("-", "", literal=True)}],
         s,
         [(s.str.contains(r"^[0-9]{8,30}$"), "银行账号格式错误")],
     )

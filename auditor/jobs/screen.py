@@ -68,9 +68,10 @@ def load_payments(path: str | Path, profile: Profile) -> tuple[pl.DataFrame, pl.
     accepted, quarantine, _ = load_table(path, table, profile)
     if not quarantine.height:
         return accepted, pl.DataFrame()
-    raw = read_raw(path, table).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    raw = read_raw(path, table, profile=profile).with_row_index("_row", offset=1)
+    raw = raw.with_columns(pl.col("_row").cast(pl.Int64))
     reasons = quarantine.group_by("source_row").agg(
-        reasons=pl.format("{}：{}（{}）", pl.lit(REASON_LABELS["invalid"]), pl.col("column"), pl.col("reason"))
+        reasons=pl.format("{}：{}（{}）", pl.lit(REASON_LABELS["invalid"]), pl.col("column").fill_null(""), pl.col("reason"))
         .str.join("；"))
     raw = raw.rename(header_map(table, raw.columns, path, profile))
     return accepted, raw.join(reasons, left_on="_row", right_on="source_row")
