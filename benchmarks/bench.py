@@ -37,15 +37,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import auditor  # noqa: E402,F401  (first: sets the allocator up before polars loads)
 import polars as pl  # noqa: E402
 
-from auditor.jobs.monthly import RECON_RULES, run_audit  # noqa: E402
+import auditor  # noqa: E402,F401  (first: sets the allocator up before polars loads)
 from auditor.core.config import load_profile  # noqa: E402
 from auditor.engine.context import AuditContext  # noqa: E402
 from auditor.engine.runner import run_rules  # noqa: E402
 from auditor.ingest.loader import Drop, find_table_file, load_table  # noqa: E402
 from auditor.ingest.schema import TABLES  # noqa: E402
+from auditor.jobs.monthly import RECON_RULES, run_audit  # noqa: E402
 
 SCALES = ("tiny", "district", "city", "province")
 # scale -> (max total seconds, max peak RSS MiB); reconciliation must stay within RATIO of DuckDB
@@ -84,7 +84,7 @@ class Memory:
         self.stage = stage
         self.sample()
 
-    def __enter__(self) -> "Memory":
+    def __enter__(self) -> Memory:
         self._thread.start()
         return self
 

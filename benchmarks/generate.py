@@ -478,7 +478,7 @@ class Generator:
         k04 = members_of("K04").join(street_staff("advisor"), on="street", maintain_order="left")
         add("relations", pl.concat([related(k01, "sibling"), related(k02, "spouse"), related(k04, "sibling")]))
         k03 = members_of("K03").join(cadre, on="street", maintain_order="left")
-        phones = dict(zip(k03["member"].to_list(), k03["staff_phone"].to_list()))
+        phones = dict(zip(k03["member"].to_list(), k03["staff_phone"].to_list(), strict=False))
         members = members.with_columns(phone=pl.when(pl.col("person_id").is_in(list(phones)))
                                        .then(pl.col("person_id").replace_strict(phones, default=None))
                                        .otherwise(pl.col("phone")))

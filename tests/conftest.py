@@ -55,9 +55,9 @@ def db_url(request, tmp_path):
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """The demo drop generated and audited once per test session."""
-    from auditor.jobs.monthly import run_audit
     from auditor.core.config import load_profile
     from auditor.demo import generate
+    from auditor.jobs.monthly import run_audit
 
     base: Path = tmp_path_factory.mktemp("demo")
     district = generate(base / "drop", month="2026-10", n_cases=800)

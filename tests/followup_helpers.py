@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 
-from auditor.followup import recurrence
 from auditor.cli import main as cli
-from auditor.engine.runner import empty_findings
-from auditor.engine.registry import finding_id
 from auditor.core.money import fen_to_yuan
+from auditor.engine.registry import finding_id
+from auditor.engine.runner import empty_findings
+from auditor.followup import recurrence
 
 PID_A = "310105199001011234"
 PID_B = "310105198502023456"
@@ -37,7 +37,7 @@ def frame(*rows: dict) -> pl.DataFrame:
 def save(engine, month: str, *rows: dict) -> int:
     rows = [r | {"month": month} for r in rows]
     return recurrence.save_run(engine, month=month, profile="changning", data_dir="x",
-                          started_at=datetime.now(timezone.utc), frame=frame(*rows), summary={"month": month})
+                          started_at=datetime.now(UTC), frame=frame(*rows), summary={"month": month})
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -33,12 +33,12 @@ import polars as pl
 import yaml
 
 from auditor.core.config import load_profile
-from auditor.engine.context import AuditContext
 from auditor.demo.district import resident_id
+from auditor.engine.context import AuditContext
 from auditor.engine.runner import load_catalogue, run_rules
 from auditor.ingest.loader import load_drop
-from auditor.reporting.files import findings_csv_frame
 from auditor.ingest.schema import TABLES
+from auditor.reporting.files import findings_csv_frame
 
 CASES_DIR = Path(__file__).parent / "cases"
 TOKEN = re.compile(r"^@([A-Za-z0-9_]+)(?:/(\d{8}))?$")

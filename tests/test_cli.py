@@ -9,8 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.jobs.monthly import OUTPUT_FILES
 from auditor.cli.main import main
+from auditor.jobs.monthly import OUTPUT_FILES
 from tests.test_loader import write_minimal
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.jobs.monthly import OUTPUT_FILES
 from auditor.engine.runner import load_catalogue
+from auditor.jobs.monthly import OUTPUT_FILES
 
 
 def test_every_planted_problem_is_found(demo_run):

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from auditor.core.config import load_profile
-from auditor.engine.context import AuditContext
 from auditor.demo.district import build_base
 from auditor.demo.write import write_drop
+from auditor.engine.context import AuditContext
 from auditor.engine.runner import run_rules
 from auditor.ingest.loader import load_drop
 from tests.rulecases import run_case

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from auditor.core.vocab import SEVERITIES
 from auditor.engine.registry import REGISTRY, Rule, register
 from auditor.engine.runner import load_catalogue
-from auditor.core.vocab import SEVERITIES
 
 
 def test_catalogue_modules_are_named_by_code_and_declare_metadata():

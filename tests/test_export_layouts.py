@@ -20,17 +20,17 @@ import polars as pl
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from auditor.jobs.monthly import run_audit
 from auditor.cli.main import main
 from auditor.core.config import load_profile
-from auditor.engine.context import AuditContext
+from auditor.core.errors import AuditInputError
 from auditor.demo import generate
 from auditor.demo.write import table_frame
+from auditor.engine.context import AuditContext
 from auditor.engine.runner import run_rules
-from auditor.core.errors import AuditInputError
 from auditor.ingest.loader import load_drop
-from auditor.reporting.files import findings_csv_frame
 from auditor.ingest.schema import TABLES
+from auditor.jobs.monthly import run_audit
+from auditor.reporting.files import findings_csv_frame
 from tests.rulecases import person
 from tests.test_loader import write_minimal
 

@@ -10,15 +10,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from auditor.followup import lifecycle, importer
-from auditor.followup import workflow as followup
 from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.core.vocab import FINDING_STATUSES
-from auditor.followup.lifecycle import TRANSITIONS, TransitionError
-from auditor.reporting.issues_xlsx import write_issues_xlsx
 from auditor.engine import facts
 from auditor.engine.runner import load_catalogue
+from auditor.followup import importer, lifecycle
+from auditor.followup import workflow as followup
+from auditor.followup.lifecycle import TRANSITIONS, TransitionError
+from auditor.reporting.issues_xlsx import write_issues_xlsx
 from tests.followup_helpers import PID_A, PID_B, finding, frame, save
 
 
@@ -206,7 +206,7 @@ def issues_file(tmp_path, rows: list[dict], fills: dict[str, list]) -> str:
         header = [c.value for c in ws[1]]
         for r in range(2, ws.max_row + 1):
             fid = ws.cell(r, header.index("问题编号") + 1).value
-            for col, value in zip(("核查结果", "整改措施", "整改责任人", "完成日期", "备注"), fills.get(fid, [])):
+            for col, value in zip(("核查结果", "整改措施", "整改责任人", "完成日期", "备注"), fills.get(fid, []), strict=False):
                 ws.cell(r, header.index(col) + 1).value = value
     wb.save(path)
     return str(path)
@@ -281,7 +281,7 @@ def test_issue_list_leaves_out_dismissed_clues_and_marks_recurring(db_url):
     nov = [finding(r["person_id"], month="2026-11") for r in (a, b, c)]
     save(engine, "2026-11", *nov)
     rows = followup.issue_rows(engine, frame(*[r | {"month": "2026-11"} for r in nov]), "2026-11")
-    assert dict(zip(rows["finding_id"], rows["status"])) == {b["finding_id"]: "新发现（复发）",
+    assert dict(zip(rows["finding_id"], rows["status"], strict=False)) == {b["finding_id"]: "新发现（复发）",
                                                             c["finding_id"]: "新发现"}
     engine.dispose()
 

@@ -27,8 +27,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from auditor.core import vocab as V
 from auditor.core.config import load_profile
-from auditor.demo.district import resident_id
 from auditor.core.errors import AuditInputError
+from auditor.demo.district import resident_id
 from auditor.ingest.loader import load_table
 from auditor.ingest.schema import TABLES, Column, Table
 

@@ -13,8 +13,8 @@ from auditor.cli.main import main
 from auditor.core.config import load_profile
 from auditor.engine.context import AuditContext
 from auditor.engine.relations import close_pairs_of
-from auditor.reporting.drawings import render_svg
 from auditor.ingest.loader import load_drop
+from auditor.reporting.drawings import render_svg
 from tests.rulecases import person, run_case, write_case
 
 HOME = "上海市长宁区长宁路 100 弄 5 号 301 室"
@@ -158,7 +158,7 @@ def test_dishonesty_command_writes_active_list(drop, tmp_path):
     assert rows[0]["未追回金额(元)"] == "0.00" and rows[0]["追回状态"] == "已全部追回"
     ws = load_workbook(out / "dishonesty-2026-10.xlsx").active
     header = [c.value for c in ws[2]]
-    values = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True)}
+    values = {r[0]: dict(zip(header, r, strict=False)) for r in ws.iter_rows(min_row=3, values_only=True)}
     assert set(values) == {"D1", "D4"}
     assert Decimal(str(values["D1"]["未追回金额(元)"])) == Decimal("1000.06")
 

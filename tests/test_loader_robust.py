@@ -4,19 +4,19 @@ typed Parquet months and timestamps. Each test reproduces a failure the issue de
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from auditor.ingest import normalize as N
-from auditor.jobs.monthly import run_audit
 from auditor.core.config import load_profile
-from auditor.demo.district import resident_id
 from auditor.core.errors import AuditInputError
+from auditor.demo.district import resident_id
+from auditor.ingest import normalize as N
 from auditor.ingest.loader import load_drop
+from auditor.jobs.monthly import run_audit
 from tests.rulecases import person
 from tests.test_loader import write_minimal
 
@@ -88,7 +88,7 @@ CONTROLS = ["\x00", "\x07", "\x1b", "\x0b", "\x1f", "\x7f"]
 def test_control_characters_in_free_text_are_spaces(tmp_path):
     names = [f"张{c}三" for c in CONTROLS]
     rows = "".join(f"C1,{person('@m' + str(i))},{name},101{i}弄{c}5号\n"
-                   for i, (c, name) in enumerate(zip(CONTROLS, names)))
+                   for i, (c, name) in enumerate(zip(CONTROLS, names, strict=False)))
     write_minimal(tmp_path, **{"members.csv": "case_id,person_id,name,address\n" + rows})
     pl.DataFrame({"txn_id": ["T1"], "payee_id": [A], "program": ["dibao"], "month": ["2026-10"],
                   "amount": ["1.00"], "bank_account": ["6222000000000001"], "paid_on": ["2026-10-05"],
@@ -264,7 +264,7 @@ def test_parquet_month_typed_as_date_keeps_the_year_range(tmp_path):
 
 def test_timezone_aware_timestamps_are_read_in_beijing_time(tmp_path):
     write_minimal(tmp_path)
-    utc = pl.Series([datetime(2026, 10, 4, 17, 30, tzinfo=timezone.utc)]).dt.convert_time_zone("UTC")
+    utc = pl.Series([datetime(2026, 10, 4, 17, 30, tzinfo=UTC)]).dt.convert_time_zone("UTC")
     ledger_parquet(tmp_path, paid_on=utc, month=pl.Series([datetime(2026, 9, 30, 16, 0)]).dt.replace_time_zone("UTC"))
     drop = load_drop(tmp_path, PROFILE)
     ledger = drop.tables["ledger"]

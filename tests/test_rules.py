@@ -23,7 +23,7 @@ def test_rule_case(tmp_path, doc, case):
     got = sorted(tuple(str(r[k]) if r[k] is not None else "" for k in keys) for r in findings.iter_rows(named=True))
     want = sorted(tuple(row.get(k, None) for k in keys) for row in expected)
     # columns an expectation does not name are compared only when it names them
-    got = [tuple(g if w is not None else None for g, w in zip(gr, wr)) for gr, wr in zip(got, want)] \
+    got = [tuple(g if w is not None else None for g, w in zip(gr, wr, strict=False)) for gr, wr in zip(got, want, strict=False)] \
         if len(got) == len(want) else got
     assert got == want, f"\nkeys {keys}\nfindings:\n{findings}"
     for r in findings.iter_rows(named=True):

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import select
 
-from auditor.ingest import loader
 from auditor import store
 from auditor.core.config import load_profile
+from auditor.ingest import loader
 from auditor.ingest.loader import load_drop
 from auditor.ingest.schema import TABLES
 
@@ -105,7 +105,7 @@ def test_person_ids_normalised_per_distinct_value_and_column_by_column(tmp_path,
 
 def test_bulk_insert_many_rows(db_url):
     engine = store.connect(db_url)
-    stamp = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    stamp = datetime(2026, 11, 1, tzinfo=UTC)
     rows = [{"finding_id": f"R01-{i:012d}", "rule": "R01", "severity": "high", "street": "华阳路街道",
              "person_id": None if i % 2 else f"P{i}", "case_id": None, "staff_id": None, "facts_hash": "x",
              "first_month": "2026-10", "last_month": "2026-10", "status": "new", "recurring": i % 3 == 0,
@@ -144,8 +144,8 @@ def test_every_rule_finds_its_planted_problems_in_a_generated_drop(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from generate import generate
 
-    from auditor.jobs.monthly import run_audit
     from auditor.engine.runner import load_catalogue
+    from auditor.jobs.monthly import run_audit
 
     manifest = generate("tiny", tmp_path / "data", month="2026-10")
     result = run_audit(month="2026-10", data_dir=tmp_path / "data", out_dir=tmp_path / "out",

@@ -9,14 +9,14 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from auditor.jobs import monthly, scheduler
 from auditor import store
-from auditor.followup import recurrence
 from auditor.core.config import load_profile
-from auditor.demo import generate
 from auditor.core.errors import AuditInputError
 from auditor.core.periods import month_window
+from auditor.demo import generate
+from auditor.followup import recurrence
 from auditor.followup.office import TREND_MONTHS, build_office_report
+from auditor.jobs import monthly, scheduler
 from tests.followup_helpers import finding, save
 
 

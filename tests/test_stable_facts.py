@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import calendar
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
 from alembic import command
 from sqlalchemy import bindparam, select, update
 
-from auditor.engine import facts
-from auditor.followup import workflow as followup
 from auditor import store
-from auditor.store import db as store_db
-from auditor.followup import recurrence
 from auditor.core.config import load_profile
-from auditor.engine.context import AuditContext
 from auditor.demo.generate import build
 from auditor.demo.write import write_drop
+from auditor.engine import facts
+from auditor.engine.context import AuditContext
 from auditor.engine.registry import REGISTRY, Rule, register
 from auditor.engine.runner import _complete, load_catalogue, run_rules
+from auditor.followup import recurrence
+from auditor.followup import workflow as followup
 from auditor.ingest.loader import load_drop
+from auditor.store import db as store_db
 
 M = "2026-10"
 MONTHS = ["2026-10", "2026-11", "2026-12", "2027-01"]  # M, M+1, M+2 same facts; M+3 one fact changed per rule below
@@ -118,7 +118,7 @@ def months(tmp_path_factory):
 
 
 def save(engine, month: str, frame: pl.DataFrame) -> None:
-    recurrence.save_run(engine, month=month, profile="changning", data_dir="x", started_at=datetime.now(timezone.utc),
+    recurrence.save_run(engine, month=month, profile="changning", data_dir="x", started_at=datetime.now(UTC),
                    frame=frame, summary={"month": month})
 
 

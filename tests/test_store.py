@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 from sqlalchemy import select, update
 
-from auditor.followup import recurrence
 from auditor import store
-from auditor.engine.runner import empty_findings
 from auditor.engine.registry import finding_id
+from auditor.engine.runner import empty_findings
+from auditor.followup import recurrence
 
 
 def frame(*subjects: tuple[str, str], amount: int = 120000) -> pl.DataFrame:
@@ -25,7 +25,7 @@ def frame(*subjects: tuple[str, str], amount: int = 120000) -> pl.DataFrame:
 def save(engine, f: pl.DataFrame, month: str = "2026-10") -> int:
     f = f.with_columns(month=pl.lit(month))
     return recurrence.save_run(engine, month=month, profile="changning", data_dir="x",
-                          started_at=datetime.now(timezone.utc), frame=f, summary={"month": month})
+                          started_at=datetime.now(UTC), frame=f, summary={"month": month})
 
 
 def test_rerun_replaces_month_without_duplicates_and_keeps_followup(db_url):

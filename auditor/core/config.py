@@ -8,8 +8,8 @@ states what differs. A bad value fails at load time with the field named.
 from __future__ import annotations
 
 import tomllib
-from importlib.resources import files
 from decimal import Decimal
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 

@@ -29,8 +29,10 @@ STREETS = {
     "北新泾街道": ["北渔路", "新泾路", "平塘路", "哈密路"],
     "新泾镇": ["福泉路", "剑河路", "淞虹路", "协和路"],
 }
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华文玉兰红梅志强海燕小红建国国平春梅金凤淑珍凤英桂兰玉珍秀珍德明永红"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+            "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华文玉兰红梅志强海燕小红建"
+         "国国平春梅金凤淑珍凤英桂兰玉珍秀珍德明永红")
 AMOUNTS = {"dibao": (154000, 307000), "tekun": (201000, 280000), "dibao_edge": (60000, 110000),
            "disability": (120000, 160000)}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -39,7 +41,7 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 def resident_id(birth: date, seq: int, region: str = "310105") -> str:
     """A valid GB 11643-1999 resident id."""
     body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
-    total = sum(int(c) * w for c, w in zip(body, ID_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=False))
     return body + "10X98765432"[total % 11]
 
 
@@ -95,7 +97,8 @@ class District:
         self._seq += 1
         road = self.rng.choice(STREETS[street])
         # (lane, number) is unique per call: two households never share a dwelling by accident
-        return f"{road}{self._seq % 900 + 10}弄{self._seq // 900 + 1}号{(self._seq % 6 + 1) * 100 + self._seq % 4 + 1}室"
+        lane, number, room = self._seq % 900 + 10, self._seq // 900 + 1, (self._seq % 6 + 1) * 100 + self._seq % 4 + 1
+        return f"{road}{lane}弄{number}号{room}室"
 
     # ------------------------------------------------------------- cases
     def new_case(self, street: str, program: str = "dibao", *, size: int = 1, payee_age: int | None = None,

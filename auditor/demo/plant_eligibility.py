@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from auditor.demo.district import District, resident_id
 from auditor.core.periods import month_add
 from auditor.core.workdays import nth_workday_after
+from auditor.demo.district import District, resident_id
 
 SHARED = ("deaths", "public_payroll", "vehicles", "businesses", "real_estate", "penalties", "employment",
           "applications")
@@ -59,7 +59,7 @@ def _background(d: District) -> None:
     for i, pid in enumerate(members[60:100]):
         _row(d, "employment", person_id=pid, employer="社区公益岗", monthly_income=150000 + i * 100,
              start_date=date(2025, 6, 1), end_date=None)
-    for i, pid in enumerate(members[100:110]):
+    for pid in members[100:110]:
         _row(d, "public_payroll", person_id=pid, employer="街道临时聘用", start_date=date(2015, 1, 1),
              end_date=date(2019, 12, 31))
         _row(d, "penalties", person_id=pid, kind="imprisonment", start_date=date(2012, 3, 1),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 import polars as pl
 
@@ -34,7 +34,7 @@ class AuditContext:
     def table(self, name: str) -> pl.DataFrame:
         return self.drop.tables[name]
 
-    def shared(self, fn: Callable[["AuditContext"], pl.DataFrame]) -> pl.DataFrame:
+    def shared(self, fn: Callable[[AuditContext], pl.DataFrame]) -> pl.DataFrame:
         """Compute a derived frame once (e.g. paid rows of M) and reuse it until ``release``."""
         key = f"{fn.__module__}.{fn.__qualname__}"
         if key not in self._cache:

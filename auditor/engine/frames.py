@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.engine.context import AuditContext
 from auditor.core.money import yuan
 from auditor.core.vocab import PROGRAM_LABELS
-
+from auditor.engine.context import AuditContext
 
 
 def program_label(e: pl.Expr) -> pl.Expr:

@@ -16,16 +16,15 @@ and the pair is close when either reading is in the set.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import polars as pl
 
 from auditor.core.masking import short_id
-from auditor.engine.context import AuditContext
-from auditor.core.vocab import PROGRAM_LABELS
-from auditor.engine.frames import active_cases, paid_rows, paid_rows_for, per_key, program_label
 from auditor.core.money import fen_to_yuan, yuan
-from auditor.core.vocab import RELATION_LABELS, STAFF_ROLE_LABELS
+from auditor.core.vocab import PROGRAM_LABELS, RELATION_LABELS, STAFF_ROLE_LABELS
+from auditor.engine.context import AuditContext
+from auditor.engine.frames import active_cases, paid_rows, paid_rows_for, per_key, program_label
 from auditor.ingest.schema import TABLES
 
 INVERSE = {"spouse": "spouse", "parent": "child", "child": "parent", "sibling": "sibling",
@@ -387,7 +386,8 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
                .join(mine.select("kind", "value", pl.col("person_id").alias("anchor")), on=["kind", "value"])
                .filter(~pl.col("person_id").is_in(list(persons))).sort("anchor", "person_id").head(limit))
     for s in sharers.iter_rows(named=True):
-        link(person(s["anchor"]), person(s["person_id"]), ("同电话 " if s["kind"] == "phone" else "同住址 ") + s["shown"])
+        shared = ("同电话 " if s["kind"] == "phone" else "同住址 ") + s["shown"]
+        link(person(s["anchor"]), person(s["person_id"]), shared)
     names = dict(names_for(ctx, sharers["person_id"]).iter_rows())
     lists["共用电话或住址"] = [{"人员": s["anchor"], "共用者": s["person_id"], "共用者姓名": names.get(s["person_id"]),
                          "类型": "电话" if s["kind"] == "phone" else "住址", "内容": s["shown"]}

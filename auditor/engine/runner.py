@@ -78,7 +78,8 @@ def _check_facts(rule: Rule, frame: pl.DataFrame) -> None:
     columns = set(frame.columns) & set(FINDING_COLUMNS)
     absent = [f for f in rule.stable_facts if f not in columns and frame.height and f not in keys]
     if absent:
-        raise ValueError(f"{rule.code}: stable fact {', '.join(absent)} is neither a finding column nor an evidence key")
+        raise ValueError(f"{rule.code}: stable fact {', '.join(absent)} is neither a finding column "
+                         "nor an evidence key")
 
 
 def run_rules(ctx: AuditContext, codes: list[str] | None = None,

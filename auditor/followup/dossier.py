@@ -11,13 +11,12 @@ from __future__ import annotations
 import base64
 import json
 
-from auditor.engine.runner import load_catalogue
-from auditor.core.vocab import FINDING_STATUS_LABELS
-from auditor.followup.workflow import utc_text
-from auditor.core.money import fen_to_yuan
-from auditor.core.vocab import USER_ROLE_LABELS
-from auditor.followup.privacy import User
 from auditor.core.masking import mask_text
+from auditor.core.money import fen_to_yuan
+from auditor.core.vocab import FINDING_STATUS_LABELS, USER_ROLE_LABELS
+from auditor.engine.runner import load_catalogue
+from auditor.followup.privacy import User
+from auditor.followup.workflow import utc_text
 from auditor.reporting.env import environment
 
 

@@ -79,7 +79,8 @@ def read_issues(path: Path) -> list[ImportRow]:
             raise AuditInputError(f"{path} 工作表 {ws.title}：缺少列 {', '.join(missing)} (missing columns)")
         col = {name: header.index(name) for name in ("问题编号", *FILL_COLUMNS)}
         for n, values in enumerate(rows, start=2):
-            get = (lambda name, v=values: (v[col[name]] if col[name] < len(v) else None))
+            def get(name: str, v: tuple = values, col: dict[str, int] = col) -> object:
+                return v[col[name]] if col[name] < len(v) else None
             text = {name: ("" if get(name) is None else str(get(name)).strip()) for name in FILL_COLUMNS}
             fid = str(get("问题编号") or "").strip()
             where = f"工作表 {ws.title} 第 {n} 行"

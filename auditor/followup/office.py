@@ -19,15 +19,15 @@ from datetime import date
 import polars as pl
 from sqlalchemy import select
 
-from auditor.core.periods import month_window
 from auditor import store
+from auditor.core.masking import mask_text
+from auditor.core.money import fen_to_yuan
+from auditor.core.periods import month_window
+from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.engine.runner import load_catalogue
 from auditor.followup.lifecycle import CLOSED, OPEN
-from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
-from auditor.core.money import fen_to_yuan
-from auditor.core.masking import mask_text
-from auditor.reporting.issues_xlsx import DISTRICT_SHEET
 from auditor.reporting.env import environment
+from auditor.reporting.issues_xlsx import DISTRICT_SHEET
 
 TREND_MONTHS = 6
 LIST_OPEN = 100
@@ -153,11 +153,12 @@ def build_office_report(engine, month: str, *, district: str, today: date | None
         on_time=pl.col("due_date").is_null() | (pl.col("closed").dt.date() <= pl.col("due_date")),
     )
     counts = dict(f["status"].value_counts().iter_rows())
-    report.status_counts = [{"status": s, "label": FINDING_STATUS_LABELS[s], "count": counts.get(s, 0)} for s in FINDING_STATUSES]
+    report.status_counts = [{"status": s, "label": FINDING_STATUS_LABELS[s], "count": counts.get(s, 0)}
+                            for s in FINDING_STATUSES]
     open_f = f.filter(pl.col("is_open"))
     report.open_total, report.overdue_total = open_f.height, int(open_f["overdue_days"].is_not_null().sum())
     bounds = [0] + [b for b, _ in AGE_BUCKETS[:-1]]
-    for (upper, label), lower in zip(AGE_BUCKETS, bounds):
+    for (upper, label), lower in zip(AGE_BUCKETS, bounds, strict=False):
         cond = pl.col("age_days") > lower if lower else pl.lit(True)
         if upper is not None:
             cond = cond & (pl.col("age_days") <= upper)

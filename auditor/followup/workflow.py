@@ -11,15 +11,15 @@ when a finding recurs in a later month.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import polars as pl
 from sqlalchemy import and_, func, select, update
 
 from auditor import store
 from auditor.core.errors import AuditInputError
-from auditor.followup.lifecycle import CLOSED, OPEN, TransitionError, check_transition
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
+from auditor.followup.lifecycle import CLOSED, OPEN, TransitionError, check_transition
 
 
 def _finding(conn, fid: str) -> dict:
@@ -170,7 +170,7 @@ def issue_rows(engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
 
 def utc_text(at: datetime) -> str:
     """An event time as ``YYYY-MM-DD HH:MM`` UTC (SQLite returns naive UTC, PostgreSQL aware)."""
-    return (at.astimezone(timezone.utc) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
+    return (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
 
 
 def street_of(finding: dict) -> str | None:

@@ -15,21 +15,21 @@ rows read = rows accepted + rows quarantined. Unusable input raises
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
 from itertools import islice, zip_longest
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
 from auditor.core import vocab as V
-from auditor.ingest import layout
-from auditor.ingest import normalize as N
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
+from auditor.ingest import layout
+from auditor.ingest import normalize as N
 from auditor.ingest.schema import TABLES, Column, Table
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")

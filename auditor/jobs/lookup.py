@@ -17,8 +17,8 @@ from auditor.core.errors import AuditInputError
 from auditor.engine.context import AuditContext
 from auditor.engine.relations import neighbourhood
 from auditor.engine.runner import load_catalogue, run_rules
-from auditor.reporting.env import environment
 from auditor.reporting.drawings import legend, render_svg
+from auditor.reporting.env import environment
 
 FAMILIES = ("relatives", "custody", "dishonesty")
 

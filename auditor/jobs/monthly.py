@@ -9,31 +9,31 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from auditor import store
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
+from auditor.core.masking import mask_frame
+from auditor.core.money import fen_to_yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
 from auditor.engine.runner import load_catalogue, run_rules
 from auditor.followup.recurrence import save_run
 from auditor.followup.workflow import issue_rows
-from auditor.reporting.drawings import relations_section
 from auditor.ingest.loader import load_drop
-from auditor.core.money import fen_to_yuan
-from auditor.reporting.files import findings_csv_frame, write_csv, write_json
-from auditor.core.masking import mask_frame
-from auditor.jobs.progress import Stages
-from auditor.reporting.data import build_report_data
-from auditor.reporting.summary import FindingCounts, MoneyTotals, RunSummary
-from auditor.reporting.issues_xlsx import write_issues_xlsx
-from auditor.jobs.sample import draw_sample
 from auditor.ingest.schema import TABLES
+from auditor.jobs.progress import Stages
+from auditor.jobs.sample import draw_sample
+from auditor.reporting.data import build_report_data
+from auditor.reporting.drawings import relations_section
+from auditor.reporting.files import findings_csv_frame, write_csv, write_json
+from auditor.reporting.issues_xlsx import write_issues_xlsx
+from auditor.reporting.summary import FindingCounts, MoneyTotals, RunSummary
 
 RECON_RULES = ("R01", "R02", "R03", "R04", "R05")
 OUTPUT_FILES = ("findings.csv", "report.html", "issues.xlsx", "quarantine.csv", "run.json", "sample.csv")

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.core.periods import quarter_months
 from auditor.core.config import Profile
+from auditor.core.money import fen_to_yuan
+from auditor.core.periods import quarter_months
 from auditor.engine.context import AuditContext
 from auditor.engine.runner import load_catalogue, run_rules
 from auditor.ingest.loader import load_drop
-from auditor.core.money import fen_to_yuan
-from auditor.reporting.files import findings_csv_frame, write_csv
 from auditor.reporting.env import environment
+from auditor.reporting.files import findings_csv_frame, write_csv
 
 RULES = ("E01", "E02", "E03", "E04", "E05")
 SHARED_TABLES = {"deaths", "public_payroll", "vehicles", "businesses", "real_estate", "penalties", "employment"}

@@ -28,10 +28,10 @@ from sqlalchemy import select
 from auditor import store
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
-from auditor.followup.workflow import Filters, query
-from auditor.jobs.monthly import month_lock, run_audit
 from auditor.core.masking import mask_frame
+from auditor.followup.workflow import Filters, query
 from auditor.ingest.schema import REQUIRED_TABLES, TABLES
+from auditor.jobs.monthly import month_lock, run_audit
 
 log = logging.getLogger("auditor.scheduler")
 MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")

@@ -25,14 +25,14 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.core.vocab import CASE_STATUS_LABELS
-from auditor.core.periods import covers, imprisoned_whole, restriction_covers
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
-from auditor.ingest.loader import EXTENSIONS, find_table_file, header_map, load_table, read_raw
 from auditor.core.money import yuan
-from auditor.ingest.schema import TABLES
+from auditor.core.periods import covers, imprisoned_whole, restriction_covers
+from auditor.core.vocab import CASE_STATUS_LABELS
+from auditor.ingest.loader import EXTENSIONS, find_table_file, header_map, load_table, read_raw
 from auditor.ingest.normalize import free_text
+from auditor.ingest.schema import TABLES
 
 REQUIRED = ("cases", "members")
 OPTIONAL = ("deaths", "public_payroll", "penalties", "dishonesty")
@@ -71,7 +71,8 @@ def load_payments(path: str | Path, profile: Profile) -> tuple[pl.DataFrame, pl.
     raw = read_raw(path, table, profile=profile).with_row_index("_row", offset=1)
     raw = raw.with_columns(pl.col("_row").cast(pl.Int64))
     reasons = quarantine.group_by("source_row").agg(
-        reasons=pl.format("{}：{}（{}）", pl.lit(REASON_LABELS["invalid"]), pl.col("column").fill_null(""), pl.col("reason"))
+        reasons=pl.format("{}：{}（{}）", pl.lit(REASON_LABELS["invalid"]), pl.col("column").fill_null(""),
+                          pl.col("reason"))
         .str.join("；"))
     raw = raw.rename(header_map(table, raw.columns, path, profile))
     return accepted, raw.join(reasons, left_on="_row", right_on="source_row")
@@ -85,7 +86,8 @@ def _load_drop_tables(data_dir: Path, profile: Profile) -> tuple[dict[str, pl.Da
         path = find_table_file(data_dir, TABLES[name])
         if path is None:
             if name in REQUIRED:
-                raise AuditInputError(f"{data_dir}: 缺少数据表 {name}（{TABLES[name].label}），无法筛查 (missing table)")
+                raise AuditInputError(f"{data_dir}: 缺少数据表 {name}（{TABLES[name].label}），无法筛查 "
+                                      "(missing table)")
             not_checked.append(f"{name}（{TABLES[name].label}）：数据表缺失，未检查")
             continue
         tables[name] = load_table(path, TABLES[name], profile)[0]
@@ -203,7 +205,7 @@ def write_holds(result: ScreenResult, out: Path) -> list[Path]:
         cell.font = Font(bold=True)
     for row in result.holds.iter_rows():
         ws.append(list(row))
-    for letter, width in zip("ABCDEFGHIJK", (18, 14, 20, 10, 9, 12, 22, 12, 18, 70, 8)):
+    for letter, width in zip("ABCDEFGHIJK", (18, 14, 20, 10, 9, 12, 22, 12, 18, 70, 8), strict=False):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     wb.save(xlsx_path)

@@ -15,9 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from auditor.core.money import fen_to_yuan
 from auditor.core.vocab import SEVERITIES
 from auditor.engine.runner import load_catalogue
-from auditor.core.money import fen_to_yuan
 from auditor.ingest.schema import TABLES
 from auditor.reporting.env import environment
 from auditor.reporting.issues_xlsx import DISTRICT_SHEET

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.engine.registry import FINDING_COLUMNS
 from auditor.core.money import yuan
+from auditor.engine.registry import FINDING_COLUMNS
 
 CSV_COLUMNS = [c if c != "amount_fen" else "amount" for c in FINDING_COLUMNS]
 

@@ -65,7 +65,7 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
             rows = mask(rows)
         title = _sheet_title(street, taken)
         sev = rows["severity"].value_counts()
-        count = dict(zip(sev["severity"].to_list(), sev["count"].to_list()))
+        count = dict(zip(sev["severity"].to_list(), sev["count"].to_list(), strict=False))
         fen = rows["amount_fen"].fill_null(0).sum()
         summary.append([street, rows.height, count.get("high", 0), count.get("medium", 0), count.get("low", 0),
                         Decimal(fen) / 100, title])
@@ -93,6 +93,6 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
         ws.add_data_validation(check)
         col = ws.cell(1, len(ISSUE_HEADERS) + 1).column_letter
         check.add(f"{col}2:{col}{max(rows.height + 1, 2)}")
-    for letter, width in zip("ABCDEFG", (16, 10, 6, 6, 6, 16, 16)):
+    for letter, width in zip("ABCDEFG", (16, 10, 6, 6, 6, 16, 16), strict=False):
         summary.column_dimensions[letter].width = width
     wb.save(path)

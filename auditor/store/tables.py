@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text
 
@@ -121,7 +121,7 @@ OCCURRENCE_COLUMNS = [c.name for c in occurrences.columns]
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def event_row(fid: str, at: datetime, actor: str, action: str, from_status: str | None, to_status: str | None,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.money import yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
 from auditor.engine.relations import close_pairs_of, covering_filings, paid_accounts
-from auditor.core.money import yuan
 from checks.custody.common import by_subject, evidence
 
 

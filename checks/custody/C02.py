@@ -4,7 +4,15 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from auditor.engine.relations import (account_node, chain, covering_filings, node, paid_accounts, payee_cases, person_label)
+from auditor.engine.relations import (
+    account_node,
+    chain,
+    covering_filings,
+    node,
+    paid_accounts,
+    payee_cases,
+    person_label,
+)
 from checks.custody.common import by_subject, evidence
 
 

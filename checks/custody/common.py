@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.money import yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.relations import path_aggs, with_payee_chain
-from auditor.core.money import yuan
 
 
 def by_subject(ctx: AuditContext, rows: pl.DataFrame, subject: list[str], chains: list[pl.Expr],

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.money import yuan
 from auditor.core.periods import restriction_covers
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_members_of
 from auditor.engine.registry import Rule, register
-from auditor.core.money import yuan
 
 
 @register

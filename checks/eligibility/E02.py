@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.periods import covers
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from auditor.core.periods import covers
 from checks.eligibility.common import member_matches
 
 

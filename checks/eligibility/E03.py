@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.periods import covers
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_members_of
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import EVIDENCE_ROWS, member_cases
-from auditor.core.periods import covers
 
 
 @register

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.money import to_fen, yuan
+from auditor.core.periods import covers, month_index
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_members_of
 from auditor.engine.registry import Rule, register
-from auditor.core.money import to_fen, yuan
 from checks.eligibility.common import EVIDENCE_ROWS, member_cases
-from auditor.core.periods import covers, month_index
 
 
 @register

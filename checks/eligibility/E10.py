@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.periods import month_index
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_cases, with_txn_ids
 from auditor.engine.registry import Rule, register
-from auditor.core.periods import month_index
 
 
 @register

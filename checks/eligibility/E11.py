@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.money import fen_to_yuan, to_fen, yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions
 from auditor.engine.registry import Rule, register
-from auditor.core.money import fen_to_yuan, to_fen, yuan
 
 
 @register

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.workdays import CalendarRangeError, deadlines
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, RuleNotRun, register
-from auditor.core.workdays import CalendarRangeError, deadlines
 
 
 @register

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import polars as pl
 
+from auditor.core.money import yuan
 from auditor.core.periods import month_first
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_history_with_case, paid_members_of
-from auditor.core.money import yuan
 
 EVIDENCE_ROWS = 20
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.money import yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import reconciliation
 from auditor.engine.registry import Rule, register
-from auditor.core.money import yuan
 from checks.reconciliation.common import key_evidence, key_subject
 
 

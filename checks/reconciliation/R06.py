@@ -4,10 +4,10 @@ from datetime import date
 
 import polars as pl
 
+from auditor.core.money import yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_rows, program_label
 from auditor.engine.registry import Rule, register
-from auditor.core.money import yuan
 
 EVIDENCE_ROWS = 50  # rows listed in evidence; count and sum always cover all
 

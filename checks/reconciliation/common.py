@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.engine.frames import program_label
 from auditor.core.money import yuan
+from auditor.engine.frames import program_label
 
 
 def key_evidence(*extra: pl.Expr) -> pl.Expr:

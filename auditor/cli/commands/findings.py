@@ -24,7 +24,8 @@ from auditor.services import findings as service
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("findings", help="问题线索跟踪 (finding follow-up: list/show/assign/update/close/import/dossier)")
+    p = sub.add_parser("findings",
+                       help="问题线索跟踪 (finding follow-up: list/show/assign/update/close/import/dossier)")
     fs = p.add_subparsers(dest="findings_command", required=True, metavar="SUBCOMMAND")
 
     q = fs.add_parser("list", help="按条件查询 (query findings)")

@@ -31,8 +31,8 @@ def handle(args: argparse.Namespace) -> int:
     screening = screen_payments(payments=args.payments, data_dir=args.data, profile=a.profile(args), month=month,
                                 out=Path(args.out))
     result, held = screening.result, screening.result.holds
-    print(f"支付前筛查：共筛查 {result.screened} 笔指令，暂停 {held.height} 笔（合计 {fen_to_yuan(result.held_fen)} 元）。"
-          f" (screened {result.screened}, held {held.height})")
+    print(f"支付前筛查：共筛查 {result.screened} 笔指令，暂停 {held.height} 笔"
+          f"（合计 {fen_to_yuan(result.held_fen)} 元）。 (screened {result.screened}, held {held.height})")
     for code, n in result.counts().items():
         print(f"  {REASON_LABELS[code]} ({code}): {n} 笔")
     if result.ignored_other_months:
