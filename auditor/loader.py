@@ -219,15 +219,15 @@ def _shared_struct(value: pl.Expr, error: pl.Expr) -> pl.Expr | None:
     return a if same else None
 
 
-def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
-    """value, error (+ key for addresses) of the text column ``raw`` of ``frame``."""
+def _evaluate(col: Column, frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
+    """value, error (+ key for addresses, with the profile's place names) of the text column ``raw`` of ``frame``."""
     raw = pl.col("raw").str.strip_chars()
     raw = pl.when(raw == "").then(None).otherwise(raw)
     if col.kind in _NORMALISERS:
         value, error = _NORMALISERS[col.kind](raw)
     else:  # free text (str, address)
         value, error = raw, pl.lit(None, pl.String)
-    key = [N.address_key(raw).alias("key")] if col.kind == "address" else []
+    key = [N.address_key(raw, profile.address.levels()).alias("key")] if col.kind == "address" else []
     shared = _shared_struct(value, error)
     if shared is not None:
         out = frame.select(shared.alias("st"), raw.is_null().alias("null"), *key)
@@ -239,7 +239,7 @@ def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
     return out.select("value", "error", *(["key"] if key else []))
 
 
-def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
+def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series]:
     """Normalise a text column: [value, error] (+ address key).
 
     A column whose values repeat a lot (months, codes, streets, dates as text)
@@ -261,16 +261,16 @@ def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
         if index is None or not distinct.gather(index).eq_missing(s).all():  # a few codes, or a collision
             distinct = s.unique()
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        lookup = _evaluate(col, distinct.to_frame("raw"))
+        lookup = _evaluate(col, distinct.to_frame("raw"), profile)
         return [lookup[c].gather(index) for c in lookup.columns]
-    out = _evaluate(col, s.to_frame("raw"))
+    out = _evaluate(col, s.to_frame("raw"), profile)
     return [out[c] for c in out.columns]
 
 
-def _column(col: Column, s: pl.Series) -> list[pl.Series]:
+def _column(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series]:
     """value, error (+ address key) of one column."""
     out = _typed(col, s)
-    return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
+    return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String), profile)
 
 
 class _Source:
@@ -323,13 +323,13 @@ class _Source:
         return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
 
 
-def _columns(columns: list[Column], source: _Source):
+def _columns(columns: list[Column], source: _Source, profile: Profile):
     """Yield (column, raw, outputs) in order, reading and normalising a few columns at a time in
     threads (polars releases the GIL, and many string kernels use one core), without holding
     every column at once."""
     def work(col: Column) -> tuple[pl.Series, list[pl.Series]]:
         raw = source.get(col.name)
-        return raw, _column(col, raw)
+        return raw, _column(col, raw, profile)
 
     workers = max(2, min(pl.thread_pool_size(), 4))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -365,7 +365,7 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     values: dict[str, pl.Series] = {"_row": rows}
     quarantine: list[pl.DataFrame] = []
     bad = key_raw = None
-    for col, raw, out in _columns(known, source):  # each raw column is released once normalised (memory)
+    for col, raw, out in _columns(known, source, profile):  # each raw column is released once normalised (memory)
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]
