@@ -38,7 +38,6 @@ _NUMERAL_TOKEN_PARTS = rf"([{_CN_DIGITS}]+)({'|'.join(UNITS)})"
 _NUMERAL_TOKEN = rf"[{_CN_DIGITS}]+(?:{'|'.join(UNITS)})"
 _OPEN, _CLOSE = r"(\[【〔", r")\]】〕"
 _BRACKET = rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]*)[{_CLOSE}]"
-_PROTECT = "\x01"  # marks a short form that is a name; never left in a key (control characters are dropped)
 
 
 def _alternation(names: Sequence[str]) -> str:
@@ -57,11 +56,15 @@ def _to_number(token: str) -> str:
 
 
 def _read_numerals(s: pl.Series) -> pl.Series:
-    # Distinct numerals only (few), longest first so that the longest wins at one position.
-    tokens = sorted(s.str.extract_all(_NUMERAL_TOKEN).explode().drop_nulls().unique(), key=len, reverse=True)
-    if not tokens:
+    found = s.str.extract_all(_NUMERAL_TOKEN)
+    rows = found.list.len().fill_null(0) > 0
+    if not rows.any():
         return s
-    return s.str.replace_many(tokens, [_to_number(t) for t in tokens], leftmost=True)
+    # Distinct numerals only (few), longest first so that the longest wins at one position;
+    # only the rows holding one are rewritten.
+    tokens = sorted(found.explode().drop_nulls().unique(), key=len, reverse=True)
+    written = s.filter(rows).str.replace_many(tokens, [_to_number(t) for t in tokens], leftmost=True)
+    return s.scatter(rows.arg_true(), written)
 
 
 def read_numerals(e: pl.Expr) -> pl.Expr:
@@ -83,10 +86,13 @@ def drop_place_prefix(e: pl.Expr, levels: Sequence[Sequence[str]]) -> pl.Expr:
     for names in levels:
         if not names:
             continue
-        short = [n for n in names if not n.endswith(LEVEL_SUFFIXES)]
+        # Alternatives are tried in order: a full name is dropped; a short form followed by a
+        # name suffix is captured and put back; a short form on its own is dropped.
+        alternatives = [_alternation([n for n in names if n.endswith(LEVEL_SUFFIXES)])]
+        short = _alternation([n for n in names if not n.endswith(LEVEL_SUFFIXES)])
         if short:
-            e = e.str.replace(rf"^((?:{_alternation(short)})(?:{_alternation(NAME_SUFFIXES)}))", _PROTECT + "${1}")
-        e = e.str.replace(rf"^(?:{_alternation(names)})", "").str.strip_prefix(_PROTECT)
+            alternatives += [rf"((?:{short})(?:{_alternation(NAME_SUFFIXES)}))", short]
+        e = e.str.replace(rf"^(?:{'|'.join(alternatives)})", "${1}")
     return e
 
 
@@ -98,4 +104,4 @@ def drop_floor(e: pl.Expr) -> pl.Expr:
 
 def unify_groups(e: pl.Expr) -> pl.Expr:
     """Rural groups: ``第3村民小组`` / ``3小组`` / ``第3组`` -> ``3组`` (and ``第3队`` -> ``3队``)."""
-    return e.str.replace_all(r"第?([0-9]+)(?:村民小组|小组|组)", "${1}组").str.replace_all(r"第([0-9]+)队", "${1}队")
+    return e.str.replace_all(r"第?([0-9]+)(?:(?:村民小|小)?(组)|(队))", "${1}${2}${3}")

@@ -53,8 +53,9 @@ _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
 DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
 # Repeats per distinct value from which a column is normalised per distinct value: free text
 # gains only when its values are too long to be stored inline (12 bytes); the id checksum is
-# costly enough to gain from ~3 (a payee's id recurs every month of the export).
-DEDUP_REPEATS = {"str": 10, "person_id": 3}
+# costly enough to gain from ~3 (a payee's id recurs every month of the export), the dwelling key
+# (a dozen regex passes) from 2.
+DEDUP_REPEATS = {"str": 10, "person_id": 3, "address": 2}
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
 

@@ -149,3 +149,19 @@ def test_graph_page_links_one_dwelling_written_two_ways_in_datonghu(tmp_path):
     shared = neighbourhood(ctx, person("@cadre"))["lists"]["共用电话或住址"]
     assert [(s["共用者"], s["类型"], s["内容"]) for s in shared] == [
         (person("@friend"), "住址", "大通湖河坝镇永兴村3组12号（租住）")]
+
+
+def test_loader_keys_per_distinct_address_match_row_by_row(tmp_path, monkeypatch):
+    from auditor import loader
+    from auditor.schema import TABLES
+
+    written = [a for p, a, b, *_ in PAIRS if p == DT for a in (a, b)] + [None, "  "]
+    frame = pl.DataFrame({"case_id": "C1", "person_id": person("@m"), "name": "张三", "relation_to_payee": "self",
+                          "address": written * 3})
+    path = tmp_path / "members.parquet"
+    frame.write_parquet(path)
+    direct = loader.load_table(path, TABLES["members"], load_profile(DT))[0]
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
+    deduped = loader.load_table(path, TABLES["members"], load_profile(DT))[0]
+    assert direct.equals(deduped)
+    assert direct["address_key"].to_list()[:2] == ["河坝镇永兴村3组12号"] * 2
