@@ -54,8 +54,8 @@ DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as dedu
 # Repeats per distinct value from which a column is normalised per distinct value: free text
 # gains only when its values are too long to be stored inline (12 bytes); the id checksum is
 # costly enough to gain from ~3 (a payee's id recurs every month of the export), the dwelling key
-# (a dozen regex passes) from 2.
-DEDUP_REPEATS = {"str": 10, "person_id": 3, "address": 2}
+# (a dozen regex passes, ~2 µs a value) from 1.5 (members of one household share an address).
+DEDUP_REPEATS = {"str": 10, "person_id": 3, "address": 1.5}
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
 
