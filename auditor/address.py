@@ -34,10 +34,10 @@ NAME_SUFFIXES = (
 UNITS = ("村民小组", "小组", "支弄", "单元", "弄", "号", "组", "队", "巷", "栋", "幢", "座", "楼", "层", "室",
          "户", "房")
 _CN_DIGITS = "零〇一二三四五六七八九十百千万两"
-_NUMERAL_TOKEN_PARTS = rf"([{_CN_DIGITS}]+)({'|'.join(UNITS)})"
-_NUMERAL_TOKEN = rf"[{_CN_DIGITS}]+(?:{'|'.join(UNITS)})"
+_NUMERAL_TOKEN = rf"([{_CN_DIGITS}]+)({'|'.join(UNITS)})"  # (numeral, unit)
 _OPEN, _CLOSE = r"(\[【〔", r")\]】〕"
-_BRACKET = rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]*)[{_CLOSE}]"
+_BRACKET = rf"[{_OPEN}][^{_OPEN}{_CLOSE}]*[{_CLOSE}]"
+_BRACKETED_PART = rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]*[0-9A-Z](?:{'|'.join(UNITS)})[^{_OPEN}{_CLOSE}]*)[{_CLOSE}]"
 
 
 def _alternation(names: Sequence[str]) -> str:
@@ -48,7 +48,7 @@ def _to_number(token: str) -> str:
     """``九十九弄`` -> ``99弄``; a numeral ``cn2an`` cannot read is kept as written."""
     import cn2an  # imported on first use: it takes ~0.1 s, and most registers write digits
 
-    number, unit = re.fullmatch(_NUMERAL_TOKEN_PARTS, token).groups()
+    number, unit = re.fullmatch(_NUMERAL_TOKEN, token).groups()
     try:
         return f"{cn2an.cn2an(number, 'normal')}{unit}"
     except ValueError:
@@ -74,8 +74,7 @@ def read_numerals(e: pl.Expr) -> pl.Expr:
 
 def drop_remarks(e: pl.Expr) -> pl.Expr:
     """Drop a bracketed remark; a bracket holding a numbered address part keeps its content."""
-    part = rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]*[0-9A-Z](?:{'|'.join(UNITS)})[^{_OPEN}{_CLOSE}]*)[{_CLOSE}]"
-    return e.str.replace_all(part, "${1}").str.replace_all(_BRACKET, "")
+    return e.str.replace_all(_BRACKETED_PART, "${1}").str.replace_all(_BRACKET, "")
 
 
 def drop_place_prefix(e: pl.Expr, levels: Sequence[Sequence[str]]) -> pl.Expr:
