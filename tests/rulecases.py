@@ -4,6 +4,7 @@ A case file holds a list of cases::
 
     rule: R01
     month: 2026-10          # default audit month of every case
+    profile: changning      # optional district profile (a case may name its own)
     cases:
       - name: paid without instruction
         tables:
@@ -114,7 +115,7 @@ def write_case(tmp: Path, doc: dict, case: dict) -> str:
 
 def run_case(tmp: Path, doc: dict, case: dict) -> tuple[pl.DataFrame, list]:
     month = write_case(tmp, doc, case)
-    profile = load_profile(None)
+    profile = load_profile(case.get("profile", doc.get("profile")))
     params = {**doc.get("params", {}), **case.get("params", {})}
     if params:
         profile = profile.model_copy(update=params)

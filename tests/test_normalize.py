@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.core import vocab
 from auditor.ingest import normalize as n  # noqa: E402
+from auditor.core.config import load_profile  # noqa: E402
 
 # --------------------------------------------------------------------------
 # Helpers
@@ -375,7 +376,7 @@ def test_phone_null():
 
 def keys(values):
     df = pl.DataFrame({"raw": values}, schema={"raw": pl.String})
-    return df.select(n.address_key(pl.col("raw"))).to_series().to_list()
+    return df.select(n.address_key(pl.col("raw"), load_profile(None).address.levels())).to_series().to_list()
 
 
 BASE = "长宁路100弄5号301"
@@ -427,14 +428,15 @@ def test_address_street_name_not_stripped():
     assert keys(["阳光小区5号301室"]) == ["阳光小区5号301"]
 
 
-def test_address_other_district_prefix():
-    assert keys(["上海市徐汇区虹桥路1号2室"]) == keys(["虹桥路1号2室"])
+def test_address_other_district_prefix_is_kept():
+    # Only the profile's (长宁区) prefixes are dropped: 虹桥路 runs through 徐汇 and 长宁.
+    assert keys(["上海市徐汇区虹桥路1号2室"]) == keys(["徐汇区虹桥路1号2室"]) == ["徐汇区虹桥路1号2"]
 
 
-def test_address_unit_kept_and_chinese_numerals_not_converted():
+def test_address_unit_kept_and_chinese_numerals_read():
     assert keys(["长宁路100弄5号2单元301室"]) == ["长宁路100弄5号2单元301"]
-    assert keys(["长宁路一百弄五号"]) == ["长宁路一百弄五号"]
-    assert keys(["长宁路一百弄五幢"]) == ["长宁路一百弄五号"]
+    assert keys(["长宁路一百弄五号"]) == ["长宁路100弄5号"]
+    assert keys(["长宁路一百弄五幢"]) == ["长宁路100弄5号"]
 
 
 def test_address_letters_case_insensitive():

@@ -13,10 +13,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from auditor.core.errors import AuditInputError
-from auditor.core.vocab import PROGRAMS, RELATIONS
+from auditor.core.vocab import LEVEL_SUFFIXES, PROGRAMS, RELATIONS
 
 CONFIG_DIR = Path(str(files("auditor.profiles")))  # the top-level config/ folder, shipped in the wheel
 DEFAULT_PROFILE = "changning"
@@ -55,6 +55,35 @@ class ScheduleSettings(BaseModel):
     quarterly_months: list[int] = [3, 6, 9, 12]
     lock_stale_hours: float = Field(6, gt=0)
     reminders_dir: str = "out/reminders"
+
+
+class AddressSettings(BaseModel):
+    """The district's place names, dropped from the front of an address (data-contract
+    "Address normalisation"). Per level, its full name first, then its short forms; a
+    province-level city (上海市) names no separate city.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    province: list[str] = ["上海市", "上海"]
+    city: list[str] = []
+    district: list[str] = ["长宁区", "长宁"]
+
+    @field_validator("province", "city", "district")
+    @classmethod
+    def _full_then_short(cls, v: list[str]) -> list[str]:
+        if not v:
+            return v
+        full, *short = v
+        if not full.endswith(LEVEL_SUFFIXES) or len(full) < 2:
+            raise ValueError(f"first name {full!r} must be the full name ending in {'/'.join(LEVEL_SUFFIXES)}")
+        for name in short:
+            if not (name and full.startswith(name) and len(name) < len(full)):
+                raise ValueError(f"short form {name!r} must be a shorter beginning of {full!r}")
+        return v
+
+    def levels(self) -> tuple[tuple[str, ...], ...]:
+        """Spellings per level (province, city, district), for ``normalize.address_key``."""
+        return tuple(self.province), tuple(self.city), tuple(self.district)
 
 
 class Profile(BaseModel):
@@ -97,6 +126,8 @@ class Profile(BaseModel):
     schedule: ScheduleSettings = ScheduleSettings()
     # extra header spellings of a district's exports: table -> {header: canonical column}
     header_aliases: dict[str, dict[str, str]] = {}
+    # place names dropped from the front of addresses when comparing dwellings
+    address: AddressSettings = Field(AddressSettings(), validate_default=True)
 
     @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit")
     @classmethod
@@ -117,6 +148,14 @@ class Profile(BaseModel):
             for header, column in mapping.items():
                 if column not in known:
                     raise ValueError(f"{table}: header {header!r} maps to unknown column {column!r}")
+        return v
+
+    @field_validator("address")
+    @classmethod
+    def _names_the_district(cls, v: AddressSettings, info: ValidationInfo) -> AddressSettings:
+        district = info.data.get("district", "")
+        if not v.district or not district.endswith(v.district[0]):
+            raise ValueError(f"address.district must name the profile's district {district!r} (full name first)")
         return v
 
 

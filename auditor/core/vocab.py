@@ -90,3 +90,6 @@ USER_ROLE_LABELS = {"auditor": "审计人员", "inspector": "纪检监察", "off
 FINDING_STATUSES = ("new", "assigned", "rectifying", "rectified", "confirmed", "dismissed")
 FINDING_STATUS_LABELS = {"new": "新发现", "assigned": "已交办", "rectifying": "整改中", "rectified": "已整改",
                          "confirmed": "查实违规", "dismissed": "排除（线索不实）"}
+
+# Suffixes of administrative level names (上海市, 长宁区, 湖南省 …): a full place name ends in one.
+LEVEL_SUFFIXES = ("省", "市", "区", "县", "州", "盟", "旗")

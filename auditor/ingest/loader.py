@@ -64,8 +64,9 @@ _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
 DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
 # Repeats per distinct value from which a column is normalised per distinct value: free text
 # gains only when its values are too long to be stored inline (12 bytes); the id checksum is
-# costly enough to gain from ~3 (a payee's id recurs every month of the export).
-DEDUP_REPEATS = {"str": 10, "person_id": 3}
+# costly enough to gain from ~3 (a payee's id recurs every month of the export), the dwelling key
+# (a dozen regex passes, ~2 µs a value) from 1.5 (members of one household share an address).
+DEDUP_REPEATS = {"str": 10, "person_id": 3, "address": 1.5}
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
 BEIJING = "Asia/Shanghai"  # timezone-aware timestamps are read as Beijing dates
@@ -380,8 +381,8 @@ def _shared_struct(value: pl.Expr, error: pl.Expr) -> pl.Expr | None:
     return a if same else None
 
 
-def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
-    """value, error (+ key for addresses) of the text column ``raw`` of ``frame``.
+def _evaluate(col: Column, frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
+    """value, error (+ key for addresses, with the profile's place names) of the text column ``raw``.
 
     In free text (str, address) control characters are spaces (data-contract.md).
     """
@@ -392,7 +393,7 @@ def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
         value, error = _NORMALISERS[col.kind](raw)
     else:  # free text (str, address)
         value, error = raw, pl.lit(None, pl.String)
-    key = [N.address_key(raw).alias("key")] if col.kind == "address" else []
+    key = [N.address_key(raw, profile.address.levels()).alias("key")] if col.kind == "address" else []
     shared = _shared_struct(value, error)
     if shared is not None:
         out = frame.select(shared.alias("st"), raw.is_null().alias("null"), *key)
@@ -404,7 +405,7 @@ def _evaluate(col: Column, frame: pl.DataFrame) -> pl.DataFrame:
     return out.select("value", "error", *(["key"] if key else []))
 
 
-def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
+def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series]:
     """Normalise a text column: [value, error] (+ address key).
 
     A column whose values repeat a lot (months, codes, streets, dates as text)
@@ -426,16 +427,16 @@ def _text_columns(col: Column, s: pl.Series) -> list[pl.Series]:
         if index is None or not distinct.gather(index).eq_missing(s).all():  # a few codes, or a collision
             distinct = s.unique()
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        lookup = _evaluate(col, distinct.to_frame("raw"))
+        lookup = _evaluate(col, distinct.to_frame("raw"), profile)
         return [lookup[c].gather(index) for c in lookup.columns]
-    out = _evaluate(col, s.to_frame("raw"))
+    out = _evaluate(col, s.to_frame("raw"), profile)
     return [out[c] for c in out.columns]
 
 
-def _column(col: Column, s: pl.Series) -> list[pl.Series]:
+def _column(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series]:
     """value, error (+ address key) of one column."""
     out = _typed(col, s)
-    return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String))
+    return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String), profile)
 
 
 class _Source:
@@ -499,13 +500,13 @@ class _Source:
         return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
 
 
-def _columns(columns: list[Column], source: _Source):
+def _columns(columns: list[Column], source: _Source, profile: Profile):
     """Yield (column, raw, outputs) in order, reading and normalising a few columns at a time in
     threads (polars releases the GIL, and many string kernels use one core), without holding
     every column at once."""
     def work(col: Column) -> tuple[pl.Series, list[pl.Series]]:
         raw = source.get(col.name)
-        return raw, _column(col, raw)
+        return raw, _column(col, raw, profile)
 
     workers = max(2, min(pl.thread_pool_size(), 4))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -555,7 +556,7 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
         quarantine.append(quarantined(unread, pl.repeat(None, n, dtype=pl.String, eager=True).alias(""),
                                       source.broken))
         bad = unread
-    for col, raw, out in _columns(known, source):  # each raw column is released once normalised (memory)
+    for col, raw, out in _columns(known, source, profile):  # each raw column is released once normalised (memory)
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]

@@ -16,9 +16,12 @@ throughout.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import polars as pl
+
+from auditor.ingest import address as A
 
 __all__ = [
     "Normalized",
@@ -316,32 +319,28 @@ def free_text(e: pl.Expr) -> pl.Expr:
 # --------------------------------------------------------------------------
 # Address key
 
-_SH_DISTRICTS = (
-    "黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东新|金山|松江|青浦|奉贤|崇明"
-    "|闸北|卢湾|南汇"
-)
-_ADDR_PREFIX_RE = rf"^(?:上海市?)?(?:(?:{_SH_DISTRICTS})区|崇明县)?"
-_NUM = r"[0-9A-Z一二三四五六七八九十百零〇]"
+_NUM = r"[0-9A-Z]"
 
 
-def address_key(e: pl.Expr) -> pl.Expr:
-    """Dwelling key for comparing addresses down to the unit (室).
+def address_key(e: pl.Expr, places: Sequence[Sequence[str]]) -> pl.Expr:
+    """Dwelling key for comparing addresses down to the unit (室), per data-contract.md.
 
-    Full-width to half-width, upper-case, whitespace and punctuation removed,
-    a leading 上海市/district prefix dropped, 幢/栋/座/号楼/# unified to 号,
-    户/房/房间 unified to 室, and a trailing 室 dropped. Never an error.
+    Full-width to half-width, upper-case, whitespace removed; Chinese numerals
+    before a unit read as numbers; a bracketed remark dropped; punctuation
+    removed; a leading province/city/district of ``places`` (per level, the
+    profile's spellings) dropped; 幢/栋/座/号楼/# unified to 号, 户/房/房间 to
+    室; a floor before the room dropped; 第N村民小组/小组 to N组; a trailing 室
+    dropped. Never an error.
     """
-    return (
-        _pre(e)
-        .str.to_uppercase()
-        .str.replace_all(r"([0-9A-Z])#", "${1}号")
-        .str.replace_all(r"[\p{P}\p{S}]", "")
-        .str.replace(_ADDR_PREFIX_RE, "")
+    key = _pre(e).str.to_uppercase().pipe(A.read_numerals).pipe(A.drop_remarks)
+    key = key.str.replace_all(r"([0-9A-Z])#", "${1}号").str.replace_all(r"[\p{P}\p{S}\p{Cc}]", "")
+    key = (
+        A.drop_place_prefix(key, places)
         .str.replace_all(rf"({_NUM})(?:幢|栋|座)", "${1}号")
         .str.replace_all("号楼", "号", literal=True)
         .str.replace_all(rf"({_NUM})(?:房间|户|房)", "${1}室")
-        .str.replace(r"室$", "")
     )
+    return A.drop_floor(key).pipe(A.unify_groups).str.replace(r"室$", "")
 
 
 # --------------------------------------------------------------------------

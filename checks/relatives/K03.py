@@ -13,8 +13,8 @@ class K03(Rule):
     """关系保线索 — an assisted person shares a phone or dwelling with staff or their close relatives.
 
     A member of an active case who is not the staff member's close relative
-    but shares a phone or a dwelling (addresses equal after normalisation,
-    down to the unit) with an in-scope staff member, or with one of that staff
+    but shares a phone or a dwelling (addresses equal after normalisation
+    with the profile's place names, down to the unit) with an in-scope staff member, or with one of that staff
     member's close relatives, is a lead of 关系保. Shared bank accounts are
     left to the C family.
 
