@@ -4,7 +4,7 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from auditor.engine.relations import k_links
+from checks.relatives.links import k_links
 from checks.relatives.common import by_subject, evidence
 
 
@@ -27,6 +27,7 @@ class K04(Rule):
     severity = "high"
     subject = ("staff_id",)
     stable_facts = ("staff_id", "cases")
+    groups = frozenset({"drawn", "graph"})
     needs = {"staff": (), "relations": (), "kin_filings": (), "members": (),
              "cases": ("approved_by", "handled_by")}
     params = ("close_relations", "relative_scope", "cluster_min_cases")
