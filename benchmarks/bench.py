@@ -40,7 +40,8 @@ if str(ROOT) not in sys.path:
 import auditor  # noqa: E402,F401  (first: sets the allocator up before polars loads)
 import polars as pl  # noqa: E402
 
-from auditor.jobs.monthly import RECON_RULES, run_audit  # noqa: E402
+from auditor.engine.runner import rules_in  # noqa: E402
+from auditor.jobs.monthly import run_audit  # noqa: E402
 from auditor.core.config import load_profile  # noqa: E402
 from auditor.engine.context import AuditContext  # noqa: E402
 from auditor.engine.runner import run_rules  # noqa: E402
@@ -133,7 +134,7 @@ def our_reconcile(data: Path, month: str, profile) -> tuple[float, dict[str, flo
         parts[f"load_{name}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ctx = AuditContext(month=month, profile=profile, drop=Drop(data, tables, stats, pl.DataFrame()))
-    findings, _ = run_rules(ctx, list(RECON_RULES))
+    findings, _ = run_rules(ctx, list(rules_in("reconciliation_totals")))
     parts["rules"] = time.perf_counter() - t0
     return time.perf_counter() - start, parts, findings.select("rule", "person_id", "program", "amount_fen")
 

@@ -13,7 +13,7 @@ from auditor import store
 from auditor.core.config import Profile
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
-from auditor.engine.runner import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.followup.recurrence import save_run
 from auditor.followup.workflow import issue_rows
 from auditor.reporting.drawings import relations_section
@@ -26,7 +26,6 @@ from auditor.reporting.data import build_report_data, render_html, write_issues_
 from auditor.jobs.sample import draw_sample
 from auditor.ingest.schema import TABLES
 
-RECON_RULES = ("R01", "R02", "R03", "R04", "R05")
 OUTPUT_FILES = ("findings.csv", "report.html", "issues.xlsx", "quarantine.csv", "run.json", "sample.csv")
 
 
@@ -47,7 +46,7 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> dict[str, str]:
     """
     instructed = ctx.shared(instructions)["amount"].sum()
     paid = ctx.shared(paid_rows)["amount"].sum()
-    recon = frame.filter(pl.col("rule").is_in(RECON_RULES))
+    recon = frame.filter(pl.col("rule").is_in(rules_in("reconciliation_totals")))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
     keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
             .join(flagged, on=["person_id", "program"], how="anti"))

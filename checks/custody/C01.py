@@ -28,6 +28,7 @@ class C01(Rule):
     severity = "high"
     subject = ("bank_account",)
     stable_facts = ("bank_account", "payee_ids")
+    groups = frozenset({"drawn", "graph"})
     needs = {"members": (), "relations": (), "custody_filings": ()}
     params = ("close_relations",)
 

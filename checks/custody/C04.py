@@ -26,6 +26,7 @@ class C04(Rule):
     severity = "medium"
     subject = ("person_id", "bank_account")
     stable_facts = ("person_id", "bank_account", "filings")
+    groups = frozenset({"drawn", "graph"})
     needs = {"custody_filings": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

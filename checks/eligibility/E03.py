@@ -26,6 +26,7 @@ class E03(Rule):
     severity = "medium"
     subject = ("person_id",)
     stable_facts = ("person_id", "case_ids", "vehicles", "businesses", "properties")
+    groups = frozenset({"quarterly"})
     needs = {"vehicles": ("vehicle_type",), "businesses": (), "real_estate": ()}
     params = ("means_tested_programs", "exempt_vehicle_types", "max_properties")
 
