@@ -40,11 +40,10 @@ if str(ROOT) not in sys.path:
 import auditor  # noqa: E402,F401  (first: sets the allocator up before polars loads)
 import polars as pl  # noqa: E402
 
-from auditor.engine.runner import rules_in  # noqa: E402
 from auditor.jobs.monthly import run_audit  # noqa: E402
 from auditor.core.config import load_profile  # noqa: E402
 from auditor.engine.context import AuditContext  # noqa: E402
-from auditor.engine.runner import run_rules  # noqa: E402
+from auditor.engine.runner import rules_in, run_rules  # noqa: E402
 from auditor.ingest.loader import Drop, find_table_file, load_table  # noqa: E402
 from auditor.ingest.schema import TABLES  # noqa: E402
 
