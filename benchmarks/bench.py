@@ -42,10 +42,10 @@ import polars as pl  # noqa: E402
 import auditor  # noqa: E402,F401  (first: sets the allocator up before polars loads)
 from auditor.core.config import load_profile  # noqa: E402
 from auditor.engine.context import AuditContext  # noqa: E402
-from auditor.engine.runner import run_rules  # noqa: E402
+from auditor.engine.runner import rules_in, run_rules  # noqa: E402
 from auditor.ingest.loader import Drop, find_table_file, load_table  # noqa: E402
 from auditor.ingest.schema import TABLES  # noqa: E402
-from auditor.jobs.monthly import RECON_RULES, run_audit  # noqa: E402
+from auditor.jobs.monthly import run_audit  # noqa: E402
 
 SCALES = ("tiny", "district", "city", "province")
 # scale -> (max total seconds, max peak RSS MiB); reconciliation must stay within RATIO of DuckDB
@@ -133,7 +133,7 @@ def our_reconcile(data: Path, month: str, profile) -> tuple[float, dict[str, flo
         parts[f"load_{name}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ctx = AuditContext(month=month, profile=profile, drop=Drop(data, tables, stats, pl.DataFrame()))
-    findings, _ = run_rules(ctx, list(RECON_RULES))
+    findings, _ = run_rules(ctx, list(rules_in("reconciliation_totals")))
     parts["rules"] = time.perf_counter() - t0
     return time.perf_counter() - start, parts, findings.select("rule", "person_id", "program", "amount_fen")
 

@@ -10,8 +10,9 @@ columnar (numpy + polars, no per-row Python), so a province takes minutes.
 Parquet columns are typed: dates are ``Date``, amounts ``Decimal(14, 2)``
 (exact), everything else text. The base population is clean (every
 instruction paid on time to the registered account, reviews current, nobody
-related to staff); ``plant`` then adds ``PLANTS_PER_RULE`` problems for each
-rule of the catalogue so that every rule family has something to find.
+related to staff); ``plant`` then draws ``PLANTS_PER_RULE`` cases for each rule
+of the catalogue and runs the rule's ``bench`` hook from the plant registry
+(``checks/<family>/<CODE>_plant.py``), applying the changes it declares.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from auditor.core.money import yuan  # noqa: E402
+from auditor.demo.columnar import ColumnarPlanting, as_date, day_of, money, seq_text  # noqa: E402
+from auditor.demo.plants import load_plants  # noqa: E402
 
 SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000}
 CASES_PER_STREET = 2_500
@@ -49,7 +51,6 @@ SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑
 GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华文玉红梅志海燕春金凤淑珍德永")
 PLACES = list("东南西北中新华长安宁江河湖山海松青春和平阳光明兴福康泰嘉定浦虹桥城")
 ROADS = list("长宁安化华阳万航江苏愚园武夷番禺定西天山中娄遵义茅台仙霞威虹古延伊犁")
-EPOCH = date(1970, 1, 1)
 
 
 def month_index(month: str) -> int:
@@ -59,28 +60,6 @@ def month_index(month: str) -> int:
 def month_text(mi: pl.Expr) -> pl.Expr:
     """Month index (year*12 + month-1) -> ``YYYY-MM``."""
     return pl.format("{}-{}", (mi // 12).cast(pl.String), (mi % 12 + 1).cast(pl.String).str.zfill(2))
-
-
-def day_of(mi: int, day: int) -> int:
-    """Days since 1970-01-01 of ``day`` in month index ``mi``."""
-    return (date(mi // 12, mi % 12 + 1, day) - EPOCH).days
-
-
-def as_date(days) -> pl.Series:
-    """Days since 1970-01-01 (negative = null) -> Date series."""
-    s = pl.Series(np.asarray(days, dtype=np.int64))
-    return pl.select(pl.when(s >= 0).then(s.cast(pl.Int32).cast(pl.Date))).to_series()
-
-
-def money(fen: pl.Expr) -> pl.Expr:
-    """Integer fen -> exact Decimal(14, 2) yuan."""
-    return yuan(fen).cast(pl.Decimal(14, 2))
-
-
-def seq_text(prefix: str, start: int, n: int, width: int) -> pl.Series:
-    """``prefix`` + zero-padded numbers start .. start+n-1."""
-    return pl.select(pl.concat_str(pl.lit(prefix), pl.int_range(start, start + n, dtype=pl.Int64)
-                                   .cast(pl.String).str.zfill(width))).to_series()
 
 
 def pick(values: list[str], idx: np.ndarray) -> pl.Series:
@@ -360,157 +339,50 @@ class Generator:
 
     # ------------------------------------------------------------- problems
     def plant(self) -> dict[str, list[str]]:
-        """Plant PLANTS_PER_RULE problems per rule into fully-paid active dibao cases; return what was planted."""
-        k, r = PLANTS_PER_RULE, self.rng
+        """Plant PLANTS_PER_RULE problems per rule (its ``bench`` hook) into fully-paid active dibao
+        cases; return the planted case ids per rule."""
+        plants = load_plants()
+        codes = list(plants)
         pool = self.cases_frame.filter(
             (pl.col("status") == "active") & (pl.col("program") == "dibao") & (pl.col("size") >= 2)
             & (pl.col("start_mi") <= self.mi - self.history))
-        codes = ["R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "E01", "E02", "E03", "E04", "E05", "E06",
-                 "E07", "E08", "E09", "E10", "E11", "E12", "K01", "K02", "K03", "K04", "C01", "C02", "C03", "C04",
-                 "D01", "D02", "D03"]
-        k = min(k, pool.height // (len(codes) + 4))
+        k = min(PLANTS_PER_RULE, pool.height // (len(codes) + 4))
         if k == 0:
             raise ValueError("too few cases to plant problems")
-        chosen = pool.sample(k * (len(codes) + 1), seed=int(r.integers(1 << 31)), shuffle=True)
-        groups = {c: chosen.slice(j * k, k) for j, c in enumerate(codes)}
-        extra = chosen.slice(len(codes) * k, k)
-        street = chosen["street"][0]  # K04: one staff member linked to k cases of one street
-        groups["K04"] = pool.filter((pl.col("street") == street) & ~pl.col("case_id").is_in(chosen["case_id"].implode())).head(k)
-        planted = {c: g["case_id"].to_list() for c, g in groups.items()}
-        mi = self.mi
-        in_m = pl.col("mi") == mi
+        chosen = pool.sample(k * (len(codes) + 1), seed=int(self.rng.integers(1 << 31)), shuffle=True)
+        b = ColumnarPlanting(self, pool, chosen, codes, k)
+        for code, plant in plants.items():
+            b.code = code
+            plant.bench(b)
         t = self.tables
 
-        def of(code: str) -> pl.Expr:
-            return pl.col("case_id").is_in(groups[code]["case_id"].implode())
-
-        first_member = (self.members_frame.filter(pl.col("pos") == 1)
-                        .select("case_id", member="person_id", member_name="name"))
-
-        def members_of(code: str) -> pl.DataFrame:
-            return groups[code].join(first_member, on="case_id", maintain_order="left")
-
-        def day(offset: int) -> pl.Series:
-            return as_date(np.full(k, self.first + offset))
-
-        def add(name: str, frame: pl.DataFrame) -> None:
-            t[name] = pl.concat([t[name], frame], how="vertical_relaxed")
-
-        def hit(g: pl.DataFrame) -> pl.Expr:
-            return pl.struct("street", "program").is_in(g.select(pl.struct("street", "program")).to_series().implode())
-
-        def street_staff(role: str) -> pl.DataFrame:
-            return staff.filter(pl.col("role") == role).group_by("street").agg(
-                staff_pid=pl.col("person_id").first(), staff_phone=pl.col("phone").first())
-
-        def related(f: pl.DataFrame, how: str) -> pl.DataFrame:
-            return f.select(person_id="staff_pid", relative_id="member", relation=pl.lit(how), source=pl.lit("户籍"))
-
-        pay, staff = self.pay_rows, t["staff"]
-        pay = pay.with_columns(program=pl.when(of("E09")).then(pl.lit("tekun")).otherwise(pl.col("program")))
-        instr = pay.with_columns(small_amount=pl.when(of("E11") & in_m).then(True).otherwise(pl.col("small_amount")))
-        instr = instr.filter(~(of("R01") & in_m))
-        ledger = pay.with_columns(
-            status=pl.when(of("R02") & in_m).then(pl.lit("returned")).otherwise(pl.col("status")),
-            fen=pl.when(of("R03") & in_m).then(pl.col("fen") - 18000).otherwise(pl.col("fen")),
-            bank_account=pl.when(of("R04") & in_m).then(pl.lit("6222029999") + pl.col("n").cast(pl.String).str.zfill(9))
-            .otherwise(pl.col("bank_account")),
-            paid_on=pl.when(of("R06") & in_m).then(pl.lit(day_of(mi, 15))).otherwise(pl.col("paid_on")),
-        )
-        dup = ledger.filter(of("R05") & in_m).with_columns(n=pl.col("n") + 10**9, paid_on=pl.col("paid_on") + 1)
-        ledger = pl.concat([ledger, dup])
-        # C01: the second payee's instruction and payment go to the first payee's account
-        c01 = groups["C01"]
-        shared_acct = c01["bank_account"][0]
-        others = c01["case_id"][1:].implode()
-        to_shared = pl.when(pl.col("case_id").is_in(others) & in_m).then(pl.lit(shared_acct)).otherwise(pl.col("bank_account"))
-        instr, ledger = instr.with_columns(bank_account=to_shared), ledger.with_columns(bank_account=to_shared)
-        self.emit("payments", self._payments_table(instr))
-        alloc = self.allocations(ledger.filter(~(of("R05") & in_m & (pl.col("n") >= 10**9))))
+        pay = b.apply("pay", self.pay_rows)
+        self.emit("payments", self._payments_table(b.apply("instructions", pay)))
+        ledger = b.apply("ledger", pay, duplicates=False)
+        alloc = self.allocations(ledger)  # duplicated payments are not allocated
+        ledger = pl.concat([ledger, *b.duplicates("ledger", ledger)])
         self.emit("ledger", self._ledger_table(ledger))
-        del pay, instr, ledger, dup, self.pay_rows
-        r07 = groups["R07"].select("street", "program").unique()
-        r08 = groups["R08"].select("street", "program").unique()
-        alloc = alloc.with_columns(fen=pl.when((pl.col("mi") == mi) & hit(r07)).then(pl.col("fen") * 11 // 10)
-                                   .when((pl.col("mi") == mi) & hit(r08)).then(pl.col("fen") * 9 // 10)
-                                   .otherwise(pl.col("fen")))
+        del pay, ledger, self.pay_rows
+        alloc = b.apply("allocations", alloc)
         self.tables["allocations"] = alloc.select(
             "street", "program", month=month_text(pl.col("mi")), amount=money(pl.col("fen")),
             allocated_on=pl.date(pl.col("mi") // 12, pl.col("mi") % 12 + 1, 1))
 
-        cases = self.cases_frame.with_columns(
-            reviewed=pl.when(of("E07")).then(pl.lit(self.first - 400)).otherwise(pl.col("reviewed")),
-            status=pl.when(of("E08")).then(pl.lit("terminated")).otherwise(pl.col("status")),
-            end_mi=pl.when(of("E08")).then(pl.lit(mi - 2)).otherwise(pl.col("end_mi")),
-            phase_out=pl.when(of("E10")).then(pl.lit(mi - 14)),
-            # E09: registered as 特困 on the basis of being a minor, but the payee is an adult
-            program=pl.when(of("E09")).then(pl.lit("tekun")).otherwise(pl.col("program")),
-            minor=of("E09"))
+        cases = b.apply("cases", self.cases_frame.with_columns(phase_out=pl.lit(None, pl.Int64), minor=pl.lit(False)))
         self.emit("cases", self._case_table(cases))
         del cases
-
-        add("deaths", members_of("E01").select(person_id="member", died_on=day(-20)))
-        add("public_payroll", members_of("E02").select(person_id="member", employer=pl.lit("区教育局"),
-                                                       start_date=day(-300), end_date=pl.lit(None, pl.Date)))
-        add("vehicles", members_of("E03").select(person_id="member", plate=pl.lit("沪B") + pl.col("case_id"),
-                                                 vehicle_type=pl.lit("小型轿车"), registered_on=day(-200),
-                                                 deregistered_on=pl.lit(None, pl.Date)))
-        add("penalties", members_of("E04").select(person_id="member", kind=pl.lit("imprisonment"),
-                                                  start_date=day(-100), end_date=day(400)))
-        add("employment", members_of("E05").select(person_id="member", employer=pl.lit("某物流公司"),
-                                                   monthly_income=money(pl.lit(350000)),
-                                                   start_date=day(-200), end_date=pl.lit(None, pl.Date)))
-        # E06: a member of another paid dibao case is also a member here
-        e06 = members_of("E06").with_columns(other=extra["case_id"].head(k))
         members = self.members_frame.select("case_id", "person_id", "name", "relation_to_payee", "phone", "address")
-        members = pl.concat([members, e06.select(case_id="other", person_id="member", name="member_name",
-                                                 relation_to_payee=pl.lit("other"), phone=pl.lit(None, pl.String),
-                                                 address="address")])
-        add("applications", pl.DataFrame({
-            "application_id": seq_text("AP", 1, k, 6), "person_id": self.people(k), "program": ["dibao"] * k,
-            "street": groups["E12"]["street"], "received_on": day(-90), "decided_on": as_date(np.full(k, -1)),
-            "special": [False] * k, "outcome": ["审核中"] * k}))
-
-        cadre = street_staff("cadre")
-        # K01: an unfiled sibling of a cadre of the street; K04: one advisor with three unfiled relatives
-        k01 = members_of("K01").join(cadre, on="street", maintain_order="left")
-        k02 = members_of("K02").join(staff.select(approved_by="staff_id", staff_pid="person_id"), on="approved_by")
-        k04 = members_of("K04").join(street_staff("advisor"), on="street", maintain_order="left")
-        add("relations", pl.concat([related(k01, "sibling"), related(k02, "spouse"), related(k04, "sibling")]))
-        k03 = members_of("K03").join(cadre, on="street", maintain_order="left")
-        phones = dict(zip(k03["member"].to_list(), k03["staff_phone"].to_list(), strict=False))
-        members = members.with_columns(phone=pl.when(pl.col("person_id").is_in(list(phones)))
-                                       .then(pl.col("person_id").replace_strict(phones, default=None))
-                                       .otherwise(pl.col("phone")))
-        self.emit("members", members)
-        del members
-        # C02: account held by an outsider; C03: account held by a staff member
+        self.emit("members", b.apply("members", members))
         holders = self.cases_frame.select("bank_account", holder_id="payee_id", holder_name="payee_name")
-        c02 = groups["C02"].select("bank_account", new=self.people(k))
-        c03 = groups["C03"].join(cadre, on="street", maintain_order="left").select("bank_account", new="staff_pid")
-        swap = pl.concat([c02, c03])
-        holders = holders.join(swap, on="bank_account", how="left").with_columns(
-            holder_id=pl.coalesce("new", "holder_id")).drop("new")
-        self.emit("accounts", pl.concat([holders, staff.select("bank_account", holder_id="person_id",
-                                                             holder_name="name")]))
-        add("custody_filings", members_of("C04").select(
-            filing_id=pl.lit("CFX") + pl.col("case_id"), person_id="payee_id", bank_account="bank_account",
-            custodian_id="member", custodian_name="member_name", reason=pl.lit("外出务工"),
-            start_date=day(-400), end_date=day(-40), approved_by="approved_by"))
-        add("dishonesty", pl.concat([
-            members_of("D01").select(record_id=pl.lit("DX1") + pl.col("case_id"), person_id="member",
-                                     name="member_name", recorded_on=day(-100)),
-            pl.DataFrame({"record_id": seq_text("DX2-", 1, k, 4), "person_id": self.people(k),
-                          "name": self.names(k), "recorded_on": day(-200)}),
-            pl.DataFrame({"record_id": seq_text("DX3-", 1, k, 4), "person_id": self.people(k),
-                          "name": self.names(k), "recorded_on": day(-100)}),
-        ]).with_row_index("j").select(
-            "record_id", "person_id", "name", reason=pl.lit("虚报收入骗取低保"), recorded_on="recorded_on",
-            restricted_until=pl.lit(None, pl.Date), amount_defrauded=money(pl.lit(500000)),
-            amount_recovered=money(pl.when((pl.col("j") >= k) & (pl.col("j") < 2 * k)).then(100000).otherwise(500000)),
-            reported_on=pl.when(pl.col("j") < 2 * k).then(pl.col("recorded_on") + pl.duration(days=5)),
-            unit=pl.lit("区民政局")))
-        return planted
+        staff = t["staff"]
+        self.emit("accounts", b.apply("accounts", pl.concat(
+            [holders, staff.select("bank_account", holder_id="person_id", holder_name="name")])))
+        for name in b.unapplied():
+            if name in t:
+                t[name] = b.apply(name, t[name])
+        if b.unapplied():
+            raise ValueError(f"plants changed frames the generator does not have: {b.unapplied()}")
+        return {code: g["case_id"].to_list() for code, g in b.groups.items()}
 
     # ------------------------------------------------------------- output frames
     def emit(self, name: str, frame: pl.DataFrame) -> None:

@@ -20,12 +20,14 @@ fixes the birth date). Rows get the defaults of ``DEFAULTS`` for columns they
 do not state, and ``{M}`` in a value is the audit month. Each case is written to
 CSV files, loaded with the real loader, and only the case's rule is run; the
 findings must match ``fires`` exactly: the subject columns of every finding,
-plus any other column an expectation names (e.g. ``amount``).
+plus any other column an expectation names (e.g. ``amount``). A firing case may
+state ``evidence_keys: [..]``: the keys of every finding's evidence JSON, exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -133,3 +135,13 @@ def expected_rows(doc: dict, case: dict) -> list[dict]:
 
 def subject_of(code: str) -> tuple[str, ...]:
     return load_catalogue()[code].subject
+
+
+def evidence_key_errors(case: dict, findings: pl.DataFrame) -> list[str]:
+    """Findings whose evidence keys differ from the case's ``evidence_keys`` (none when it states none)."""
+    want = case.get("evidence_keys")
+    if want is None:
+        return []
+    assert case.get("fires"), "evidence_keys belong on a case that fires"
+    return [f"{r['finding_id']}: evidence keys {sorted(got)} != {sorted(want)}"
+            for r in findings.iter_rows(named=True) if (got := set(json.loads(r["evidence"]))) != set(want)]

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from auditor.core.config import load_profile
-from auditor.engine.context import AuditContext
 from auditor.core.errors import AuditInputError
+from auditor.engine.context import AuditContext
 from auditor.engine.relations import neighbourhood
 from auditor.ingest.loader import load_drop
 from auditor.ingest.normalize import address_key

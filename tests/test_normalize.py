@@ -12,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.core import vocab
-from auditor.ingest import normalize as n  # noqa: E402
 from auditor.core.config import load_profile  # noqa: E402
+from auditor.ingest import normalize as n  # noqa: E402
 
 # --------------------------------------------------------------------------
 # Helpers

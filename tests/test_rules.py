@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.engine.runner import load_catalogue
-from tests.rulecases import CASES_DIR, expected_rows, load_cases, run_case, subject_of
+from tests.rulecases import CASES_DIR, evidence_key_errors, expected_rows, load_cases, run_case, subject_of
 
 CASES = load_cases()
 
@@ -28,6 +28,7 @@ def test_rule_case(tmp_path, doc, case):
     assert got == want, f"\nkeys {keys}\nfindings:\n{findings}"
     for r in findings.iter_rows(named=True):
         assert r["title"] and r["evidence"].startswith("{")
+    assert not evidence_key_errors(case, findings)
 
 
 def test_every_rule_has_cases_that_fire_and_that_do_not():

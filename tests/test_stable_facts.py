@@ -284,9 +284,7 @@ def test_docs_list_every_rules_stable_facts():
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "followup.md").read_text(encoding="utf-8")
-    listed = {}
-    for codes, names in re.findall(r"^\| ([A-Z]\d\d(?:, [A-Z]\d\d)*) \| (.+) \|$", text, re.M):
-        for code in codes.split(", "):
-            listed[code] = tuple(n.split(" (")[0].strip() for n in re.sub(r"\([^)]*\)", "", names).split(","))
+    text = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    listed = {code: tuple(re.findall(r"`([^`]+)`", facts))
+              for code, facts in re.findall(r"^## ([A-Z]\d\d)\n.*?^- stable facts: ([^\n]+)$", text, re.M | re.S)}
     assert listed == {code: cls.stable_facts for code, cls in load_catalogue().items()}

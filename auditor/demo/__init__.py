@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from auditor.demo.generate import PLANTERS, generate
+from auditor.demo.generate import generate
 
-__all__ = ["PLANTERS", "generate"]
+__all__ = ["generate"]

@@ -4,7 +4,8 @@
 plain Python is fine here; the scalable generator lives in ``benchmarks/``).
 The clean district fires no rule: every instruction is paid on time to the
 registered account, reviews are current, nobody is related to staff. Planters
-(``auditor.demo.plant_*``) then add problems and near-misses and record the
+(each rule's ``demo`` hook, ``checks/<family>/<CODE>_plant.py``, through
+``auditor.demo.plants``) then add problems and near-misses and record the
 planted truth with ``District.expect``.
 """
 

@@ -1,4 +1,5 @@
-"""Build the demo district, plant every family's problems, write drop and truth."""
+"""Build the demo district, plant every rule's problems (one plant per rule, from the plant
+registry), write drop and truth."""
 
 from __future__ import annotations
 
@@ -6,19 +7,19 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.demo import plant_eligibility, plant_reconciliation, plant_relations
+from auditor.demo import plant_eligibility, plant_reconciliation
 from auditor.demo.district import District, build_base
+from auditor.demo.plants import load_plants
 from auditor.demo.write import write_drop
-
-# Each planter adds problems and near-misses of one rule family.
-PLANTERS = [plant_reconciliation.plant, plant_reconciliation.plant_bad_rows, plant_relations.plant,
-            plant_eligibility.plant]
 
 
 def build(month: str = "2026-10", n_cases: int = 3000, seed: int = 20261001) -> District:
+    """The clean district, its bad rows and department tables, every rule's plant, then allocations."""
     d = build_base(month, n_cases, seed)
-    for planter in PLANTERS:
-        planter(d)
+    plant_reconciliation.plant_bad_rows(d)
+    plant_eligibility.shared_tables(d)
+    for plant in load_plants().values():
+        plant.demo(d)
     plant_reconciliation.allocate(d)
     return d
 

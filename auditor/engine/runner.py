@@ -13,18 +13,37 @@ from dataclasses import dataclass
 import polars as pl
 
 from auditor.engine.context import AuditContext
-from auditor.engine.registry import FINDING_COLUMNS, REGISTRY, Rule, RuleNotRun, finding_id
+from auditor.engine.registry import FINDING_COLUMNS, GROUPS, REGISTRY, Rule, RuleNotRun, finding_id
 
 log = logging.getLogger("auditor")
 
 
+PLANT_SUFFIX = "_plant"  # ``checks/<family>/<CODE>_plant.py``: demo and benchmark plants, not rules
+
+
 def load_catalogue() -> dict[str, type[Rule]]:
-    """Import every module under ``checks/`` so that its rule registers itself."""
+    """Import every rule module under ``checks/`` (not the plants) so that its rule registers itself."""
     import checks
 
     for info in pkgutil.walk_packages(checks.__path__, prefix="checks."):
-        importlib.import_module(info.name)
+        if not info.name.endswith(PLANT_SUFFIX):
+            importlib.import_module(info.name)
     return dict(sorted(REGISTRY.items()))
+
+
+def rules_in(group: str) -> tuple[str, ...]:
+    """Codes of the rules that declare ``group`` (a name of ``GROUPS``), sorted."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown rule group {group!r}; known: {sorted(GROUPS)}")
+    return tuple(code for code, cls in load_catalogue().items() if group in cls.groups)
+
+
+def family_label(family: str) -> str:
+    """The Chinese label of a rule family (``LABEL`` of ``checks/<family>/__init__.py``), else the name."""
+    try:
+        return importlib.import_module(f"checks.{family}").LABEL
+    except (ImportError, AttributeError, ValueError):
+        return family
 
 
 @dataclass

@@ -16,11 +16,9 @@ import polars as pl
 from auditor.core.errors import AuditInputError
 from auditor.engine.context import AuditContext
 from auditor.engine.relations import neighbourhood
-from auditor.engine.runner import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.reporting.drawings import legend, render_svg
 from auditor.reporting.env import environment
-
-FAMILIES = ("relatives", "custody", "dishonesty")
 
 
 def _centre(ctx: AuditContext, person_id: str | None, staff_id: str | None) -> str:
@@ -44,7 +42,7 @@ def render_page(ctx: AuditContext, *, person_id: str | None = None, staff_id: st
     centre = _centre(ctx, person_id, staff_id)
     hood = neighbourhood(ctx, centre)
     catalogue = load_catalogue()
-    codes = [c for c, cls in catalogue.items() if cls.family in FAMILIES]
+    codes = list(rules_in("graph"))
     frame, statuses = run_rules(ctx, codes)
     touch = (pl.col("person_id").is_in(list(hood["persons"])) | pl.col("staff_id").is_in(list(hood["staff"]))
              | pl.col("case_id").is_in(list(hood["cases"])) | pl.col("bank_account").is_in(list(hood["accounts"])))

@@ -22,7 +22,7 @@ from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
-from auditor.engine.runner import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.followup.recurrence import save_run
 from auditor.followup.workflow import issue_rows
 from auditor.ingest.loader import load_drop
@@ -35,7 +35,6 @@ from auditor.reporting.files import findings_csv_frame, write_csv, write_json
 from auditor.reporting.issues_xlsx import write_issues_xlsx
 from auditor.reporting.summary import FindingCounts, MoneyTotals, RunSummary
 
-RECON_RULES = ("R01", "R02", "R03", "R04", "R05")
 OUTPUT_FILES = ("findings.csv", "report.html", "issues.xlsx", "quarantine.csv", "run.json", "sample.csv")
 
 
@@ -78,7 +77,7 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
     """
     instructed = ctx.shared(instructions)["amount"].sum()
     paid = ctx.shared(paid_rows)["amount"].sum()
-    recon = frame.filter(pl.col("rule").is_in(RECON_RULES))
+    recon = frame.filter(pl.col("rule").is_in(rules_in("reconciliation_totals")))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
     keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
             .join(flagged, on=["person_id", "program"], how="anti"))

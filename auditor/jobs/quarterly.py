@@ -18,12 +18,11 @@ from auditor.core.config import Profile
 from auditor.core.money import fen_to_yuan
 from auditor.core.periods import quarter_months
 from auditor.engine.context import AuditContext
-from auditor.engine.runner import load_catalogue, run_rules
+from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.ingest.loader import load_drop
 from auditor.reporting.env import environment
 from auditor.reporting.files import findings_csv_frame, write_csv
 
-RULES = ("E01", "E02", "E03", "E04", "E05")
 SHARED_TABLES = {"deaths", "public_payroll", "vehicles", "businesses", "real_estate", "penalties", "employment"}
 HTML_ROWS = 500
 
@@ -73,7 +72,7 @@ def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, pr
     drop = load_drop(data_dir, profile, only=SHARED_TABLES)
     frames, not_run = [], []
     for month in months:
-        frame, statuses = run_rules(AuditContext(month=month, profile=profile, drop=drop), list(RULES))
+        frame, statuses = run_rules(AuditContext(month=month, profile=profile, drop=drop), list(rules_in("quarterly")))
         frames.append(frame)
         not_run += [{"month": month, "code": s.code, "name": s.name, "reason": s.reason}
                     for s in statuses if not s.ran]
@@ -89,13 +88,13 @@ def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, pr
 
 def _report_data(findings: pl.DataFrame, months: list[str], quarter: str, profile: Profile,
                  not_run: list[dict]) -> QuarterlyData:
-    names = {code: cls.name for code, cls in load_catalogue().items() if code in RULES}
+    names = {code: cls.name for code, cls in load_catalogue().items() if "quarterly" in cls.groups}
     per = {(r["rule"], r["month"]): r for r in findings.group_by("rule", "month").agg(
         n=pl.len(), fen=pl.col("amount_fen").fill_null(0).sum()).iter_rows(named=True)}
     distinct = dict(findings.group_by("rule").agg(pl.col("finding_id").n_unique()).iter_rows())
     rules = [QuarterRule(code, names[code], [per.get((code, m), {}).get("n", 0) for m in months],
                          [fen_to_yuan(per.get((code, m), {}).get("fen", 0)) for m in months],
-                         distinct.get(code, 0)) for code in RULES]
+                         distinct.get(code, 0)) for code in names]
     # each clue once: the latest month's row (its amount covers the history up to that month)
     clues = (findings.sort("month").group_by("finding_id", maintain_order=True).agg(
         pl.col("rule").last(), pl.col("street").last(), pl.col("person_id").last(), pl.col("title").last(),

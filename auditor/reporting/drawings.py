@@ -18,7 +18,6 @@ from markupsafe import Markup
 
 KIND_STYLE = {"S": ("#c0392b", "工作人员"), "P": ("#2e86c1", "人员"), "C": ("#27ae60", "案件"),
               "A": ("#e67e22", "账户"), "F": ("#7f8c8d", "备案/记录")}
-GRAPH_RULES = ("K01", "K02", "K03", "K04", "C01", "C02", "C03", "C04")
 MAX_DRAWN = 20
 
 
@@ -80,9 +79,10 @@ def legend() -> Markup:
 def relations_section(frame: pl.DataFrame, names: dict[str, str]) -> dict | None:
     """The report's 关系线索 section: K/C findings with their paths, the top ``MAX_DRAWN`` drawn."""
     from auditor.core.vocab import SEVERITIES
+    from auditor.engine.runner import rules_in
     from auditor.reporting.env import environment
 
-    rows = frame.filter(pl.col("rule").is_in(GRAPH_RULES))
+    rows = frame.filter(pl.col("rule").is_in(rules_in("drawn")))
     if not rows.height:
         return None
     rank = pl.col("severity").replace_strict({s: i for i, s in enumerate(SEVERITIES)}, return_dtype=pl.Int8)

@@ -9,11 +9,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from auditor.core.vocab import PROGRAM_LABELS, SEVERITY_LABELS
+from auditor.engine.runner import family_label
 
 TEMPLATE_DIR = Path(str(files("auditor.templates")))  # the top-level reports/ folder, shipped in the wheel
-FAMILY_LABELS = {"reconciliation": "资金比对", "eligibility": "动态管理", "kin": "近亲属与人情保",
-                 "relatives": "近亲属与人情保", "custody": "卡折代管", "dishonesty": "失信记录"}
-
 
 @cache
 def environment() -> Environment:
@@ -22,7 +20,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["severity_label"] = lambda s: SEVERITY_LABELS.get(s, s)
     env.filters["program_label"] = lambda p: PROGRAM_LABELS.get(p, p or "")
-    env.filters["family_label"] = lambda f: FAMILY_LABELS.get(f, f)
+    env.filters["family_label"] = family_label
     env.filters["thousands"] = _thousands
     return env
 

@@ -28,6 +28,7 @@ class C01(Rule):
     severity = "high"
     subject = ("bank_account",)
     stable_facts = ("bank_account", "payee_ids")
+    groups = frozenset({"drawn", "graph"})
     needs = {"members": (), "relations": (), "custody_filings": ()}
     params = ("close_relations",)
 
@@ -60,7 +61,8 @@ class C01(Rule):
         found = by_subject(ctx, rows, ["bank_account"], [pl.col("chain")]).join(payees, on="bank_account")
         return found.select(
             "bank_account", "street", "amount_fen",
-            title=pl.format("账户 {} 本月收到 {} 名领款人的救助金共 {} 元，领款人之间既非同案成员也非近亲属，且未全部办理卡折代管备案",
+            title=pl.format("账户 {} 本月收到 {} 名领款人的救助金共 {} 元，"
+                            "领款人之间既非同案成员也非近亲属，且未全部办理卡折代管备案",
                             pl.col("bank_account"), pl.col("payees").list.len(), pl.col("paid")),
             evidence=evidence("bank_account", "payees", "payee_ids"),
         )

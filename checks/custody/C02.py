@@ -35,6 +35,7 @@ class C02(Rule):
     severity = "high"
     subject = ("person_id", "bank_account")
     stable_facts = ("person_id", "bank_account", "holders")
+    groups = frozenset({"drawn", "graph"})
     needs = {"accounts": (), "members": (), "custody_filings": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

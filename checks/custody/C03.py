@@ -35,6 +35,7 @@ class C03(Rule):
     severity = "high"
     subject = ("staff_id", "person_id")
     stable_facts = ("staff_id", "person_id", "ways", "filings")
+    groups = frozenset({"drawn", "graph"})
     needs = {"staff": (), "accounts": (), "custody_filings": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -26,6 +26,7 @@ class C04(Rule):
     severity = "medium"
     subject = ("person_id", "bank_account")
     stable_facts = ("person_id", "bank_account", "filings")
+    groups = frozenset({"drawn", "graph"})
     needs = {"custody_filings": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
@@ -40,8 +41,8 @@ class C04(Rule):
                 .with_columns(person_id=pl.col("payee_id"),
                               why=pl.when(pl.col("approved_by").is_null()).then(pl.lit("无审批人"))
                               .otherwise(pl.format("已于 {} 终止", pl.col("end_date")))))
-        filing = chain(account_node(), ("代管备案", node("F", pl.col("filing_id"),
-                                                          pl.format("备案 {} ({})", pl.col("filing_id"), pl.col("why")))))
+        label = pl.format("备案 {} ({})", pl.col("filing_id"), pl.col("why"))
+        filing = chain(account_node(), ("代管备案", node("F", pl.col("filing_id"), label)))
         info = rows.group_by("person_id", "bank_account").agg(
             filings=pl.struct("filing_id", "start_date", "end_date", "approved_by", "why").sort_by("filing_id"),
             whys=pl.col("why").unique().sort())
@@ -50,6 +51,7 @@ class C04(Rule):
         return found.select(
             "person_id", "bank_account", "street", "amount_fen",
             title=pl.format("领款人 {} 的救助金 {} 元支付至代管账户 {}，其卡折代管备案{}，且无有效备案",
-                            pl.col("person_id"), pl.col("paid"), pl.col("bank_account"), pl.col("whys").list.join("、")),
+                            pl.col("person_id"), pl.col("paid"), pl.col("bank_account"),
+                            pl.col("whys").list.join("、")),
             evidence=evidence("person_id", "bank_account", "filings"),
         )

@@ -28,6 +28,7 @@ class D01(Rule):
     severity = "high"
     subject = ("person_id",)
     stable_facts = ("person_id", "record_ids", "case_ids")
+    groups = frozenset({"graph"})
     needs = {"dishonesty": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -26,6 +26,7 @@ class D02(Rule):
     severity = "medium"
     subject = ("record_id",)
     stable_facts = ("record_id", "person_id", "defrauded")
+    groups = frozenset({"graph"})
     needs = {"dishonesty": ()}
     params = ("recovery_days",)
 

@@ -28,6 +28,7 @@ class D03(Rule):
     severity = "low"
     subject = ("record_id",)
     stable_facts = ("record_id", "person_id", "recorded_on", "reported_on")
+    groups = frozenset({"graph"})
     needs = {"dishonesty": ()}
     params = ("report_days",)
 

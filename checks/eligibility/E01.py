@@ -26,6 +26,7 @@ class E01(Rule):
     severity = "high"
     subject = ("person_id",)
     stable_facts = ("person_id", "case_ids", "died_on")
+    groups = frozenset({"quarterly"})
     needs = {"deaths": ("died_on",)}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -26,6 +26,7 @@ class E02(Rule):
     severity = "high"
     subject = ("person_id",)
     stable_facts = ("person_id", "case_ids", "public_payroll")
+    groups = frozenset({"quarterly"})
     needs = {"public_payroll": ("start_date",)}
     params = ("means_tested_programs",)
 

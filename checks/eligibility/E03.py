@@ -27,17 +27,18 @@ class E03(Rule):
     severity = "medium"
     subject = ("person_id",)
     stable_facts = ("person_id", "case_ids", "vehicles", "businesses", "properties")
+    groups = frozenset({"quarterly"})
     needs = {"vehicles": ("vehicle_type",), "businesses": (), "real_estate": ()}
     params = ("means_tested_programs", "exempt_vehicle_types", "max_properties")
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        f, l = ctx.first_day, ctx.last_day
+        first, last = ctx.first_day, ctx.last_day
         held = {
             "vehicles": ctx.table("vehicles").filter(
-                covers("registered_on", "deregistered_on", f, l)
+                covers("registered_on", "deregistered_on", first, last)
                 & ~pl.col("vehicle_type").fill_null("").is_in(list(ctx.profile.exempt_vehicle_types))),
-            "businesses": ctx.table("businesses").filter(covers("start_date", "end_date", f, l)),
-            "real_estate": ctx.table("real_estate").filter(covers("registered_on", "deregistered_on", f, l)),
+            "businesses": ctx.table("businesses").filter(covers("start_date", "end_date", first, last)),
+            "real_estate": ctx.table("real_estate").filter(covers("registered_on", "deregistered_on", first, last)),
         }
         candidates = pl.concat([t.select("person_id") for t in held.values()])
         members = paid_members_of(ctx, candidates).filter(
@@ -61,7 +62,8 @@ class E03(Rule):
                .join(estate, on="person_id", how="left"))
         kinds = pl.concat_str(
             pl.when(pl.col("vehicles").is_not_null()).then(pl.format("车辆{}辆；", pl.col("vehicles").list.len())),
-            pl.when(pl.col("businesses").is_not_null()).then(pl.format("市场主体{}个；", pl.col("businesses").list.len())),
+            pl.when(pl.col("businesses").is_not_null())
+            .then(pl.format("市场主体{}个；", pl.col("businesses").list.len())),
             pl.when(pl.col("properties").is_not_null()).then(pl.format("不动产{}处；", pl.col("n_properties"))),
             ignore_nulls=True)
         return out.select(

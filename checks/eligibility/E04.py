@@ -27,6 +27,7 @@ class E04(Rule):
     severity = "high"
     subject = ("person_id",)
     stable_facts = ("person_id", "case_ids", "imprisonment")
+    groups = frozenset({"quarterly"})
     needs = {"penalties": ("kind",)}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -29,6 +29,7 @@ class E05(Rule):
     severity = "low"
     subject = ("person_id",)
     stable_facts = ("person_id", "case_ids", "jobs")
+    groups = frozenset({"quarterly"})
     needs = {"employment": ("monthly_income",)}
     params = ("means_tested_programs", "employment_income_floor", "phase_out_months")
 

@@ -34,20 +34,20 @@ class E12(Rule):
     params = ("decision_working_days", "decision_working_days_special")
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        f, l = ctx.first_day, ctx.last_day
+        first, last = ctx.first_day, ctx.last_day
         p = ctx.profile
-        pending = pl.col("decided_on").is_null() | (pl.col("decided_on") > l)
-        decided_in_m = pl.col("decided_on").is_between(f, l)
-        apps = (ctx.table("applications").filter((pl.col("received_on") <= l) & (pending | decided_in_m))
+        pending = pl.col("decided_on").is_null() | (pl.col("decided_on") > last)
+        decided_in_m = pl.col("decided_on").is_between(first, last)
+        apps = (ctx.table("applications").filter((pl.col("received_on") <= last) & (pending | decided_in_m))
                 .with_columns(days=pl.when(pl.col("special").fill_null(False))
                               .then(p.decision_working_days_special).otherwise(p.decision_working_days)))
         try:
-            due = deadlines(apps["received_on"], apps["days"], l)
+            due = deadlines(apps["received_on"], apps["days"], last)
         except CalendarRangeError as exc:
             raise RuleNotRun(f"法定节假日日历无法判定：{exc}") from None
         late = apps.with_columns(deadline=due).filter(
             pl.col("deadline").is_not_null() & (pending | (pl.col("decided_on") > pl.col("deadline"))))
-        state = (pl.when(pending).then(pl.format("截至{}仍未审批", pl.lit(l)))
+        state = (pl.when(pending).then(pl.format("截至{}仍未审批", pl.lit(last)))
                  .otherwise(pl.format("于{}才审批", pl.col("decided_on"))))
         return late.select(
             "application_id", "person_id", "street", "program",

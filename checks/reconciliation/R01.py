@@ -27,6 +27,7 @@ class R01(Rule):
     severity = "high"
     subject = ("person_id", "program")
     stable_facts = ("person_id", "program", "paid")
+    groups = frozenset({"reconciliation_totals"})
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -26,6 +26,7 @@ class R02(Rule):
     severity = "high"
     subject = ("person_id", "program")
     stable_facts = ("person_id", "program", "instructed")
+    groups = frozenset({"reconciliation_totals"})
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -6,8 +6,7 @@ from auditor.core.money import yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import reconciliation
 from auditor.engine.registry import Rule, register
-from checks.reconciliation.common import key_evidence, key_subject
-from checks.reconciliation.R05 import duplicate_condition
+from checks.reconciliation.common import duplicate_condition, key_evidence, key_subject
 
 
 @register
@@ -28,6 +27,7 @@ class R03(Rule):
     severity = "medium"
     subject = ("person_id", "program")
     stable_facts = ("person_id", "program", "instructed", "paid")
+    groups = frozenset({"reconciliation_totals"})
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

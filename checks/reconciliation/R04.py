@@ -26,6 +26,7 @@ class R04(Rule):
     severity = "high"
     subject = ("person_id", "program")
     stable_facts = ("person_id", "program", "instr_accounts", "other_accounts")
+    groups = frozenset({"reconciliation_totals"})
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

@@ -6,12 +6,7 @@ from auditor.core.money import yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_rows, reconciliation
 from auditor.engine.registry import Rule, register
-from checks.reconciliation.common import key_evidence, key_subject
-
-
-def duplicate_condition() -> pl.Expr:
-    """Two or more paid rows for the key and more paid rows than instructions."""
-    return (pl.col("n_paid") >= 2) & (pl.col("n_paid") > pl.col("n_instr"))
+from checks.reconciliation.common import duplicate_condition, key_evidence, key_subject
 
 
 @register
@@ -32,6 +27,7 @@ class R05(Rule):
     severity = "high"
     subject = ("person_id", "program")
     stable_facts = ("person_id", "program", "instructed", "paid")
+    groups = frozenset({"reconciliation_totals"})
     needs = {"payments": (), "ledger": ()}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:

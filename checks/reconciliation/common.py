@@ -1,4 +1,4 @@
-"""Pieces the R rules share: the per-key evidence and the title prefix."""
+"""Pieces the R rules share: the per-key evidence, the title prefix and conditions more than one rule reads."""
 
 from __future__ import annotations
 
@@ -22,3 +22,8 @@ def key_evidence(*extra: pl.Expr) -> pl.Expr:
 def key_subject(month: str) -> pl.Expr:
     """``领款人 310… 低保 2026-10`` — the start of every R title on a key."""
     return pl.format("领款人{} {} {}", pl.col("person_id"), program_label(pl.col("program")), pl.lit(month))
+
+
+def duplicate_condition() -> pl.Expr:
+    """Two or more paid rows for the key and more paid rows than instructions."""
+    return (pl.col("n_paid") >= 2) & (pl.col("n_paid") > pl.col("n_instr"))

@@ -4,8 +4,9 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from auditor.engine.relations import k01_links, relation_label
+from auditor.engine.relations import relation_label
 from checks.relatives.common import by_subject, evidence
+from checks.relatives.links import k01_links
 
 
 @register
@@ -30,6 +31,7 @@ class K01(Rule):
     severity = "high"
     subject = ("staff_id", "person_id")
     stable_facts = ("staff_id", "person_id", "relation")
+    groups = frozenset({"drawn", "graph"})
     needs = {"staff": (), "relations": (), "kin_filings": (), "members": (), "cases": ()}
     params = ("close_relations", "relative_scope")
 

@@ -4,8 +4,8 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from auditor.engine.relations import k02_links
 from checks.relatives.common import by_subject, evidence
+from checks.relatives.links import k02_links
 
 
 @register
@@ -27,6 +27,7 @@ class K02(Rule):
     severity = "high"
     subject = ("staff_id", "case_id")
     stable_facts = ("staff_id", "case_id", "roles", "relatives")
+    groups = frozenset({"drawn", "graph"})
     needs = {"staff": (), "relations": (), "members": (), "cases": ("approved_by", "handled_by")}
     params = ("close_relations",)
 

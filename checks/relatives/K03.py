@@ -4,8 +4,8 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from auditor.engine.relations import k03_links
 from checks.relatives.common import by_subject, evidence
+from checks.relatives.links import k03_links
 
 
 @register
@@ -29,6 +29,7 @@ class K03(Rule):
     severity = "medium"
     subject = ("staff_id", "person_id")
     stable_facts = ("staff_id", "person_id", "shared_values")
+    groups = frozenset({"drawn", "graph"})
     needs = {"staff": (), "relations": (), "members": (), "cases": ()}
     params = ("close_relations", "relative_scope")
 

@@ -4,8 +4,8 @@ import polars as pl
 
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
-from auditor.engine.relations import k_links
 from checks.relatives.common import by_subject, evidence
+from checks.relatives.links import k_links
 
 
 @register
@@ -27,12 +27,14 @@ class K04(Rule):
     severity = "high"
     subject = ("staff_id",)
     stable_facts = ("staff_id", "cases")
+    groups = frozenset({"drawn", "graph"})
     needs = {"staff": (), "relations": (), "kin_filings": (), "members": (),
              "cases": ("approved_by", "handled_by")}
     params = ("close_relations", "relative_scope", "cluster_min_cases")
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        found = by_subject(ctx.shared(k_links), ["staff_id"]).filter(pl.col("cases").list.len() >= ctx.profile.cluster_min_cases)
+        found = (by_subject(ctx.shared(k_links), ["staff_id"])
+                 .filter(pl.col("cases").list.len() >= ctx.profile.cluster_min_cases))
         return found.select(
             "staff_id", "street",
             title=pl.format("工作人员{}（{}）关联 {} 个在保案件（近亲属、经办未回避、共用电话或住址），请重点核查",
