@@ -32,7 +32,7 @@ def mask_text(text: str | None) -> str | None:
     """Mask every resident id, phone and account number inside free text (titles, evidence JSON)."""
     if not text:
         return text
-    return _SENSITIVE.sub(lambda m: mask_value(m.group(1)), str(text))
+    return _SENSITIVE.sub(lambda m: mask_value(m.group(1)) or "", str(text))  # a match is never empty
 
 
 def mask_frame(frame: pl.DataFrame) -> pl.DataFrame:
