@@ -8,6 +8,7 @@ titles and evidence JSON; ``short_id`` is the shortened form used in relationshi
 from __future__ import annotations
 
 import re
+from typing import overload
 
 import polars as pl
 
@@ -16,6 +17,10 @@ _SENSITIVE = re.compile(r"(?<![0-9A-Za-z-])(\d{17}[\dXx]|\d{11,30})(?![0-9A-Za-z
 MASKED_COLUMNS = ("person_id", "bank_account", "title", "evidence", "phone")
 
 
+@overload
+def mask_value(value: str) -> str: ...
+@overload
+def mask_value(value: str | None) -> str | None: ...
 def mask_value(value: str | None) -> str | None:
     """``310105199001011234`` -> ``310105********1234``; phone ``13812341234`` -> ``138****1234``."""
     if not value:
@@ -28,6 +33,10 @@ def mask_value(value: str | None) -> str | None:
     return f"{s[:6]}{'*' * (len(s) - 10)}{s[-4:]}"
 
 
+@overload
+def mask_text(text: str) -> str: ...
+@overload
+def mask_text(text: str | None) -> str | None: ...
 def mask_text(text: str | None) -> str | None:
     """Mask every resident id, phone and account number inside free text (titles, evidence JSON)."""
     if not text:

@@ -65,7 +65,9 @@ def deadlines(received: pl.Series, n: pl.Series, horizon: date) -> pl.Series:
     valid = received.drop_nulls()
     if valid.is_empty():
         return nulls
-    days = pl.Series(workdays_between(min(valid.min(), horizon), horizon), dtype=pl.Date)
+    earliest = valid.min()
+    assert isinstance(earliest, date)  # a non-empty date series has a date minimum
+    days = pl.Series(workdays_between(min(earliest, horizon), horizon), dtype=pl.Date)
     if days.is_empty():
         return nulls
     # position of the first working day strictly after received, plus n-1

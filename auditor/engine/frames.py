@@ -137,7 +137,7 @@ def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: d
     single = ~pl.struct(key).is_duplicated()
     solo = rows.filter(single).select(*key, **one)
     grouped = rows.filter(~single).group_by(key).agg(**many)
-    return pl.concat([solo, grouped.select(solo.columns).cast(solo.schema)])  # type: ignore[arg-type]
+    return pl.concat([solo, grouped.select(solo.columns).cast(solo.schema)])
 
 
 def reconciliation(ctx: AuditContext) -> pl.DataFrame:

@@ -307,8 +307,8 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
             link(person(f["person_id"]), f"A:{f['bank_account']}", "代管账户")
             link(f"A:{f['bank_account']}", person(f["custodian_id"]), f"代管人 {f['filing_id']}")
         lists["卡折代管备案"] = _labelled(filings, "custody_filings")
-    for a in accounts:
-        nodes[f"A:{a}"] = f"账户 {a}"
+    for acct in accounts:
+        nodes[f"A:{acct}"] = f"账户 {acct}"
     lists["账户"] = acct_rows
     if ctx.has("kin_filings"):
         lists["近亲属备案"] = _labelled(ctx.table("kin_filings").filter(

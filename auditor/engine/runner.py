@@ -8,6 +8,7 @@ import json
 import logging
 import pkgutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -102,7 +103,7 @@ def _check_facts(rule: Rule, frame: pl.DataFrame) -> None:
 
 
 def run_rules(ctx: AuditContext, codes: list[str] | None = None,
-              on_rule=None) -> tuple[pl.DataFrame, list[CheckStatus]]:
+              on_rule: Callable[[CheckStatus], None] | None = None) -> tuple[pl.DataFrame, list[CheckStatus]]:
     """Run the selected rules (all by default) and return findings and statuses.
 
     Rules run family by family; the frames one family shared are released

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from auditor import store
 from auditor.core.errors import AuditInputError
@@ -31,7 +32,7 @@ class ImportRow:
     note: str
 
 
-def _cell_date(value, where: str) -> date | None:
+def _cell_date(value: object, where: str) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
@@ -121,7 +122,7 @@ def _path(current: str, target: str) -> list[str]:
     raise TransitionError(f"不允许的状态变更 {current} → {target} (illegal transition)")
 
 
-def import_issues(engine, path: Path, *, actor: str, only_street: str | None = None,
+def import_issues(engine: Engine, path: Path, *, actor: str, only_street: str | None = None,
                   rectification_days: int = 30, today: date | None = None) -> dict[str, int]:
     """Apply a street's returned 问题清单 in one transaction after validating every row first.
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Executable, select
+from sqlalchemy.engine import Engine
 
 from auditor import store
 from auditor.core.masking import mask_text
@@ -90,7 +91,7 @@ class OfficeReport:
     scorecard: list[ScoreRow] = field(default_factory=list)
 
 
-def _frame(engine, query) -> pl.DataFrame:
+def _frame(engine: Engine, query: Executable) -> pl.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     return pl.DataFrame([dict(r) for r in rows], infer_schema_length=None) if rows else pl.DataFrame()
@@ -112,7 +113,7 @@ def _pct(num: int, den: int) -> float:
     return num / den if den else 1.0
 
 
-def build_office_report(engine, month: str, *, district: str, today: date | None = None) -> OfficeReport:
+def build_office_report(engine: Engine, month: str, *, district: str, today: date | None = None) -> OfficeReport:
     today = today or date.today()
     months = month_window(month, TREND_MONTHS)
     oc, fd, ev = store.occurrences, store.findings, store.events

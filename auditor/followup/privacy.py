@@ -27,6 +27,7 @@ import os
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from auditor import store
@@ -66,7 +67,7 @@ class User:
         return requested
 
 
-def add_user(engine, name: str, role: str, street: str | None = None) -> User:
+def add_user(engine: Engine, name: str, role: str, street: str | None = None) -> User:
     if role not in USER_ROLES:
         raise AuditInputError(f"角色 {role!r} 无效 (role must be one of {', '.join(USER_ROLES)})")
     if (role == "street") != bool(street):
@@ -79,17 +80,17 @@ def add_user(engine, name: str, role: str, street: str | None = None) -> User:
     return User(name, role, street)
 
 
-def list_users(engine) -> list[User]:
+def list_users(engine: Engine) -> list[User]:
     with engine.connect() as conn:
         rows = conn.execute(select(store.users).order_by(store.users.c.name)).mappings().all()
     return [User(r["name"], r["role"], r["street"]) for r in rows]
 
 
-def count_users(engine) -> int:
+def count_users(engine: Engine) -> int:
     return store.count_rows(engine, store.users)
 
 
-def current_user(engine, name: str | None) -> User:
+def current_user(engine: Engine, name: str | None) -> User:
     """The acting user from ``--user`` or ``AUDITOR_USER``; must exist in ``users``."""
     name = name or os.environ.get("AUDITOR_USER")
     if not name:
@@ -110,7 +111,7 @@ def _entry_hash(prev_hash: str, entry: dict) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
-def log_access(engine, user: User, action: str, *, target: str | None = None, detail: dict | None = None,
+def log_access(engine: Engine, user: User, action: str, *, target: str | None = None, detail: dict | None = None,
                unmasked: bool = False) -> int:
     """Append one access-log entry chained to the previous one; return its sequence number."""
     log = store.access_log
@@ -130,7 +131,7 @@ def log_access(engine, user: User, action: str, *, target: str | None = None, de
     raise RuntimeError("access log busy")  # pragma: no cover - 20 collisions in a row
 
 
-def verify_log(engine) -> tuple[int, int | None, str]:
+def verify_log(engine: Engine) -> tuple[int, int | None, str]:
     """Check the whole chain; return (entries checked, first broken seq or None, why or the head hash)."""
     log = store.access_log
     prev, expected, n = GENESIS, 1, 0

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import polars as pl
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from auditor.engine.facts import describe, facts_diff, frame_facts
 from auditor.followup.lifecycle import REOPEN, check_transition
@@ -40,10 +40,12 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
     texts, hashes = frame_facts(frame)
     frame = frame.with_columns(facts_hash=pl.Series(hashes, dtype=pl.String), facts=pl.Series(texts, dtype=pl.String))
     with engine.begin() as conn:
-        run_id = conn.execute(insert(runs).values(
+        run_key = conn.execute(insert(runs).values(
             month=month, profile=profile, data_dir=data_dir, started_at=started_at,
             finished_at=stamp, status="ok", summary=json.dumps(summary, ensure_ascii=False, default=str),
-        )).inserted_primary_key[0]
+        )).inserted_primary_key
+        assert run_key is not None  # a single-row insert always reports its primary key
+        run_id = run_key[0]
         conn.execute(delete(occurrences).where(occurrences.c.month == month))
         bulk_insert(conn, occurrences, frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS).to_dicts())
 
@@ -101,7 +103,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
     return int(run_id)
 
 
-def _previous_facts(conn, wanted: dict[str, str | None], month: str) -> dict[str, dict]:
+def _previous_facts(conn: Connection, wanted: dict[str, str | None], month: str) -> dict[str, dict]:
     """For each finding, the latest earlier occurrence with the given facts hash."""
     found: dict[str, dict] = {}
     for batch in batches(list(wanted)):

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from auditor import store
 from auditor.core.errors import AuditInputError
@@ -22,14 +23,14 @@ from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.followup.lifecycle import CLOSED, OPEN, TransitionError, check_transition
 
 
-def _finding(conn, fid: str) -> dict:
+def _finding(conn: Connection, fid: str) -> dict:
     row = conn.execute(select(store.findings).where(store.findings.c.finding_id == fid)).mappings().first()
     if row is None:
         raise AuditInputError(f"问题编号 {fid} 不存在 (unknown finding)")
     return dict(row)
 
 
-def _change(conn, fid: str, target: str, *, actor: str, action: str, note: str | None,
+def _change(conn: Connection, fid: str, target: str, *, actor: str, action: str, note: str | None,
             values: dict | None = None, amount_fen: int | None = None) -> None:
     current = _finding(conn, fid)["status"]
     check_transition(current, target)
@@ -40,7 +41,8 @@ def _change(conn, fid: str, target: str, *, actor: str, action: str, note: str |
                                                           amount_fen)])
 
 
-def assign(engine, fid: str, *, street: str, person: str, due: date, actor: str, note: str | None = None) -> None:
+def assign(engine: Engine, fid: str, *, street: str, person: str, due: date, actor: str,
+           note: str | None = None) -> None:
     """new/assigned -> assigned to ``person`` of ``street``, due on ``due``."""
     if not (street and person and due):
         raise AuditInputError("交办需要街镇、责任人和完成期限 (assign needs street, person and due date)")
@@ -50,27 +52,28 @@ def assign(engine, fid: str, *, street: str, person: str, due: date, actor: str,
                 values={"assigned_street": street, "assignee": person, "due_date": due})
 
 
-def start(engine, fid: str, *, actor: str, note: str | None = None) -> None:
+def start(engine: Engine, fid: str, *, actor: str, note: str | None = None) -> None:
     """assigned -> rectifying."""
     with engine.begin() as conn:
         _change(conn, fid, "rectifying", actor=actor, action="rectifying", note=note)
 
 
-def add_note(engine, fid: str, *, actor: str, note: str) -> None:
+def add_note(engine: Engine, fid: str, *, actor: str, note: str) -> None:
     """An event with a note and no status change."""
     with engine.begin() as conn:
         status = _finding(conn, fid)["status"]
         store.bulk_insert(conn, store.events, [store.event_row(fid, store.now(), actor, "note", status, status, note)])
 
 
-def close(engine, fid: str, outcome: str, *, actor: str, reason: str | None = None,
+def close(engine: Engine, fid: str, outcome: str, *, actor: str, reason: str | None = None,
           recovered_fen: int | None = None) -> None:
     """Close as ``rectified``, ``confirmed`` (amount recovered in fen) or ``dismissed`` (reason required)."""
     with engine.begin() as conn:
         _close(conn, fid, outcome, actor=actor, reason=reason, recovered_fen=recovered_fen)
 
 
-def _close(conn, fid: str, outcome: str, *, actor: str, reason: str | None, recovered_fen: int | None) -> None:
+def _close(conn: Connection, fid: str, outcome: str, *, actor: str, reason: str | None,
+           recovered_fen: int | None) -> None:
     if outcome not in CLOSED:
         raise TransitionError(f"结案方式 {outcome!r} 无效 (close as one of {', '.join(CLOSED)})")
     if outcome == "dismissed" and not (reason or "").strip():
@@ -79,7 +82,7 @@ def _close(conn, fid: str, outcome: str, *, actor: str, reason: str | None, reco
         raise AuditInputError("追回金额只用于查实违规 (amount recovered only for confirmed)")
     if recovered_fen is not None and recovered_fen < 0:
         raise AuditInputError("追回金额不能为负 (amount recovered must be >= 0)")
-    values = {"close_reason": reason}
+    values: dict[str, str | int | None] = {"close_reason": reason}
     if outcome == "confirmed":
         total = (_finding(conn, fid)["amount_recovered_fen"] or 0) + (recovered_fen or 0)
         values["amount_recovered_fen"] = total
@@ -106,7 +109,7 @@ class Filters:
     finding_ids: list[str] | None = None
 
 
-def query(engine, f: Filters, today: date | None = None) -> pl.DataFrame:
+def query(engine: Engine, f: Filters, today: date | None = None) -> pl.DataFrame:
     """Findings matching ``f`` with their latest occurrence in the month range (title, amount, ...)."""
     fd, oc = store.findings, store.occurrences
     month_cond = [c for c in (oc.c.month >= f.month_from if f.month_from else None,
@@ -140,7 +143,7 @@ def query(engine, f: Filters, today: date | None = None) -> pl.DataFrame:
     return pl.DataFrame([dict(r) for r in rows], infer_schema_length=None) if rows else pl.DataFrame()
 
 
-def history(engine, fid: str) -> tuple[dict, list[dict], list[dict]]:
+def history(engine: Engine, fid: str) -> tuple[dict, list[dict], list[dict]]:
     """A finding, its occurrences month by month and its events, oldest first."""
     with engine.connect() as conn:
         finding = _finding(conn, fid)
@@ -151,7 +154,7 @@ def history(engine, fid: str) -> tuple[dict, list[dict], list[dict]]:
     return finding, [dict(r) for r in occ], [dict(r) for r in ev]
 
 
-def issue_rows(engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
+def issue_rows(engine: Engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
     """The month's findings for the street 问题清单: with their follow-up status, dismissed ones left out.
 
     A dismissed clue that recurs with the same facts stays closed and is not sent to the street again.

@@ -150,8 +150,8 @@ def csv_body(data: bytes, skip_lines: int, width: int, header_width: int) -> tup
     if body_newlines == complete:  # no line breaks inside cells: one line per record
         line = pl.int_range(start, start + frame.height, dtype=pl.Int64, eager=True)
     else:
-        inner = frame.select(pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)))
-        inner = inner.to_series().cast(pl.Int64)
+        inner = (frame.select(pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)))
+                 .to_series().cast(pl.Int64))
         line = pl.int_range(start, start + frame.height, dtype=pl.Int64, eager=True) + inner.cum_sum() - inner
     return frame, line, broken.cast(pl.String).alias("broken")
 

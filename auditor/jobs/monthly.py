@@ -82,8 +82,8 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
     keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
             .join(flagged, on=["person_id", "program"], how="anti"))
     matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
-    return MoneyTotals(instructed=fen_to_yuan(instructed or 0), paid=fen_to_yuan(paid or 0),
-                       matched=fen_to_yuan(matched or 0), at_risk=fen_to_yuan(flagged["fen"].sum() or 0))
+    return MoneyTotals(instructed=fen_to_yuan(int(instructed or 0)), paid=fen_to_yuan(int(paid or 0)),
+                       matched=fen_to_yuan(int(matched or 0)), at_risk=fen_to_yuan(int(flagged["fen"].sum() or 0)))
 
 
 def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile: Profile,

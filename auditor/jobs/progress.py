@@ -6,7 +6,12 @@ import logging
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from auditor.engine.runner import CheckStatus
 
 log = logging.getLogger("auditor")
 
@@ -20,16 +25,16 @@ class Stages:
     stage ends.
     """
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.t0 = time.perf_counter()
         self.durations: dict[str, float] = {}
         self.families: dict[str, float] = defaultdict(float)
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self._bar = None
+        self._bar: Any = None  # a tqdm bar while a stage with a total runs
 
     @contextmanager
-    def __call__(self, name: str, total: int | None = None):
+    def __call__(self, name: str, total: int | None = None) -> Iterator[Stages]:
         start = time.perf_counter()
         if self.tty and total:
             from tqdm import tqdm
@@ -56,7 +61,7 @@ class Stages:
         else:
             log.info("  %s", label)
 
-    def tick(self, status) -> None:
+    def tick(self, status: CheckStatus) -> None:
         """Advance the current stage by one rule done (an engine ``CheckStatus``)."""
         self.families[status.family] += status.seconds
         if self._bar is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from typing import Any
 
 import polars as pl
 
@@ -42,7 +43,7 @@ def draw_sample(ctx: AuditContext) -> pl.DataFrame:
     rng = random.Random(seed_int(settings.seed, ctx.month))
     cases = ctx.shared(active_cases).select("case_id", "street", "community", "program").sort("case_id")
     pool = reviewers(ctx).rows(named=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     by_street = cases.partition_by("street", as_dict=True, maintain_order=True)
     for (street,) in sorted(by_street):
         in_street = by_street[(street,)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def due_months(profile: Profile, today: date) -> list[str]:
             and drop_ready(inbox / m, s.ready_marker)]
 
 
-def run_month(profile: Profile, month: str, *, sleep=time.sleep) -> bool:
+def run_month(profile: Profile, month: str, *, sleep: Callable[[float], None] = time.sleep) -> bool:
     """Audit ``month`` under its lock with bounded retries; True when it succeeded."""
     s = profile.schedule
     for attempt in range(1, s.retries + 2):
@@ -131,7 +132,8 @@ def write_reminders(profile: Profile, today: date) -> Path:
     return out
 
 
-def cycle(profile: Profile, today: date | None = None, *, sleep=time.sleep) -> dict:
+def cycle(profile: Profile, today: date | None = None, *,
+          sleep: Callable[[float], None] = time.sleep) -> dict:
     """One pass: audit every due month, run the quarterly job after quarter-end months, write reminders."""
     today = today or date.today()
     done = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def _sheet_title(name: str, taken: set[str]) -> str:
 
 
 def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: str,
-                      mask=None) -> None:
+                      mask: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> None:
     """问题清单: a summary sheet and one sheet per street, with columns for the street to fill.
 
     ``mask`` (optional) is applied to the person/account columns before writing.

@@ -6,6 +6,7 @@ allowed role asks for it, and writes the access log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -105,7 +106,8 @@ def dossier(s: Session, fid: str, *, unmasked: bool = False) -> str:
     return render_dossier(finding, occ, events, unmasked=unmasked, viewer=s.user)
 
 
-def _each(s: Session, fids: list[str], permission: str, action: str, fn) -> list[str]:
+def _each(s: Session, fids: list[str], permission: str, action: str,
+          fn: Callable[[str, dict], None]) -> list[str]:
     """Apply ``fn(fid, finding)`` to every finding after checking role and street; log each."""
     s.user.require(permission)
     for fid in fids:

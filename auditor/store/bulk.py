@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import Table, insert
+from sqlalchemy.engine import Connection
 
 BATCH = 5000
 COPY_MIN_ROWS = 100  # below this, executemany is as quick as COPY
@@ -15,7 +16,7 @@ def batches(rows: list, size: int = BATCH) -> Iterator[list]:
         yield rows[i:i + size]
 
 
-def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
+def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
     """Insert many rows; the one place bulk writes happen.
 
     PostgreSQL: one ``COPY ... FROM STDIN`` through psycopg (rows that all
@@ -29,7 +30,9 @@ def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
             and all(r.keys() == rows[0].keys() for r in rows):
         preparer = conn.dialect.identifier_preparer
         names = ", ".join(preparer.quote(c) for c in columns)
-        with conn.connection.driver_connection.cursor() as cur:
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a checked-out connection always has its DBAPI connection
+        with driver.cursor() as cur:
             with cur.copy(f"COPY {preparer.format_table(table)} ({names}) FROM STDIN") as copy:
                 for r in rows:
                     copy.write_row([r[c] for c in columns])

@@ -6,14 +6,18 @@ Embedded SQLite is the default (WAL mode); PostgreSQL works the same.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import Table, create_engine, event, func, inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from auditor.core.errors import AuditInputError
 from auditor.store.tables import OCCURRENCE_COLUMNS, findings, occurrences
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_DB = "sqlite:///out/auditor.db"
 
@@ -26,7 +30,7 @@ def connect(url: str | None = None) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -38,7 +42,7 @@ def connect(url: str | None = None) -> Engine:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _alembic_config(conn):
+def _alembic_config(conn: Connection) -> Config:
     from alembic.config import Config
 
     cfg = Config()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ class LockBusy(Exception):
 
 
 @contextmanager
-def lock(engine: Engine, name: str, holder: str, stale_after: timedelta = timedelta(hours=6)):
+def lock(engine: Engine, name: str, holder: str, stale_after: timedelta = timedelta(hours=6)) -> Iterator[None]:
     """Hold the database lock ``name`` for the block; raise ``LockBusy`` if someone else holds it.
 
     The lock is a ``locks`` row inserted in its own transaction: the primary key

@@ -33,7 +33,7 @@ def upgrade() -> None:
     recompute(op.get_bind())
 
 
-def recompute(conn) -> None:
+def recompute(conn: sa.Connection) -> None:
     """Recompute occurrences' facts and hashes and findings' hashes (see the module docstring)."""
     from auditor.engine.facts import canonical, facts_hash, facts_of
 
