@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 
-from auditor.core.config import load_profile
+from auditor.core import vocab
+from auditor.core.config import Program, Relation, load_profile
 from auditor.core.errors import AuditInputError
+
+
+def test_profile_literals_are_the_vocabulary():
+    assert list(get_args(Program)) == list(vocab.PROGRAMS)
+    assert list(get_args(Relation)) == list(vocab.RELATIONS)
 
 
 def test_default_profile_is_changning_with_policy_values():

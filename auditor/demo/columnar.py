@@ -13,8 +13,10 @@ Frames: ``pay`` (payment rows before they split into instructions and ledger),
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from auditor.core.money import yuan
@@ -27,7 +29,7 @@ def day_of(mi: int, day: int) -> int:
     return (date(mi // 12, mi % 12 + 1, day) - EPOCH).days
 
 
-def as_date(days) -> pl.Series:
+def as_date(days: npt.ArrayLike) -> pl.Series:
     """Days since 1970-01-01 (negative = null) -> Date series."""
     s = pl.Series(np.asarray(days, dtype=np.int64))
     return pl.select(pl.when(s >= 0).then(s.cast(pl.Int32).cast(pl.Date))).to_series()
@@ -47,7 +49,8 @@ def seq_text(prefix: str, start: int, n: int, width: int) -> pl.Series:
 class ColumnarPlanting:
     """What a ``bench`` hook sees and the changes it declares; ``code`` is the hook's rule."""
 
-    def __init__(self, gen, pool: pl.DataFrame, chosen: pl.DataFrame, codes: list[str], k: int) -> None:
+    # gen: the benchmark generator (benchmarks.generate.Generator, outside the auditor package)
+    def __init__(self, gen: Any, pool: pl.DataFrame, chosen: pl.DataFrame, codes: list[str], k: int) -> None:
         self.gen, self.pool, self.chosen, self.k = gen, pool, chosen, k
         self.groups = {c: chosen.slice(j * k, k) for j, c in enumerate(codes)}
         self.extra = chosen.slice(len(codes) * k, k)  # k more planted-pool cases a hook may pair with its own

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from auditor.core.periods import month_add
 from auditor.engine.registry import finding_id
@@ -104,7 +105,7 @@ class District:
     # ------------------------------------------------------------- cases
     def new_case(self, street: str, program: str = "dibao", *, size: int = 1, payee_age: int | None = None,
                  start_month: str | None = None, status: str = "active", pay: bool = True,
-                 pay_until: str | None = None, amount: int | None = None, **overrides) -> dict:
+                 pay_until: str | None = None, amount: int | None = None, **overrides: Any) -> dict:
         """Add a case with members, account and (if ``pay``) clean payments up to ``pay_until`` (M)."""
         n = len(self.tables["cases"]) + 1
         community = f"{STREETS[street][n % 4]}居委会"
@@ -116,7 +117,7 @@ class District:
         approver = next((s for s in staff if s["role"] == "civil_affairs"), None)
         handler = next((s for s in staff if s["role"] == "case_worker"), None)
         reviewed = date(int(self.month[:4]), int(self.month[5:7]), 1) - timedelta(days=self.rng.randint(5, 60))
-        case = {
+        case: dict[str, Any] = {
             "case_id": f"CN{self.month[:4]}-{n:05d}", "program": program, "payee_id": payee, "street": street,
             "community": community, "status": status, "start_month": start, "end_month": None,
             "monthly_amount": amount, "bank_account": self.account(),
@@ -129,7 +130,7 @@ class District:
         } | overrides
         self.tables["cases"].append(case)
         address, phone = self.address(street), self.phone()
-        members = [(payee, "self", phone)]
+        members: list[tuple[str, str, str | None]] = [(payee, "self", phone)]
         for rel in ("spouse", "child", "child")[: size - 1]:
             members.append((self.new_person_id(self.rng.randint(3, 60) if rel == "child" else None), rel, None))
         for pid, rel, ph in members:
@@ -166,7 +167,7 @@ class District:
                 "bank_account": account, "paid_on": paid_on if status == "paid" else None,
                 "street": case["street"], "status": status})
 
-    def new_staff(self, street: str, role: str, person_id: str | None = None, **overrides) -> dict:
+    def new_staff(self, street: str, role: str, person_id: str | None = None, **overrides: Any) -> dict:
         n = len(self.tables["staff"]) + 1
         row = {"staff_id": f"S{n:04d}", "person_id": person_id or self.new_person_id(self.rng.randint(25, 55)),
                "name": self.name(), "role": role, "street": street,
@@ -190,7 +191,7 @@ class District:
         self.near_misses.append({"rule": rule, "finding_id": finding_id(rule, subject),
                                  "subject": "|".join(s or "" for s in subject), "note": note})
 
-    def pick_case(self, street: str | None = None, program: str = "dibao", size: int = 1, **kw) -> dict:
+    def pick_case(self, street: str | None = None, program: str = "dibao", size: int = 1, **kw: Any) -> dict:
         """A fresh case for one planted problem: clean history, nothing yet for month M."""
         return self.new_case(street or self.rng.choice(list(STREETS)), program, size=size,
                              pay_until=month_add(self.month, -1), **kw)

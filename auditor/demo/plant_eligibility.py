@@ -10,6 +10,7 @@ fire on ordinary data; the plants then add each rule's problems and near-misses.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from auditor.demo.district import District, resident_id
 
@@ -24,11 +25,11 @@ def shared_tables(d: District) -> None:
     _background(d)
 
 
-def add_row(d: District, table: str, **row) -> None:
+def add_row(d: District, table: str, **row: Any) -> None:
     d.tables[table].append(row)
 
 
-def paid_case(d: District, street: str, program: str = "dibao", size: int = 1, **kw) -> dict:
+def paid_case(d: District, street: str, program: str = "dibao", size: int = 1, **kw: Any) -> dict:
     """A case with clean history that is also paid for M."""
     c = d.pick_case(street, program, size=size, **kw)
     d.pay(c, d.month)

@@ -12,6 +12,7 @@ household paid into one account, neighbouring units 301 vs 302).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from auditor.core.periods import month_bounds
 from auditor.demo.district import District
@@ -83,7 +84,7 @@ def new_account(d: District, holder: str, name: str) -> str:
     return acct
 
 
-def edit_member(d: District, case: dict, **changes) -> dict:
+def edit_member(d: District, case: dict, **changes: Any) -> dict:
     """Change the first member row of ``case``."""
     row = d.members_of(case)[0]
     row.update(changes)

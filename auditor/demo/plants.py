@@ -32,8 +32,8 @@ def register_plant(code: str, *, demo: Callable | None = None, bench: Callable |
     """Register the plant of rule ``code``; refuses an unknown code, a missing hook, a second plant."""
     if code not in load_catalogue():
         raise ValueError(f"plant for unknown rule code {code!r}")
-    missing = [name for name, hook in (("demo", demo), ("bench", bench)) if not callable(hook)]
-    if missing:
+    if not (callable(demo) and callable(bench)):
+        missing = [name for name, hook in (("demo", demo), ("bench", bench)) if not callable(hook)]
         raise ValueError(f"plant {code} lacks its {' and '.join(missing)} hook")
     if code in PLANTS and (PLANTS[code].demo, PLANTS[code].bench) != (demo, bench):
         raise ValueError(f"duplicate plant for rule {code}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -23,7 +24,7 @@ FORMATS = {"cases": ("csv", "gbk", "zh"), "members": ("csv", "utf-8-sig", "en"),
            "staff": ("csv", "gb18030", "zh")}
 
 
-def _text(kind: str, value, i: int) -> str:
+def _text(kind: str, value: Any, i: int) -> str:
     """A value as an export would write it; ``i`` varies the accepted spellings."""
     if value is None:
         return ""
@@ -65,7 +66,7 @@ def write_drop(d: District, out: Path) -> None:
         frame = table_frame(d, name, headers)
         path = out / f"{name}.{fmt}"
         if fmt == "csv":
-            path.write_bytes(frame.write_csv().encode(encoding))
+            path.write_bytes(frame.write_csv().encode(encoding or "utf-8"))
         elif fmt == "parquet":
             frame.write_parquet(path)
         else:

@@ -50,7 +50,7 @@ def _flow(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip())
 
 
-def _value(v) -> str:
+def _value(v: object) -> str:
     if isinstance(v, (list, tuple)):
         return ", ".join(("+".join(map(str, x)) if isinstance(x, tuple) else str(x)) for x in v)
     return str(v) if not isinstance(v, Decimal) else format(v, "f")

@@ -49,7 +49,10 @@ def _to_number(token: str) -> str:
     """``九十九弄`` -> ``99弄``; a numeral ``cn2an`` cannot read is kept as written."""
     import cn2an  # imported on first use: it takes ~0.1 s, and most registers write digits
 
-    number, unit = re.fullmatch(_NUMERAL_TOKEN, token).groups()
+    found = re.fullmatch(_NUMERAL_TOKEN, token)
+    if found is None:
+        return token
+    number, unit = found.groups()
     try:
         return f"{cn2an.cn2an(number, 'normal')}{unit}"
     except ValueError:

@@ -15,13 +15,14 @@ rows read = rows accepted + rows quarantined. Unusable input raises
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
 from itertools import islice, zip_longest
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -55,7 +56,7 @@ _CODES = {
     "business_role": (V.BUSINESS_ROLES, "市场主体角色无法识别"),
     "penalty_kind": (V.PENALTY_KINDS, "刑罚类型无法识别"),
 }
-_NORMALISERS = {
+_NORMALISERS: dict[str, Callable[[pl.Expr], N.Normalized]] = {
     "person_id": N.person_id, "month": N.month, "date": N.date, "amount": N.amount,
     "bool": N.boolean, "account": N.account, "phone": N.phone,
     **{kind: partial(N.code, mapping=m, reason=r) for kind, (m, r) in _CODES.items()},
@@ -129,7 +130,7 @@ def _decode_csv(path: Path) -> bytes:
         ) from None
 
 
-def _cell_text(value) -> str | None:
+def _cell_text(value: object) -> str | None:
     """An Excel cell as the text the normalisers expect (dates as ISO, exact numbers)."""
     if value is None:
         return None
@@ -176,7 +177,7 @@ def _read_xlsx(path: Path, table: Table, profile: Profile | None) -> list[layout
 
 
 def _sheet_part(where: str, title: str, table: Table, profile: Profile | None, header: layout.Header | None,
-                head: list[tuple], rest) -> layout.Part:
+                head: list[tuple[Any, ...]], rest: Iterable[tuple[Any, ...]]) -> layout.Part:
     """The data rows of one sheet below its header, as text, with the id/account cells stored as numbers."""
     header = header or layout.Header(len(head), 1, [])
     data = head[header.row + header.depth:] + list(rest)
@@ -186,10 +187,10 @@ def _sheet_part(where: str, title: str, table: Table, profile: Profile | None, h
     cells += [(None,) * len(data)] * (width - len(cells))
     frame = pl.DataFrame({f"_c{j}": pl.Series([_cell_text(v) for v in col], dtype=pl.String)
                           for j, col in enumerate(cells)})
-    numbers = {}
+    numbers: dict[str, pl.Series] = {}
     for j, name in enumerate(columns):
         kind = table.column(name).kind if name else None
-        if kind in NUMBER_LOST:
+        if name and kind in NUMBER_LOST:
             least = NUMBER_LOST[kind][1]
             numbers[name] = pl.Series([type(v) in (int, float) and abs(v) >= least for v in cells[j]],
                                       dtype=pl.Boolean)
@@ -309,9 +310,10 @@ def header_map(table: Table, headers: list[str], path: Path, profile: Profile | 
 
 def _calendar_date(s: pl.Series) -> pl.Series:
     """The date of a Date or Datetime column; a timezone-aware one is read in Beijing time."""
-    if s.dtype == pl.Date:
+    dtype = s.dtype
+    if dtype == pl.Date:
         return s
-    if s.dtype.time_zone is not None:
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
         s = s.dt.convert_time_zone(BEIJING)
     return s.dt.date()
 
@@ -354,7 +356,8 @@ def _unusable_type(dtype: pl.DataType) -> bool:
     return dtype.is_nested() or isinstance(dtype, (pl.Duration, pl.Binary, pl.Object))
 
 
-def _check_parquet_types(path: Path, table: Table, schema: pl.Schema, mapping: dict[str, str]) -> None:
+def _check_parquet_types(path: Path, table: Table, schema: Mapping[str, pl.DataType],
+                         mapping: dict[str, str]) -> None:
     """Refuse a file whose contract column has a type no value of its kind can have.
 
     ``mapping``: file column -> contract column. Other columns are never read, whatever their type.
@@ -414,17 +417,19 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
     ``DEDUP_REPEATS`` (default 8) repeats per value the hashing costs more than it saves.
     """
     repeats = DEDUP_REPEATS.get(col.kind, 8)
-    n_distinct = s.approx_n_unique() if s.len() > DEDUP_MIN_ROWS else None
+    n_distinct: int | None = s.approx_n_unique() if s.len() > DEDUP_MIN_ROWS else None  # type: ignore[assignment]  # polars stub: approx_n_unique() is an int count, typed as any literal
     if (n_distinct is not None and n_distinct * repeats <= s.len()
-            and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):
-        distinct = index = None
+            and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int, typed as any literal
+        distinct: pl.Series | None = None
+        index: pl.Series | None = None
         if n_distinct > FEW_DISTINCT:  # many values: map by 64-bit hashes (fast); a collision is caught below
             hashes = s.hash()
             first = hashes.is_first_distinct()
             distinct = s.filter(first)
             index = hashes.replace_strict(hashes.filter(first),
                                           pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        if index is None or not distinct.gather(index).eq_missing(s).all():  # a few codes, or a collision
+        if (distinct is None or index is None
+                or not distinct.gather(index).eq_missing(s).all()):  # a few codes, or a collision
             distinct = s.unique()
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
         lookup = _evaluate(col, distinct.to_frame("raw"), profile)
@@ -433,7 +438,7 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
     return [out[c] for c in out.columns]
 
 
-def _column(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series]:
+def _column(col: Column, s: pl.Series, profile: Profile) -> Sequence[pl.Series]:
     """value, error (+ address key) of one column."""
     out = _typed(col, s)
     return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String), profile)
@@ -500,17 +505,18 @@ class _Source:
         return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
 
 
-def _columns(columns: list[Column], source: _Source, profile: Profile):
+def _columns(columns: list[Column], source: _Source,
+             profile: Profile) -> Iterator[tuple[Column, pl.Series, Sequence[pl.Series]]]:
     """Yield (column, raw, outputs) in order, reading and normalising a few columns at a time in
     threads (polars releases the GIL, and many string kernels use one core), without holding
     every column at once."""
-    def work(col: Column) -> tuple[pl.Series, list[pl.Series]]:
+    def work(col: Column) -> tuple[pl.Series, Sequence[pl.Series]]:
         raw = source.get(col.name)
         return raw, _column(col, raw, profile)
 
     workers = max(2, min(pl.thread_pool_size(), 4))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
+        pending: deque[tuple[Column, Future[tuple[pl.Series, Sequence[pl.Series]]]]] = deque()
         for col in columns:
             pending.append((col, pool.submit(work, col)))
             if len(pending) >= workers:
@@ -576,7 +582,7 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     del values, extras
     if bad is not None:
         good = good.filter(~bad)
-    if key_raw is not None:
+    if key_raw is not None and table.key is not None:
         dup = good.get_column(table.key).is_duplicated()
         if dup.any():
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"

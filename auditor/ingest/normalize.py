@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
 from auditor.ingest import address as A
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 __all__ = [
     "Normalized",
@@ -92,7 +95,7 @@ def _normalised(
     st = pl.struct(e.alias("raw"))
     for stage in stages:
         st = st.struct.with_fields(**stage)
-    error = pl.when(_F("raw").is_null()).then(_NULL_STR)
+    error: Then | ChainedThen = pl.when(_F("raw").is_null()).then(_NULL_STR)
     for ok, reason in checks:
         error = error.when(~ok.fill_null(False)).then(pl.lit(reason))
     st = st.struct.with_fields(error=error.otherwise(_NULL_STR))

@@ -30,5 +30,5 @@ def by_subject(ctx: AuditContext, rows: pl.DataFrame, subject: list[str], chains
     return found.with_columns(paid=yuan(pl.col("amount_fen"))).sort(subject)
 
 
-def evidence(*fields) -> pl.Expr:
+def evidence(*fields: str | pl.Expr) -> pl.Expr:
     return pl.struct(*fields, "paid", "txn_ids", "paths", "nodes", "edges").struct.json_encode()

@@ -16,5 +16,5 @@ def by_subject(links: pl.DataFrame, subject: list[str], *extra: pl.Expr, street:
             .sort(subject))
 
 
-def evidence(*fields: pl.Expr) -> pl.Expr:
+def evidence(*fields: str | pl.Expr) -> pl.Expr:
     return pl.struct(*fields, "cases", "paths", "nodes", "edges").struct.json_encode()
