@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
@@ -25,6 +26,9 @@ from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.followup import logseal
 from auditor.followup.logseal import Anchor, Seal
+
+if TYPE_CHECKING:
+    from auditor.followup.privacy import User
 
 GENESIS = "0" * 64
 FIELDS = ("seq", "at", "actor", "role", "action", "target", "detail", "unmasked")
@@ -54,7 +58,7 @@ def _key_mismatch(seal: Seal) -> str:
             "请恢复原密钥文件")
 
 
-def log_access(engine: Engine, user, action: str, *, target: str | None = None, detail: dict | None = None,
+def log_access(engine: Engine, user: User, action: str, *, target: str | None = None, detail: dict | None = None,
                unmasked: bool = False) -> int:
     """Append one access-log entry, keyed and anchored; return its sequence number."""
     seal = logseal.current()
@@ -121,7 +125,7 @@ def _extends(conn, key: bytes, anchor: Anchor, tail) -> bool:
 class LogCheck:
     """The outcome of checking the log against the key and the anchor."""
 
-    state: str  # "intact", "behind" (crash between commit and anchor write) or "broken"
+    state: Literal["intact", "behind", "broken"]  # behind: a crash between commit and anchor write
     entries: int
     head_seq: int
     legacy: int = 0  # entries before the key (verified as the plain sha256 chain)

@@ -100,7 +100,7 @@ class Seal:
     def folder(self) -> Path:
         return self.key_path.parent
 
-    def _folder(self) -> Path:
+    def _ensure_folder(self) -> Path:
         if not self.folder.exists():
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(self.folder, 0o700)
@@ -109,7 +109,7 @@ class Seal:
 
     def key(self) -> bytes:
         """The key, created on first use; two processes creating it at once end with one key."""
-        self._folder()
+        self._ensure_folder()
         if not self.key_path.exists():
             tmp = _write_private(self.key_path, secrets.token_bytes(32).hex().encode() + b"\n")
             try:
