@@ -52,6 +52,15 @@ def db_url(request, tmp_path):
     admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def access_log_key(tmp_path_factory):
+    """The access log's key and anchors live in a temp folder, not under the working directory."""
+    with pytest.MonkeyPatch.context() as mp:
+        key = tmp_path_factory.mktemp("access-log") / "keys" / "access-log.key"
+        mp.setenv("AUDITOR_ACCESS_LOG_KEY", str(key))
+        yield key
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """The demo drop generated and audited once per test session."""

@@ -149,17 +149,17 @@ def test_access_log_records_queries_and_detects_tampering(db, capsys):
         ("ivy", "findings.list"), ("alice", "findings.show"), ("ole", "findings.list")]
     assert bool(rows[-2].unmasked) and PID_A in rows[-3].detail
     code, out, _ = cli(capsys, db, "ivy", "access-log", "verify")
-    assert code == 0 and "intact" in out
+    assert code == 0 and out.startswith("访问日志完整") and len(out.strip().splitlines()) == 1
     target = rows[-3].seq
     with engine.begin() as conn:
         conn.execute(text("update access_log set actor = 'mallory' where seq = :s"), {"s": target})
-    assert verify_log(engine)[1] == target
+    assert verify_log(engine).broken_at == target
     code, _, err = cli(capsys, db, "ivy", "access-log", "verify")
-    assert code == 1 and f"at entry {target}" in err
+    assert code == 1 and f"第 {target} 条" in err
     with engine.begin() as conn:
         conn.execute(text("update access_log set actor = 'ivy' where seq = :s"), {"s": target})
         conn.execute(text("delete from access_log where seq = :s"), {"s": target + 1})
-    assert verify_log(engine)[1] == target + 2
+    assert verify_log(engine).broken_at == target + 1
     engine.dispose()
 
 
@@ -200,6 +200,6 @@ def test_concurrent_appends_keep_one_unbroken_chain(db_url):
         t.start()
     for t in threads:
         t.join(60)
-    checked, broken, head = verify_log(engine)
-    assert (checked, broken, len(head)) == (20, None, 64)
+    check = verify_log(engine)
+    assert (check.state, check.entries, check.head_seq) == ("intact", 20, 20)
     engine.dispose()

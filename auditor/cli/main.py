@@ -12,7 +12,9 @@ import importlib
 import logging
 import sys
 
+from auditor.core.config import load_profile
 from auditor.core.errors import AuditInputError
+from auditor.followup import logseal
 
 COMMANDS = ("run", "demo", "graph", "dishonesty", "screen", "quarterly", "findings", "users", "access_log",
             "office_report", "schedule")
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
+        logseal.configure(load_profile(getattr(args, "config", None)).access_log_key)
         return int(args.handler(args) or 0)
     except AuditInputError as exc:
         print(f"错误 (error): {exc}", file=sys.stderr)

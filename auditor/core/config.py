@@ -131,12 +131,23 @@ class Profile(BaseModel):
     header_aliases: dict[str, dict[str, str]] = {}
     # place names dropped from the front of addresses when comparing dwellings
     address: AddressSettings = Field(AddressSettings(), validate_default=True)
+    # the access log's HMAC key on the machine running the auditor (0600, folder 0700); the
+    # anchors sit beside it. Relative paths are taken from the working directory.
+    access_log_key: str = "out/keys/access-log.key"
 
     @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit")
     @classmethod
     def _two_decimals(cls, v: Decimal) -> Decimal:
         if v.as_tuple().exponent < -4:  # type: ignore[operator]
             raise ValueError("at most 4 decimal places")
+        return v
+
+    @field_validator("access_log_key")
+    @classmethod
+    def _key_file(cls, v: str) -> str:
+        if not v.strip() or any(c in v for c in "\0\n\r") or v.endswith(("/", "\\")) \
+                or Path(v).name in (".", ".."):
+            raise ValueError("must be the path of a file, e.g. out/keys/access-log.key")
         return v
 
     @field_validator("header_aliases")

@@ -12,35 +12,34 @@ Roles and what they may do:
 
 Resident ids, phones and bank accounts are masked by default for every role
 (``310105********1234``: first 6 and last 4 kept; phones ``138****1234``).
-Every query and every unmasked view is appended to ``access_log``; each entry
-stores ``sha256(prev_hash + canonical entry)``, so editing or deleting a row
-breaks the chain at that row. There is no update or delete API. Cutting off
-the newest entries leaves a valid shorter chain: ``access-log verify`` prints
-the head (count and last hash) so it can be recorded elsewhere and compared.
+Every query and every unmasked view is appended to ``access_log``, keyed and
+anchored outside the store (:mod:`auditor.followup.accesslog`). There is no
+update or delete API.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.core.vocab import USER_ROLE_LABELS, USER_ROLES
+from auditor.followup.accesslog import log_access, verify_log
+
+__all__ = ["PERMISSIONS", "User", "add_user", "count_users", "current_user", "list_users", "log_access", "verify_log"]
 
 PERMISSIONS = {
-    "auditor": {"read", "unmask", "assign", "update", "close", "confirm", "import", "report", "users", "verify"},
+    "auditor": {"read", "unmask", "assign", "update", "close", "confirm", "import", "report", "users", "verify",
+                "reanchor"},
     "inspector": {"read", "unmask", "report", "verify"},
     "office": {"read", "assign", "report"},
     "street": {"read", "update", "close", "import"},
 }
-GENESIS = "0" * 64
 
 @dataclass(frozen=True)
 class User:
@@ -100,51 +99,3 @@ def current_user(engine: Engine, name: str | None) -> User:
     if row is None:
         raise AuditInputError(f"用户 {name} 不存在，先用 users add 添加 (unknown user)")
     return User(row["name"], row["role"], row["street"])
-
-
-# ---------------------------------------------------------------- access log
-
-
-def _entry_hash(prev_hash: str, entry: dict) -> str:
-    canonical = json.dumps({k: entry[k] for k in ("seq", "at", "actor", "role", "action", "target", "detail",
-                                                  "unmasked")}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
-
-
-def log_access(engine: Engine, user: User, action: str, *, target: str | None = None, detail: dict | None = None,
-               unmasked: bool = False) -> int:
-    """Append one access-log entry chained to the previous one; return its sequence number."""
-    log = store.access_log
-    for _ in range(20):  # a concurrent writer took the same seq: read the new tail and retry
-        try:
-            with engine.begin() as conn:
-                tail = conn.execute(select(log.c.seq, log.c.hash).order_by(log.c.seq.desc()).limit(1)).first()
-                seq, prev = (tail.seq + 1, tail.hash) if tail else (1, GENESIS)
-                entry = {"seq": seq, "at": store.now().isoformat(timespec="microseconds"), "actor": user.name,
-                         "role": user.role, "action": action, "target": target,
-                         "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-                         "unmasked": bool(unmasked)}
-                conn.execute(insert(log).values(**entry, prev_hash=prev, hash=_entry_hash(prev, entry)))
-            return seq
-        except (IntegrityError, OperationalError):  # same seq taken / SQLite snapshot busy
-            continue
-    raise RuntimeError("access log busy")  # pragma: no cover - 20 collisions in a row
-
-
-def verify_log(engine: Engine) -> tuple[int, int | None, str]:
-    """Check the whole chain; return (entries checked, first broken seq or None, why or the head hash)."""
-    log = store.access_log
-    prev, expected, n = GENESIS, 1, 0
-    with engine.connect() as conn:
-        for r in conn.execute(select(log).order_by(log.c.seq)).mappings():
-            n += 1
-            entry = dict(r) | {"unmasked": bool(r["unmasked"])}
-            if r["seq"] != expected:
-                return n, r["seq"], f"缺少第 {expected} 条 (entry {expected} missing)"
-            if r["prev_hash"] != prev:
-                return n, r["seq"], "前序哈希不符 (prev_hash does not match the previous entry)"
-            if _entry_hash(prev, entry) != r["hash"]:
-                return n, r["seq"], "内容与哈希不符 (entry altered)"
-            prev, expected = r["hash"], expected + 1
-    return n, None, prev
-

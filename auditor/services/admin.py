@@ -1,12 +1,11 @@
-"""Users and the access log: accounts with roles, and the verification of the hash chain."""
+"""Users and the access log: accounts with roles, verifying and re-anchoring the keyed chain."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from auditor import store
 from auditor.core.errors import AuditInputError
-from auditor.followup import privacy
+from auditor.followup import accesslog, privacy
+from auditor.followup.accesslog import LogCheck
 from auditor.followup.privacy import User, log_access
 from auditor.services.session import Session, open_session
 
@@ -33,17 +32,20 @@ def list_users(s: Session) -> list[User]:
     return privacy.list_users(s.engine)
 
 
-@dataclass(frozen=True)
-class LogCheck:
-    entries: int
-    broken_at: int | None
-    detail: str  # why it broke, or the head hash when intact
+def verify_access_log(s: Session, *, reanchor: bool = False) -> LogCheck:
+    """Check the log against the key and the anchor; an intact check is itself logged.
 
-
-def verify_access_log(s: Session) -> LogCheck:
-    """Check the whole chain; an intact check is itself logged."""
+    With ``reanchor`` (auditors only) a log whose entries all verify but whose
+    anchor is behind or missing is anchored at its head, and that is logged.
+    """
     s.user.require("verify")
-    checked, broken, why = privacy.verify_log(s.engine)
-    if broken is None:
-        log_access(s.engine, s.user, "access_log.verify", detail={"entries": checked})
-    return LogCheck(checked, broken, why)
+    if not reanchor:
+        check = privacy.verify_log(s.engine)
+        if check.state == "intact":
+            log_access(s.engine, s.user, "access_log.verify", detail={"entries": check.entries})
+        return check
+    s.user.require("reanchor")
+    check, old = accesslog.reanchor(s.engine)
+    if check.state == "intact":
+        log_access(s.engine, s.user, "access_log.reanchor", detail={"from_seq": old, "to_seq": check.head_seq})
+    return check
