@@ -24,7 +24,8 @@ from auditor import store
 from auditor.cli.main import main
 from auditor.core.errors import AuditInputError
 from auditor.followup import accesslog, logseal
-from auditor.followup.privacy import User, add_user, log_access, verify_log
+from auditor.followup.accesslog import log_access, verify_log
+from auditor.followup.privacy import User, add_user
 
 IVY, ALICE, OLE = User("ivy", "inspector"), User("alice", "auditor"), User("ole", "office")
 WRITERS = [IVY, ALICE, OLE, ALICE, IVY, OLE, ALICE, IVY]  # entries 1..8; verifying adds more

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from auditor import store
 from auditor.core.masking import mask_text, mask_value
-from auditor.followup.privacy import verify_log
+from auditor.followup.accesslog import verify_log
 from tests.followup_helpers import ACCOUNT, PHONE, PID_A, PID_B, finding, run_cli, save
 
 FULL = re.compile(rf"{PID_A}|{PID_B}|{ACCOUNT}|{PHONE}")
@@ -186,7 +186,8 @@ def test_acting_user_from_the_environment(db, capsys, monkeypatch):
 def test_concurrent_appends_keep_one_unbroken_chain(db_url):
     import threading
 
-    from auditor.followup.privacy import User, log_access
+    from auditor.followup.accesslog import log_access
+    from auditor.followup.privacy import User
 
     engine = store.connect(db_url)
     users = [User("ivy", "inspector"), User("alice", "auditor")]

@@ -29,9 +29,6 @@ from sqlalchemy.exc import IntegrityError
 from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.core.vocab import USER_ROLE_LABELS, USER_ROLES
-from auditor.followup.accesslog import log_access, verify_log
-
-__all__ = ["PERMISSIONS", "User", "add_user", "count_users", "current_user", "list_users", "log_access", "verify_log"]
 
 PERMISSIONS = {
     "auditor": {"read", "unmask", "assign", "update", "close", "confirm", "import", "report", "users", "verify",

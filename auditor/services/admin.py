@@ -5,8 +5,8 @@ from __future__ import annotations
 from auditor import store
 from auditor.core.errors import AuditInputError
 from auditor.followup import accesslog, privacy
-from auditor.followup.accesslog import LogCheck
-from auditor.followup.privacy import User, log_access
+from auditor.followup.accesslog import LogCheck, log_access
+from auditor.followup.privacy import User
 from auditor.services.session import Session, open_session
 
 
@@ -40,7 +40,7 @@ def verify_access_log(s: Session, *, reanchor: bool = False) -> LogCheck:
     """
     s.user.require("verify")
     if not reanchor:
-        check = privacy.verify_log(s.engine)
+        check = accesslog.verify_log(s.engine)
         if check.state == "intact":
             log_access(s.engine, s.user, "access_log.verify", detail={"entries": check.entries})
         return check

@@ -17,8 +17,9 @@ import polars as pl
 from auditor.core.masking import mask_frame, mask_text
 from auditor.core.periods import parse_month
 from auditor.followup import importer, lifecycle, workflow
+from auditor.followup.accesslog import log_access
 from auditor.followup.dossier import render_dossier
-from auditor.followup.privacy import User, log_access
+from auditor.followup.privacy import User
 from auditor.services.session import Session
 
 LIST_COLUMNS = ("finding_id", "rule", "status", "street", "assigned_street", "person_id", "staff_id", "month",

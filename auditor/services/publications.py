@@ -7,8 +7,8 @@ from pathlib import Path
 
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
+from auditor.followup.accesslog import log_access
 from auditor.followup.office import build_office_report, render_office_report
-from auditor.followup.privacy import log_access
 from auditor.ingest.loader import load_drop
 from auditor.jobs.dishonesty import active_records, write_csv, write_xlsx
 from auditor.services.session import Session
