@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run the whole test suite, on SQLite and PostgreSQL.
+# Set up (if needed), lint, type-check and run the whole test suite, on SQLite and PostgreSQL.
+# Extra arguments go to pytest (e.g. -m "not slow" locally).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/python ] && .venv/bin/python -c "import auditor, polars, duckdb" 2>/dev/null || ./scripts/setup.sh
+[ -x .venv/bin/python ] && .venv/bin/python -c "import auditor, polars, duckdb, hypothesis, cn2an" 2>/dev/null \
+  && [ -x .venv/bin/ruff ] && [ -x .venv/bin/mypy ] || ./scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/mypy
+.venv/bin/python -m auditor.engine.catalogue_doc --check
 .venv/bin/python -m pytest "$@"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from auditor.cli.main import main
 from auditor.jobs.monthly import OUTPUT_FILES
@@ -56,6 +57,7 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_missing_column_exits_2_naming_file_and_column_without_traceback(tmp_path):
     write_minimal(tmp_path, **{"ledger.csv": "txn_id,payee_id,program,month,bank_account,paid_on,street,status\n"})
     proc = _run_cli("run", "--month", "2026-10", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
@@ -65,6 +67,7 @@ def test_missing_column_exits_2_naming_file_and_column_without_traceback(tmp_pat
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_missing_folder_bad_month_and_unknown_profile_exit_2(tmp_path):
     for args in (["--data", str(tmp_path / "nope"), "--month", "2026-10"],
                  ["--data", str(tmp_path), "--month", "2026-13"],

@@ -8,6 +8,7 @@ import pytest
 
 from auditor.core.config import load_profile
 from auditor.demo.district import build_base
+from auditor.demo.plant_relations import clean_tables
 from auditor.demo.write import write_drop
 from auditor.engine.context import AuditContext
 from auditor.engine.runner import run_rules
@@ -65,6 +66,7 @@ def test_history_rows_without_case_id_match_by_payee_and_program(tmp_path):
 
 def test_base_district_fires_no_eligibility_rule(tmp_path):
     d = build_base(n_cases=400)
+    clean_tables(d)
     write_drop(d, tmp_path)
     profile = load_profile(None)
     ctx = AuditContext(month=d.month, profile=profile, drop=load_drop(tmp_path, profile))

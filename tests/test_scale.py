@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 from sqlalchemy import select
 
 from auditor import store
@@ -37,6 +38,7 @@ def test_generator_writes_a_drop_the_loader_accepts_whole(tmp_path):
     assert all(manifest["planted"][code] for code in catalogue), manifest["planted"]
 
 
+@pytest.mark.slow
 def test_bench_json_has_the_required_keys(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--scale", "tiny",

@@ -197,7 +197,7 @@ class District:
 
 
 def build_base(month: str = "2026-10", n_cases: int = 3000, seed: int = 20261001) -> District:
-    """Staff for every street, then ``n_cases`` clean cases spread over the streets."""
+    """Staff for every street, then ``n_cases`` clean cases spread over the streets (no relations yet)."""
     d = District(month=month, seed=seed, n_cases=n_cases)
     for street in STREETS:
         for role in ("civil_affairs", "civil_affairs", "case_worker", "case_worker", "cadre", "cadre", "advisor"):
@@ -206,7 +206,4 @@ def build_base(month: str = "2026-10", n_cases: int = 3000, seed: int = 20261001
     streets = list(STREETS)
     for i in range(n_cases):
         d.new_case(streets[i % len(streets)], d.rng.choice(programs), size=d.rng.choice((1, 1, 2, 3)))
-    from auditor.demo.plant_relations import clean_tables
-
-    clean_tables(d)
     return d

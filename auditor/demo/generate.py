@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.demo import plant_eligibility, plant_reconciliation
+from auditor.demo import plant_eligibility, plant_reconciliation, plant_relations
 from auditor.demo.district import District, build_base
 from auditor.demo.plants import load_plants
 from auditor.demo.write import write_drop
@@ -16,6 +16,7 @@ from auditor.demo.write import write_drop
 def build(month: str = "2026-10", n_cases: int = 3000, seed: int = 20261001) -> District:
     """The clean district, its bad rows and department tables, every rule's plant, then allocations."""
     d = build_base(month, n_cases, seed)
+    plant_relations.clean_tables(d)
     plant_reconciliation.plant_bad_rows(d)
     plant_eligibility.shared_tables(d)
     for plant in load_plants().values():
