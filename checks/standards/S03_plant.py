@@ -1,5 +1,6 @@
-"""S03 plants: a one-member 特困 case approved 1.00 below the 特困 standard; near-miss: exactly the standard
-(a higher standard from the month after M is not yet in force)."""
+"""S03 plants: a one-member 特困 case approved 1.00 below the 特困 standard; near-miss: exactly the standard,
+with a higher standard not yet in force (from six months after M: not the month after, so months built
+on this drop keep their facts)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from auditor.demo.columnar import ColumnarPlanting
 from auditor.demo.district import STANDARDS, District
 from auditor.demo.plants import register_plant
 
+LATER = 6  # months after M from which the demo's next standard applies
+
 
 def demo(d: District) -> None:
     std = STANDARDS["tekun"]
-    d.tables["standards"].append({"program": "tekun", "from_month": month_add(d.month, 1), "amount": std + 10000})
+    d.tables["standards"].append({"program": "tekun", "from_month": month_add(d.month, LATER), "amount": std + 10000})
     c = d.new_case("新泾镇", "tekun", amount=std - 100)
     d.expect("S03", [c["case_id"]], "特困供养金额低于标准1元")
     c = d.new_case("新泾镇", "tekun", amount=std)
-    d.near_miss("S03", [c["case_id"]], "恰为特困标准；次月起的较高标准尚未生效")
+    d.near_miss("S03", [c["case_id"]], "恰为特困标准；半年后起的较高标准尚未生效")
 
 
 def bench(b: ColumnarPlanting) -> None:
