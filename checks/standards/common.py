@@ -32,13 +32,13 @@ def standard_in_force(ctx: AuditContext, program: str) -> tuple[int, str] | None
     rows = ctx.table("standards").filter((pl.col("program") == program) & (pl.col("from_month") <= ctx.month))
     if rows.is_empty():
         return None
-    since = rows["from_month"].max()
+    since = str(rows["from_month"].max())
     amounts = rows.filter(pl.col("from_month") == since)["amount"].unique()
     if amounts.len() > 1:
         label = PROGRAM_LABELS.get(program, program)
         raise RuleNotRun(f"数据表 standards 中{label}自{since}起有{amounts.len()}个不同标准，无法确定"
                          f"（ambiguous {program} standard from {since}）")
-    return int(amounts[0]), str(since)
+    return int(amounts[0]), since
 
 
 def active_with_members(rule: Rule, ctx: AuditContext, program: str) -> pl.DataFrame:
