@@ -4,7 +4,7 @@
 Parquet file per contract table (data-contract.md): cases, members (~1.8 per
 case), payments and ledger for M and ``--history`` months before it,
 allocations, accounts, staff, relations, kin_filings, custody_filings,
-dishonesty, the shared-information tables and applications. Generation is
+dishonesty, the shared-information tables, applications and standards (the demo's). Generation is
 columnar (numpy + polars, no per-row Python), so a province takes minutes.
 
 Parquet columns are typed: dates are ``Date``, amounts ``Decimal(14, 2)``
@@ -32,14 +32,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from auditor.demo.columnar import ColumnarPlanting, as_date, day_of, money, seq_text  # noqa: E402
+from auditor.demo.district import STANDARDS  # noqa: E402
 from auditor.demo.plants import load_plants  # noqa: E402
 
 SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000}
 CASES_PER_STREET = 2_500
 PLANTS_PER_RULE = 3
 STAFF_ROLES = ("civil_affairs", "civil_affairs", "case_worker", "case_worker", "cadre", "cadre", "advisor")
-PROGRAMS = {"dibao": (0.70, 1540, 3070), "tekun": (0.12, 2010, 2800),
+PROGRAMS = {"dibao": (0.70, 800, 1490), "tekun": (0.12, 2010, 2800),
             "dibao_edge": (0.12, 600, 1100), "disability": (0.06, 1200, 1600)}  # share, yuan range
+PER_MEMBER = ("dibao", "tekun")  # their yuan range is per member (within the demo's STANDARDS)
 HOUSEHOLD = ([1, 2, 3, 4], [0.45, 0.35, 0.15, 0.05])  # members per case, mean ~1.8
 REGIONS = np.array([310101, 310104, 310105, 310106, 310107, 310109, 310110, 310112, 310113, 310114,
                     310115, 310116, 310117, 310118, 310120, 310151, 320102, 320104, 320105, 320106,
@@ -148,6 +150,9 @@ class Generator:
         self.build_relations(cases, members, staff)
         self.build_shared(members)
         self.build_applications(cases)
+        self.tables["standards"] = pl.DataFrame({
+            "program": list(STANDARDS), "from_month": f"{self.month[:4]}-01",
+            "amount": pl.Series(list(STANDARDS.values())).cast(pl.Int64)}).with_columns(amount=money(pl.col("amount")))
 
     def streets(self) -> pl.DataFrame:
         k = max(10, self.n // CASES_PER_STREET) if self.n >= 10_000 else max(2, min(10, self.n // 50))
@@ -187,7 +192,8 @@ class Generator:
             "i": np.arange(n), "program": names[prog], "s": np.arange(n) % streets.height, "status": status,
             "start_mi": self.mi - r.integers(6, 61, n),
             "end_mi": np.where(status == "terminated", self.mi - r.integers(1, 4, n), -1),
-            "fen": r.integers(lo[prog], hi[prog]) * 100, "size": size,
+            "fen": r.integers(lo[prog], hi[prog]) * 100 * np.where(np.isin(names[prog], PER_MEMBER), size, 1),
+            "size": size,
             "payee_age": np.where(tekun, r.integers(60, 93, n), r.integers(20, 86, n)),
             "reviewed": self.first - r.integers(5, 61, n), "community": r.integers(0, 4, n),
         }).with_columns(

@@ -160,3 +160,5 @@ def test_every_rule_finds_its_planted_problems_in_a_generated_drop(tmp_path):
     for code in ("E07", "E08", "E09", "E10"):  # rules whose finding is the planted case itself
         cases = set(found.filter(pl.col("rule") == code)["case_id"])
         assert set(manifest["planted"][code]) <= cases, code
+    for code in ("S01", "S02", "S03"):  # exactly the planted cases: the base population is within the standards
+        assert set(found.filter(pl.col("rule") == code)["case_id"]) == set(manifest["planted"][code]), code

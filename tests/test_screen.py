@@ -102,6 +102,23 @@ def test_invalid_rows_are_held_and_other_months_skipped(tmp_path, capsys):
     assert "其他月份指令 1 笔" in capsys.readouterr().out
 
 
+def test_instructions_above_the_approved_amount_are_held(tmp_path):
+    d = drop(tmp_path)
+    rows = [{"payee_id": "@A", "case_id": "C1", "amount": "1200.01", "small_amount": "否"},  # P1 one fen above
+            {"payee_id": "@B", "case_id": "C2", "amount": "1200.00"},                        # P2 equal: pass
+            {"payee_id": "@B", "case_id": "C2", "amount": "300.00", "small_amount": "是"},   # P3 small: pass
+            {"payee_id": "@B", "case_id": "C2", "amount": "800.00", "program": "temporary"},  # P4 temporary: pass
+            {"payee_id": "@A", "case_id": "C1", "amount": "1200.00", "month": "2026-09"},    # P5 other month
+            {"payee_id": "@C", "case_id": "C3", "amount": "5000.00", "program": "temporary"},  # P6 temporary case
+            {"payee_id": "@F", "case_id": "C6", "amount": "700.00"},                         # P7 + P8 split
+            {"payee_id": "@F", "case_id": "C6", "amount": "500.01"}]
+    code, holds = screen(tmp_path, payments_file(tmp_path, rows), d)
+    assert code == 1
+    assert held(holds) == {"P1": "over_approved", "P7": "over_approved", "P8": "over_approved"}
+    reasons = {r["payment_id"]: r["reasons"] for r in holds.iter_rows(named=True)}
+    assert "1200.01" in reasons["P1"] and "1200.00" in reasons["P1"] and "2026-10" in reasons["P1"]
+
+
 @pytest.mark.parametrize("problem", ["no_file", "no_cases", "no_column", "bad_month"])
 def test_unusable_input_exits_2(tmp_path, capsys, problem):
     d = drop(tmp_path)

@@ -116,6 +116,10 @@ class Profile(BaseModel):
     decision_working_days: int = Field(20, ge=1)
     decision_working_days_special: int = Field(45, ge=1)
 
+    # S — approved amounts and standards
+    dibao_supplement_ratio: Decimal = Field(Decimal("0"), ge=0, le=10)
+    tekun_floor_ratio: Decimal | None = Field(None, gt=0, le=10)
+
     # K / C / D — relationships, custody, dishonesty
     close_relations: list[Relation] = ["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]
     relative_scope: Literal["street", "community"] = "street"
@@ -135,10 +139,11 @@ class Profile(BaseModel):
     # anchors sit beside it. Relative paths are taken from the working directory.
     access_log_key: str = "out/keys/access-log.key"
 
-    @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit")
+    @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit",
+                     "dibao_supplement_ratio", "tekun_floor_ratio")
     @classmethod
-    def _two_decimals(cls, v: Decimal) -> Decimal:
-        if v.as_tuple().exponent < -4:  # type: ignore[operator]
+    def _two_decimals(cls, v: Decimal | None) -> Decimal | None:
+        if v is not None and v.as_tuple().exponent < -4:  # type: ignore[operator]
             raise ValueError("at most 4 decimal places")
         return v
 

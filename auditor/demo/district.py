@@ -35,8 +35,13 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
             "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华文玉兰红梅志强海燕小红建"
          "国国平春梅金凤淑珍凤英桂兰玉珍秀珍德明永红")
-AMOUNTS = {"dibao": (154000, 307000), "tekun": (201000, 280000), "dibao_edge": (60000, 110000),
+AMOUNTS = {"dibao": (80000, 149000), "tekun": (200000, 280000), "dibao_edge": (60000, 110000),
            "disability": (120000, 160000)}
+PER_MEMBER = ("dibao", "tekun")  # AMOUNTS of these are per member: a case gets the amount times its size
+# The demo's 救助标准 (fen per person per month, in force from January of M's year): example figures
+# for the demo, not a district's published standard. Every clean 低保 case is approved at most the
+# 低保 standard per member and every 特困 case at least the 特困 standard per member (rules S02/S03).
+STANDARDS = {"dibao": 150000, "tekun": 200000}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -111,7 +116,8 @@ class District:
         community = f"{STREETS[street][n % 4]}居委会"
         payee = self.new_person_id(payee_age)
         lo, hi = AMOUNTS.get(program, (50000, 150000))
-        amount = amount if amount is not None else self.rng.randrange(lo, hi, 100)
+        amount = amount if amount is not None else self.rng.randrange(lo, hi, 100) * (
+            size if program in PER_MEMBER else 1)
         start = start_month or month_add(self.month, -self.rng.randint(6, 60))
         staff = [s for s in self.tables["staff"] if s["street"] == street]
         approver = next((s for s in staff if s["role"] == "civil_affairs"), None)
@@ -200,6 +206,8 @@ class District:
 def build_base(month: str = "2026-10", n_cases: int = 3000, seed: int = 20261001) -> District:
     """Staff for every street, then ``n_cases`` clean cases spread over the streets (no relations yet)."""
     d = District(month=month, seed=seed, n_cases=n_cases)
+    d.tables["standards"] = [{"program": program, "from_month": f"{month[:4]}-01", "amount": fen}
+                             for program, fen in STANDARDS.items()]
     for street in STREETS:
         for role in ("civil_affairs", "civil_affairs", "case_worker", "case_worker", "cadre", "cadre", "advisor"):
             d.new_staff(street, role)

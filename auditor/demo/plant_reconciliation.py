@@ -36,15 +36,17 @@ def allocate(d: District) -> None:
 
 
 def _make_divisible(d: District, key: tuple[str, str], fen: int, k: int) -> int:
-    """Raise one clean key's instruction and paid row of M so the paid total divides by ``k``."""
+    """Raise one clean key's instruction, paid row of M and approved amount so the paid total divides by ``k``."""
     extra = (k - fen % k) % k
     if extra:
         row = next(r for r in d.tables["ledger"] if r["month"] == d.month and r["status"] == "paid"
                    and (r["street"], r["program"]) == key)
         instruction = next(p for p in d.tables["payments"] if p["month"] == d.month
                            and (p["payee_id"], p["program"]) == (row["payee_id"], row["program"]))
+        case = next(c for c in d.tables["cases"] if c["case_id"] == instruction["case_id"])
         row["amount"] += extra
         instruction["amount"] += extra
+        case["monthly_amount"] += extra
     return fen + extra
 
 

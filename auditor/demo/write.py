@@ -3,7 +3,8 @@
 cases: GBK CSV with Chinese headers (业务系统 export); members: UTF-8 with BOM;
 payments: XLSX with Chinese headers; ledger: UTF-8 CSV with ``1,234.50`` and
 ``2026年10月05日`` forms; allocations: XLSX; accounts: Parquet; staff: GB18030
-CSV with Chinese headers; other tables: UTF-8 CSV. A few bad rows are added
+CSV with Chinese headers; standards: GBK CSV with Chinese headers (the district's notice); other
+tables: UTF-8 CSV. A few bad rows are added
 (``District.junk``) so the drop exercises quarantine.
 """
 
@@ -21,7 +22,7 @@ from auditor.ingest.schema import TABLES
 FORMATS = {"cases": ("csv", "gbk", "zh"), "members": ("csv", "utf-8-sig", "en"),
            "payments": ("xlsx", None, "zh"), "ledger": ("csv", "utf-8", "en"),
            "allocations": ("xlsx", None, "en"), "accounts": ("parquet", None, "en"),
-           "staff": ("csv", "gb18030", "zh")}
+           "staff": ("csv", "gb18030", "zh"), "standards": ("csv", "gbk", "zh")}
 
 
 def _text(kind: str, value: Any, i: int) -> str:

@@ -45,7 +45,7 @@ def paid_rows(ctx: AuditContext) -> pl.DataFrame:
 
 
 ACTIVE_CASE_COLUMNS = ("case_id", "program", "payee_id", "street", "community", "approved_by", "handled_by",
-                       "approved_on", "review_cycle", "last_reviewed_on")
+                       "approved_on", "review_cycle", "last_reviewed_on", "monthly_amount")
 
 
 def active_cases(ctx: AuditContext) -> pl.DataFrame:

@@ -61,6 +61,13 @@ class Rule(ABC):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         """One row per finding: subject columns, other finding columns, amount_fen, title, evidence."""
 
+    def skip(self, what: str, n: int) -> None:
+        """Record ``n`` input items (e.g. ``cases_without_members``) this run could not use; the run
+        summary counts them as input quality."""
+        if n:
+            skipped: dict[str, int] = self.__dict__.setdefault("skipped", {})
+            skipped[what] = skipped.get(what, 0) + n
+
     def missing_input(self, ctx: AuditContext) -> str | None:
         """Why this rule cannot run on ``ctx``'s drop, or None."""
         for table, columns in self.needs.items():

@@ -9,7 +9,7 @@ import logging
 import pkgutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -56,6 +56,7 @@ class CheckStatus:
     reason: str = ""
     findings: int = 0
     seconds: float = 0.0
+    skipped: dict[str, int] = field(default_factory=dict)  # input items the rule could not use (Rule.skip)
 
 
 def empty_findings() -> pl.DataFrame:
@@ -129,7 +130,8 @@ def run_rules(ctx: AuditContext, codes: list[str] | None = None,
                 reason = str(exc)
         status = CheckStatus(code, cls.name, cls.family, ran=reason is None, reason=reason or "",
                              findings=0 if frame is None else frame.height,
-                             seconds=round(time.perf_counter() - start, 3))
+                             seconds=round(time.perf_counter() - start, 3),
+                             skipped=dict(getattr(rule, "skipped", {})))
         statuses.append(status)
         if frame is not None and frame.height:
             frames.append(frame)

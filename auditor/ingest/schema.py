@@ -253,6 +253,14 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "standards", "救助标准",
+            columns=(
+                _c("program", "救助类型", "program"),
+                _c("from_month", "起始月份", "month"),
+                _c("amount", "每人每月标准", "amount"),
+            ),
+        ),
+        Table(
             "applications", "申请受理", key="application_id",
             columns=(
                 _c("application_id", "申请编号"),

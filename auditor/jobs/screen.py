@@ -11,6 +11,9 @@ logic of the E/D rules and the instruction's own benefit month:
 - ``dishonesty``: a restriction covering the month (as D01);
 - ``case``: the case is terminated (end_month before the month, or no end_month)
   or suspended; ``no_case``: no case matches the instruction, so it cannot be checked;
+- ``over_approved``: the file's instructions for one case of a monthly program and one
+  benefit month (not flagged small_amount) sum to more than the case's approved
+  monthly_amount (as S01); every instruction of that case and month is held;
 - ``invalid``: the row breaks the data contract (quarantined), so it cannot be
   checked; such rows are held whatever ``--month`` says.
 
@@ -37,7 +40,8 @@ from auditor.ingest.schema import TABLES
 REQUIRED = ("cases", "members")
 OPTIONAL = ("deaths", "public_payroll", "penalties", "dishonesty")
 REASON_LABELS = {"death": "身故", "payroll": "财政供养", "prison": "服刑", "dishonesty": "失信受限",
-                 "case": "案件终止或暂停", "no_case": "无对应案件", "invalid": "数据无效"}
+                 "case": "案件终止或暂停", "over_approved": "超审批金额", "no_case": "无对应案件",
+                 "invalid": "数据无效"}
 HOLD_COLUMNS = ["payment_id", "case_id", "payee_id", "program", "month", "amount", "bank_account", "street",
                 "reason_codes", "reasons", "source_row"]
 
@@ -110,6 +114,17 @@ def _match_cases(pay: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([direct, ranked])
 
 
+def _over_approved(pay: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
+    """Instructions of a (case, benefit month) whose monthly-program, non-small-amount instructions sum to
+    more than the case's monthly_amount (S01's test), with instructed_fen and monthly_amount."""
+    monthly = pl.col("program") != "temporary"
+    counted = pay.filter(monthly & ~pl.col("small_amount").fill_null(False) & pl.col("case_id").is_not_null())
+    over = (counted.group_by("case_id", "month").agg(instructed_fen=pl.col("amount").sum())
+            .join(cases.filter(monthly).select("case_id", "monthly_amount"), on="case_id")
+            .filter(pl.col("instructed_fen") > pl.col("monthly_amount")))
+    return counted.join(over, on=["case_id", "month"])
+
+
 def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: str | None = None) -> ScreenResult:
     """Screen the instructions of ``payments`` (only benefit month ``month`` when given)."""
     accepted, invalid = load_payments(payments, profile)
@@ -161,6 +176,9 @@ def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: 
     status = pl.col("status").replace_strict(CASE_STATUS_LABELS)
     add("case", case_rows.filter(ended),
         pl.format("案件{}状态为{}（终止月份{}）", pl.col("case_id"), status, pl.col("case_end").fill_null("空")))
+    add("over_approved", _over_approved(pay, cases),
+        pl.format("案件{} {} 指令合计{}元，超过审批月救助金额{}元", pl.col("case_id"), pl.col("month"),
+                  yuan(pl.col("instructed_fen")), yuan(pl.col("monthly_amount"))))
     add("no_case", pay.filter(pl.col("case_id").is_null()),
         pl.format("找不到领款人{}的{}案件，无法核对", pl.col("payee_id"), pl.col("program")))
 

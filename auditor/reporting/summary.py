@@ -67,6 +67,7 @@ class RunSummary:
             "checks": [asdict(s) for s in self.checks],
             "checks_run": [s.code for s in self.checks if s.ran],
             "checks_not_run": [{"code": s.code, "reason": s.reason} for s in self.not_run],
+            "input_quality": {s.code: dict(s.skipped) for s in self.checks if s.skipped},
             "money": asdict(self.money),
             "findings": asdict(self.findings),
             "sample_size": self.sample_size,

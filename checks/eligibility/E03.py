@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.core.money import yuan
 from auditor.core.periods import covers
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_members_of
 from auditor.engine.registry import Rule, register
-from checks.eligibility.common import EVIDENCE_ROWS, member_cases
+from checks.eligibility.common import EVIDENCE_ROWS, member_cases, paid_for_month
 
 
 @register
@@ -17,6 +18,8 @@ class E03(Rule):
     assets exceed the means test: a vehicle registered during M whose type is
     not in ``exempt_vehicle_types``; a business role (legal_rep/shareholder)
     covering M; more than ``max_properties`` properties registered during M.
+    Money at risk if confirmed: what the person's means-tested cases were paid
+    for M.
 
     Fires: a car registered 2025-03-01, not deregistered; or 2 properties.
     Does not fire: a 残疾人机动轮椅车; a single property; a car deregistered 2026-09-30.
@@ -58,6 +61,7 @@ class E03(Rule):
         hits = (pl.concat([vehicles.select("person_id"), businesses.select("person_id"), estate.select("person_id")])
                 .unique())
         out = (member_cases(members.join(hits, on="person_id", how="semi"))
+               .join(paid_for_month(members), on="person_id", how="left")
                .join(vehicles, on="person_id", how="left").join(businesses, on="person_id", how="left")
                .join(estate, on="person_id", how="left"))
         kinds = pl.concat_str(
@@ -67,9 +71,10 @@ class E03(Rule):
             pl.when(pl.col("properties").is_not_null()).then(pl.format("不动产{}处；", pl.col("n_properties"))),
             ignore_nulls=True)
         return out.select(
-            "person_id", "street", "program", "case_id",
-            title=pl.format("{}（{}）{} 名下有：{}请核查家庭财产是否超标", pl.col("name"), pl.col("person_id"),
-                            pl.lit(ctx.month), kinds),
+            "person_id", "street", "program", "case_id", "amount_fen",
+            title=pl.format("{}（{}）{} 名下有：{}请核查家庭财产是否超标（当月发放{}元）", pl.col("name"),
+                            pl.col("person_id"), pl.lit(ctx.month), kinds, yuan(pl.col("amount_fen"))),
             evidence=pl.struct("person_id", "name", "case_ids", "programs", "vehicles", "businesses",
-                               "n_properties", "properties").struct.json_encode(),
+                               "n_properties", "properties", yuan(pl.col("amount_fen")).alias("paid_in_month"))
+            .struct.json_encode(),
         )

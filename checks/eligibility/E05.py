@@ -7,7 +7,7 @@ from auditor.core.periods import covers, month_index
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_members_of
 from auditor.engine.registry import Rule, register
-from checks.eligibility.common import EVIDENCE_ROWS, member_cases
+from checks.eligibility.common import EVIDENCE_ROWS, member_cases, paid_for_month
 
 
 @register
@@ -18,7 +18,8 @@ class E05(Rule):
     monthly_income >= ``employment_income_floor`` (default 2000) suggests the
     household's income changed; employed 低保 households in their phase-out
     period (渐退期: from phase_out_start for ``phase_out_months`` months) are
-    expected to have income and do not fire.
+    expected to have income and do not fire. Money at risk if confirmed: what
+    the person's means-tested cases were paid for M.
 
     Fires: employed since 2026-03-01 at 2,000.00 a month, no phase-out.
     Does not fire: 1,999.99 a month; or the case's phase-out started 2026-04.
@@ -46,11 +47,13 @@ class E05(Rule):
                     income_fen=pl.col("monthly_income").max(),
                     jobs=pl.struct("employer", yuan(pl.col("monthly_income")).alias("monthly_income"),
                                    "start_date", "end_date").sort_by("start_date").head(EVIDENCE_ROWS)))
-        out = member_cases(members.join(jobs, on="person_id", how="semi")).join(jobs, on="person_id")
+        out = (member_cases(members.join(jobs, on="person_id", how="semi")).join(jobs, on="person_id")
+               .join(paid_for_month(members), on="person_id", how="left"))
         return out.select(
-            "person_id", "street", "program", "case_id",
-            title=pl.format("{}（{}）{} 有就业登记，月收入{}元，案件{}未处于渐退期，请核查家庭收入",
+            "person_id", "street", "program", "case_id", "amount_fen",
+            title=pl.format("{}（{}）{} 有就业登记，月收入{}元，案件{}未处于渐退期，请核查家庭收入（当月发放{}元）",
                             pl.col("name"), pl.col("person_id"), pl.lit(ctx.month), yuan(pl.col("income_fen")),
-                            pl.col("case_ids").list.join("、")),
-            evidence=pl.struct("person_id", "name", "case_ids", "programs", "jobs").struct.json_encode(),
+                            pl.col("case_ids").list.join("、"), yuan(pl.col("amount_fen"))),
+            evidence=pl.struct("person_id", "name", "case_ids", "programs", "jobs",
+                               yuan(pl.col("amount_fen")).alias("paid_in_month")).struct.json_encode(),
         )

@@ -8,7 +8,7 @@ import polars as pl
 
 from auditor.core.periods import month_add
 from auditor.demo.columnar import ColumnarPlanting
-from auditor.demo.district import District
+from auditor.demo.district import STANDARDS, District
 from auditor.demo.plant_eligibility import first_of, replace_payee
 from auditor.demo.plants import register_plant
 
@@ -27,9 +27,11 @@ def demo(d: District) -> None:
 
 
 def bench(b: ColumnarPlanting) -> None:
-    """Registered as 特困 on the basis of being a minor, but the payee is an adult."""
+    """Registered as 特困 on the basis of being a minor, but the payee is an adult (approved at the 特困
+    standard, so S03 stays silent)."""
     b.edit("pay", b.of(), program=pl.lit("tekun"))
-    b.edit("cases", b.of(), program=pl.lit("tekun"), minor=pl.lit(True))
+    b.edit("cases", b.of(), program=pl.lit("tekun"), minor=pl.lit(True),
+           fen=pl.max_horizontal("fen", pl.col("size") * STANDARDS["tekun"]))
 
 
 register_plant("E09", demo=demo, bench=bench)

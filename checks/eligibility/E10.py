@@ -6,6 +6,7 @@ from auditor.core.periods import month_index
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_cases, with_txn_ids
 from auditor.engine.registry import Rule, register
+from checks.eligibility.common import not_due, with_not_due
 
 
 @register
@@ -14,7 +15,10 @@ class E10(Rule):
 
     Employed 低保 households keep benefits for at most ``phase_out_months``
     (default 12) months from phase_out_start; fires for a case paid for M whose
-    M is more than that many months after phase_out_start.
+    M is more than that many months after phase_out_start. Money at stake:
+    everything paid to the case (history up to and including M) for benefit
+    months more than that many months after phase_out_start; those months are
+    listed in the evidence.
 
     Fires: phase_out_start 2025-09, M 2026-10 (13 months).
     Does not fire: phase_out_start 2025-10, M 2026-10 (exactly 12 months).
@@ -35,12 +39,18 @@ class E10(Rule):
                 .filter(pl.col("phase_out_start").is_not_null())
                 .with_columns(months=months)
                 .filter(pl.col("months") > ctx.profile.phase_out_months))
-        return with_txn_ids(ctx, hits, ["case_id"]).select(
-            "case_id", "street", "program", pl.col("payee_id").alias("person_id"),
-            title=pl.format("案件{}自{}起进入渐退期，{} 已满{}个月（上限{}个月）仍在发放",
+        over = (month_index(pl.col("month")) - month_index(pl.col("phase_out_start"))) > ctx.profile.phase_out_months
+        amounts = not_due(ctx, hits.select("case_id", "phase_out_start"), over, "case_id")
+        out = with_txn_ids(ctx, with_not_due(hits, amounts, "case_id"), ["case_id"])
+        return out.select(
+            "case_id", "street", "program", pl.col("payee_id").alias("person_id"), "amount_fen",
+            title=pl.format("案件{}自{}起进入渐退期，{} 已满{}个月（上限{}个月）仍在发放，超期发放{}个月共{}元",
                             pl.col("case_id"), pl.col("phase_out_start"), pl.lit(ctx.month), pl.col("months"),
-                            pl.lit(ctx.profile.phase_out_months)),
+                            pl.lit(ctx.profile.phase_out_months), pl.col("not_due_months").list.len(),
+                            pl.col("not_due_total")),
             evidence=pl.struct("case_id", "phase_out_start", pl.col("months").alias("months_since_start"),
-                               pl.lit(ctx.profile.phase_out_months).alias("phase_out_months"), "txn_ids")
+                               pl.lit(ctx.profile.phase_out_months).alias("phase_out_months"), "txn_ids",
+                               pl.col("not_due_months").alias("months_paid_after_phase_out"),
+                               pl.col("not_due_total").alias("paid_after_phase_out"))
             .struct.json_encode(),
         )

@@ -35,6 +35,13 @@ def member_cases(members: pl.DataFrame) -> pl.DataFrame:
         case_id=pl.col("case_id").first(), case_ids=pl.col("case_id"), programs=pl.col("program")))
 
 
+def paid_for_month(members: pl.DataFrame) -> pl.DataFrame:
+    """Members (person_id, case_id, paid_fen, from ``paid_members_of``) -> per person ``amount_fen``:
+    what their cases were paid for M (each case once)."""
+    return (members.unique(["person_id", "case_id"]).group_by("person_id")
+            .agg(amount_fen=pl.col("paid_fen").sum()))
+
+
 def not_due(ctx: AuditContext, keys: pl.DataFrame, due: pl.Expr, by: str) -> pl.DataFrame:
     """Money paid, months up to and including M, on months that were not due.
 

@@ -1,0 +1,181 @@
+"""District profiles: a typed, validated config object (defaults in one place).
+
+A profile is a TOML file under ``config/`` (``changning`` is the default). Every
+policy number of ``policy.md`` is a field here with its default; a profile only
+states what differs. A bad value fails at load time with the field named.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from auditor.core.errors import AuditInputError
+from auditor.core.vocab import LEVEL_SUFFIXES, PROGRAMS, RELATIONS
+
+CONFIG_DIR = Path(str(files("auditor.profiles")))  # the top-level config/ folder, shipped in the wheel
+DEFAULT_PROFILE = "changning"
+
+Program = Literal[tuple(PROGRAMS)]  # type: ignore[valid-type]
+Relation = Literal[tuple(RELATIONS)]  # type: ignore[valid-type]
+
+
+class SampleSettings(BaseModel):
+    """双随机 draw: which cases are pulled for the month's archive review."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed: str = Field("changning-2026", min_length=1, description="published seed")
+    cases_per_street: int = Field(3, ge=0)
+    reviewer_roles: list[str] = ["civil_affairs"]
+
+
+class ScheduleSettings(BaseModel):
+    """The monthly scheduler (``run_audit.py schedule``).
+
+    The drop for month M arrives as ``<inbox>/M/`` (e.g. ``inbox/2026-10/``); it
+    is ready when it holds the ``ready_marker`` file, or, without one, every
+    required table. From ``day`` of the following month the audit of M runs at
+    ``at`` (local time) once per month (a month with a stored run is done).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    inbox: str = "inbox"
+    out: str = "out"
+    db: str | None = None
+    day: int = Field(5, ge=1, le=28, description="day of month M+1 from which M is audited")
+    at: str = Field("02:00", pattern=r"^\d{2}:\d{2}$")
+    ready_marker: str = "READY"
+    retries: int = Field(3, ge=0, description="extra attempts after a failed run")
+    retry_delay_seconds: float = Field(300, ge=0)
+    quarterly_months: list[int] = [3, 6, 9, 12]
+    lock_stale_hours: float = Field(6, gt=0)
+    reminders_dir: str = "out/reminders"
+
+
+class AddressSettings(BaseModel):
+    """The district's place names, dropped from the front of an address (data-contract
+    "Address normalisation"). Per level, its full name first, then its short forms; a
+    province-level city (上海市) names no separate city.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    province: list[str] = ["上海市", "上海"]
+    city: list[str] = []
+    district: list[str] = ["长宁区", "长宁"]
+
+    @field_validator("province", "city", "district")
+    @classmethod
+    def _full_then_short(cls, v: list[str]) -> list[str]:
+        if not v:
+            return v
+        full, *short = v
+        if not full.endswith(LEVEL_SUFFIXES) or len(full) < 2:
+            raise ValueError(f"first name {full!r} must be the full name ending in {'/'.join(LEVEL_SUFFIXES)}")
+        for name in short:
+            if not (name and full.startswith(name) and len(name) < len(full)):
+                raise ValueError(f"short form {name!r} must be a shorter beginning of {full!r}")
+        return v
+
+    def levels(self) -> tuple[tuple[str, ...], ...]:
+        """Spellings per level (province, city, district), for ``normalize.address_key``."""
+        return tuple(self.province), tuple(self.city), tuple(self.district)
+
+
+class Profile(BaseModel):
+    """All parameters the rules read. Field names are the rule parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    district: str
+    streets: list[str] = []
+
+    # R — reconciliation
+    disbursement_deadline_day: int = Field(10, ge=1, le=28)
+    idle_fund_ratio: Decimal = Field(Decimal("0.05"), ge=0, le=1)
+
+    # E — eligibility and dynamic management
+    means_tested_programs: list[Program] = ["dibao", "tekun", "dibao_edge"]
+    exempt_vehicle_types: list[str] = ["残疾人机动轮椅车"]
+    max_properties: int = Field(1, ge=0)
+    employment_income_floor: Decimal = Field(Decimal("2000"), ge=0)
+    exclusive_programs: list[tuple[Program, Program]] = [
+        ("dibao", "tekun"), ("dibao", "dibao"), ("tekun", "tekun"), ("dibao_edge", "dibao"),
+    ]
+    tekun_minor_age_limit: int = Field(18, ge=1, le=30)
+    phase_out_months: int = Field(12, ge=1)
+    small_amount_limit: Decimal = Field(Decimal("500"), ge=0)
+    decision_working_days: int = Field(20, ge=1)
+    decision_working_days_special: int = Field(45, ge=1)
+
+    # K / C / D — relationships, custody, dishonesty
+    close_relations: list[Relation] = ["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]
+    relative_scope: Literal["street", "community"] = "street"
+    cluster_min_cases: int = Field(3, ge=2)
+    recovery_days: int = Field(90, ge=0)
+    report_days: int = Field(30, ge=0)
+
+    sample: SampleSettings = SampleSettings()
+    # follow-up: default days a street has to rectify an assigned finding
+    rectification_days: int = Field(30, ge=1)
+    schedule: ScheduleSettings = ScheduleSettings()
+    # extra header spellings of a district's exports: table -> {header: canonical column}
+    header_aliases: dict[str, dict[str, str]] = {}
+    # place names dropped from the front of addresses when comparing dwellings
+    address: AddressSettings = Field(AddressSettings(), validate_default=True)
+
+    @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit")
+    @classmethod
+    def _two_decimals(cls, v: Decimal) -> Decimal:
+        if v.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise ValueError("at most 4 decimal places")
+        return v
+
+    @field_validator("header_aliases")
+    @classmethod
+    def _known_tables(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        from auditor.ingest.schema import TABLES
+
+        for table, mapping in v.items():
+            if table not in TABLES:
+                raise ValueError(f"unknown table {table!r}")
+            known = {c.name for c in TABLES[table].columns}
+            for header, column in mapping.items():
+                if column not in known:
+                    raise ValueError(f"{table}: header {header!r} maps to unknown column {column!r}")
+        return v
+
+    @field_validator("address")
+    @classmethod
+    def _names_the_district(cls, v: AddressSettings, info: ValidationInfo) -> AddressSettings:
+        district = info.data.get("district", "")
+        if not v.district or not district.endswith(v.district[0]):
+            raise ValueError(f"address.district must name the profile's district {district!r} (full name first)")
+        return v
+
+
+def load_profile(name_or_path: str | None = None) -> Profile:
+    """Load a profile by name (``config/<name>.toml``) or by path; fail clearly."""
+    ref = name_or_path or DEFAULT_PROFILE
+    path = Path(ref)
+    if not (path.suffix == ".toml" and path.exists()):
+        path = CONFIG_DIR / f"{ref}.toml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.toml")))
+        raise AuditInputError(f"配置 {ref} 不存在 (config profile not found; known: {known})")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise AuditInputError(f"配置文件 {path} 格式错误: {exc}") from None
+    try:
+        return Profile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise AuditInputError(f"配置文件 {path} 参数无效 (invalid parameter): {problems}") from None

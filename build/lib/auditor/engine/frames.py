@@ -1,0 +1,232 @@
+"""Frames many rules share, computed once per run through ``ctx.shared``.
+
+Definitions follow ``rules.md``: *paid* is a ledger row with status ``paid``
+and month M; an *instruction* is a payments row with month M; a *case paid for
+M* is matched by ``case_id`` where the ledger carries it, else by
+(payee_id, program), preferring the case active in M.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from auditor.core.money import yuan
+from auditor.core.vocab import PROGRAM_LABELS
+from auditor.engine.context import AuditContext
+
+
+def program_label(e: pl.Expr) -> pl.Expr:
+    """Program code -> Chinese label (e.g. dibao -> 低保)."""
+    return e.replace_strict(PROGRAM_LABELS, default=e, return_dtype=pl.String)
+
+
+def rows_where(frame: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
+    """``frame.filter(condition)``, without copying when the rows form one block.
+
+    Exports are usually sorted by month, so a month's rows are often contiguous;
+    a zero-copy slice then saves a copy of millions of rows.
+    """
+    mask = frame.select(condition.fill_null(False)).to_series()
+    n = int(mask.sum())
+    if n == 0:
+        return frame.clear()
+    first = int(mask.arg_max())  # type: ignore[arg-type]
+    return frame.slice(first, n) if mask.slice(first, n).all() else frame.filter(mask)
+
+
+def instructions(ctx: AuditContext) -> pl.DataFrame:
+    """Payment instructions of month M."""
+    return rows_where(ctx.table("payments"), pl.col("month") == ctx.month)
+
+
+def paid_rows(ctx: AuditContext) -> pl.DataFrame:
+    """Paid ledger rows of month M (the money that actually left)."""
+    return rows_where(ctx.table("ledger"), (pl.col("month") == ctx.month) & (pl.col("status") == "paid"))
+
+
+ACTIVE_CASE_COLUMNS = ("case_id", "program", "payee_id", "street", "community", "approved_by", "handled_by",
+                       "approved_on", "review_cycle", "last_reviewed_on")
+
+
+def active_cases(ctx: AuditContext) -> pl.DataFrame:
+    """Cases active in M: status active (or suspended/terminated with end_month >= M), started by M.
+
+    Only the columns the users of this frame read (``ACTIVE_CASE_COLUMNS``) are copied.
+    """
+    cases = ctx.table("cases")
+    active = cases.select(_is_active(ctx.month).fill_null(False)).to_series()
+    return cases.select(*ACTIVE_CASE_COLUMNS).filter(active)
+
+
+def _is_active(m: str | pl.Expr) -> pl.Expr:
+    return (((pl.col("status") == "active")
+             | (pl.col("status").is_in(["suspended", "terminated"]) & (pl.col("end_month") >= m)))
+            & (pl.col("start_month") <= m))
+
+
+PAID_COLUMNS = ("txn_id", "payee_id", "program", "amount", "bank_account", "street", "case_id")
+
+
+def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
+    """``paid`` (rows of ``PAID_COLUMNS``) with ``case_id`` set to the case each row pays for
+    (null when no case matches).
+
+    A row without a known ``case_id`` takes the case of its (payee_id, program):
+    the one active in M, else the smallest case id. That choice is made once per
+    key, not per row, so no ledger-sized sort is needed.
+    """
+    cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
+    known = cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
+    direct = paid.join(known, on="case_id", how="semi")
+    rest = paid.join(known, on="case_id", how="anti").drop("case_id")  # incl. null case_id
+    candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
+    best = (candidates.with_columns(_active=_is_active(ctx.month))
+            .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False],
+                  nulls_last=True)
+            .unique(["payee_id", "program"], keep="first", maintain_order=True)
+            .select("payee_id", "program", "case_id"))
+    return pl.concat([direct, rest.join(best, on=["payee_id", "program"], how="left").select(direct.columns)])
+
+
+def paid_cases(ctx: AuditContext) -> pl.DataFrame:
+    """One row per case paid for M: case_id, paid_fen."""
+    paid = _with_case(ctx, ctx.shared(paid_rows).select(PAID_COLUMNS)).filter(pl.col("case_id").is_not_null())
+    return per_key(paid, ["case_id"], one=dict(paid_fen=pl.col("amount").fill_null(0)),
+                   many=dict(paid_fen=pl.col("amount").sum()))
+
+
+def paid_rows_for(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Paid rows of M, with the case each pays for, whose ``key`` (``case_id`` or columns of the
+    paid rows such as payee_id, bank_account) is in ``frame``: the few rows behind some findings."""
+    paid = ctx.shared(paid_rows).select(PAID_COLUMNS)
+    keys = frame.select(key).unique()
+    if key == ["case_id"]:  # rows naming the case, and rows of its payee and program that may match it
+        owners = ctx.table("cases").join(keys, on="case_id", how="semi").select("payee_id", "program").unique()
+        paid = pl.concat([paid.join(keys, on="case_id", how="semi"),
+                          paid.join(owners, on=["payee_id", "program"], how="semi")]).unique("txn_id")
+        return _with_case(ctx, paid).join(keys, on="case_id", how="semi")
+    return _with_case(ctx, paid.join(keys, on=key, how="semi"))
+
+
+def with_txn_ids(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Add ``txn_ids`` (sorted paid txn ids of M) to a few rows, by ``key`` (see ``paid_rows_for``)."""
+    txns = paid_rows_for(ctx, frame, key).group_by(key).agg(txn_ids=pl.col("txn_id").sort())
+    return frame.join(txns, on=key, how="left").with_columns(pl.col("txn_ids").fill_null([]))
+
+
+def paid_members_of(ctx: AuditContext, people: pl.DataFrame) -> pl.DataFrame:
+    """Members of cases paid for M among ``people`` (a frame with ``person_id``), case fields and
+    paid_fen joined; one row per (member, case)."""
+    cases = ctx.table("cases").select("case_id", "program", "street", "community", "payee_id",
+                                      "status", "end_month", "phase_out_start")
+    members = (ctx.table("members").select("case_id", "person_id", "name")
+               .join(people.select("person_id").unique(), on="person_id", how="semi"))
+    return (members.join(ctx.shared(paid_cases), on="case_id", how="inner")
+            .join(cases, on="case_id", how="inner")
+            .select("case_id", "paid_fen", *cases.columns[1:], "person_id", "name"))
+
+
+def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Group ``rows`` by ``key`` with the aggregations ``many``.
+
+    Most keys have a single row; for those ``one`` gives the same values
+    without grouping, which is much faster.
+    """
+    used = {c for e in [*one.values(), *many.values()] for c in e.meta.root_names()} - set(key)
+    rows = rows.select(*key, *sorted(used))  # filter only the columns needed (memory)
+    single = ~pl.struct(key).is_duplicated()
+    solo = rows.filter(single).select(*key, **one)
+    grouped = rows.filter(~single).group_by(key).agg(**many)
+    return pl.concat([solo, grouped.select(solo.columns).cast(solo.schema)])
+
+
+def reconciliation(ctx: AuditContext) -> pl.DataFrame:
+    """One row per key (payee_id, program) of M: instructed vs paid, with the rows as evidence.
+
+    Columns: payee_id (= person_id), program, street, case_id, n_instr,
+    instructed_fen, n_paid, paid_fen and the evidence lists. Counts and sums
+    cover every key. The evidence lists (``instructions``,
+    ``instr_accounts``, ``paid``, ``not_paid``) are filled for the keys that do
+    not reconcile cleanly and null on a clean key (exactly one instruction and
+    one paid row, same amount, same account, no returned/failed row): the
+    R rules only report unclean keys, and listing millions of clean ones would
+    cost gigabytes at province scale.
+    """
+    key = ["payee_id", "program"]
+    instr_rows, paid_rows_ = ctx.shared(instructions), ctx.shared(paid_rows)
+    unpaid_rows = ctx.table("ledger").filter((pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
+    instr = per_key(instr_rows, key, one=dict(
+        n_instr=pl.lit(1, pl.UInt32), instructed_fen=pl.col("amount").fill_null(0),
+        instr_street=pl.col("street"), instr_case=pl.col("case_id"), _instr_account=pl.col("bank_account"),
+    ), many=dict(
+        n_instr=pl.len(), instructed_fen=pl.col("amount").sum(),
+        instr_street=pl.col("street").sort().first(), instr_case=pl.col("case_id").sort().first(),
+        _instr_account=pl.col("bank_account").first(),
+    ))
+    paid = per_key(paid_rows_, key, one=dict(
+        n_paid=pl.lit(1, pl.UInt32), paid_fen=pl.col("amount").fill_null(0), paid_street=pl.col("street"),
+        paid_case=pl.col("case_id"), _paid_account=pl.col("bank_account"),
+    ), many=dict(
+        n_paid=pl.len(), paid_fen=pl.col("amount").sum(), paid_street=pl.col("street").sort().first(),
+        paid_case=pl.col("case_id").sort().first(), _paid_account=pl.col("bank_account").first(),
+    ))
+    keys = instr.join(paid, on=key, how="full", coalesce=True).with_columns(
+        n_instr=pl.col("n_instr").fill_null(0),
+        n_paid=pl.col("n_paid").fill_null(0),
+        instructed_fen=pl.col("instructed_fen").fill_null(0),
+        paid_fen=pl.col("paid_fen").fill_null(0),
+    )
+    clean = ((pl.col("n_instr") == 1) & (pl.col("n_paid") == 1) & (pl.col("instructed_fen") == pl.col("paid_fen"))
+             & (pl.col("_instr_account") == pl.col("_paid_account")).fill_null(False))
+    unclean = pl.concat([keys.filter(~clean).select(key), unpaid_rows.select(key)]).unique()
+    evidence = (
+        instr_rows.join(unclean, on=key, how="semi").group_by(key).agg(
+            instr_accounts=pl.col("bank_account").unique().sort(),
+            instructions=pl.struct("payment_id", "case_id", yuan(pl.col("amount")).alias("amount"),
+                                   "bank_account").sort_by("payment_id"))
+        .join(paid_rows_.join(unclean, on=key, how="semi").group_by(key).agg(
+            paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account",
+                           "paid_on").sort_by("paid_on", "txn_id")), on=key, how="full", coalesce=True)
+        .join(unpaid_rows.group_by(key).agg(
+            not_paid=pl.struct("txn_id", yuan(pl.col("amount")).alias("amount"), "bank_account", "status",
+                               "paid_on").sort_by("txn_id")), on=key, how="full", coalesce=True)
+    )
+    keys = keys.with_columns(
+        street=pl.coalesce("instr_street", "paid_street"),
+        case_id=pl.coalesce("instr_case", "paid_case"),
+        person_id=pl.col("payee_id"),
+    ).drop("_instr_account", "_paid_account", "instr_street", "paid_street", "instr_case", "paid_case")
+    return keys.join(evidence, on=key, how="left")
+
+
+def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
+    """Paid total of M per (street, program), from the ledger's street."""
+    return ctx.shared(paid_rows).group_by("street", "program").agg(
+        paid_fen=pl.col("amount").sum(), n_paid=pl.len())
+
+
+def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFrame:
+    """Paid ledger rows of every month up to and including M for ``case_ids``, with their case.
+
+    Matched like ``paid_cases`` but preferring the case active in the
+    row's own benefit month; used to total money paid for months not due.
+    Only the ledger rows of those cases' payees and programs are matched, so
+    the cost follows the number of findings, not the ledger's history.
+    """
+    all_cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
+    wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
+    cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
+    paid = (ctx.table("ledger").select("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
+            .join(wanted.unique(), on=["payee_id", "program"], how="semi")
+            .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)))
+    known = all_cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
+    direct = paid.join(known, on="case_id", how="semi")
+    ranked = (
+        paid.join(known, on="case_id", how="anti").drop("case_id")
+        .join(cases, on=["payee_id", "program"], how="left")
+        .with_columns(_active=_is_active(pl.col("month")).fill_null(False))
+        .sort(["txn_id", "_active", "case_id"], descending=[False, True, False], nulls_last=True)
+        .unique("txn_id", keep="first", maintain_order=True)
+    )
+    return pl.concat([direct.select("txn_id", "case_id", "month", "amount"),
+                      ranked.select("txn_id", "case_id", "month", "amount")]).filter(pl.col("case_id").is_not_null())

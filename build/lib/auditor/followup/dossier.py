@@ -1,0 +1,61 @@
+"""The case dossier (案卷) of one finding: evidence, relationship paths/drawing, full history.
+
+Self-contained HTML rendered through the one jinja2 environment
+(``reports/dossier.html.j2``). Personal data is masked unless the viewer asked
+for unmasked data. A drawing in ``evidence["svg"]`` is embedded as an image
+(``data:`` URI), so any script inside it never runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from auditor.core.masking import mask_text
+from auditor.core.money import fen_to_yuan
+from auditor.core.vocab import FINDING_STATUS_LABELS, USER_ROLE_LABELS
+from auditor.engine.runner import load_catalogue
+from auditor.followup.privacy import User
+from auditor.followup.workflow import utc_text
+from auditor.reporting.env import environment
+
+
+def evidence_parts(evidence: str, unmasked: bool) -> dict:
+    """Pretty evidence text, readable paths and an optional svg (as a data URI), masked as needed."""
+    m = (lambda t: t) if unmasked else mask_text
+    try:
+        data = json.loads(evidence)
+    except (TypeError, ValueError):
+        return {"pretty": m(str(evidence)), "paths": [], "svg": None}
+    paths, svg = [], None
+    if isinstance(data, dict):
+        raw = data.get("paths") or ([data["path"]] if data.get("path") else [])
+        if isinstance(raw, list):
+            paths = [m(p if isinstance(p, str) else " → ".join(map(str, p))) for p in raw]
+        drawing = data.get("svg")
+        if isinstance(drawing, str) and drawing.lstrip().startswith("<svg"):
+            svg = "data:image/svg+xml;base64," + base64.b64encode(m(drawing).encode()).decode()
+        data = {k: v for k, v in data.items() if k != "svg"}
+    return {"pretty": m(json.dumps(data, ensure_ascii=False, indent=2)), "paths": paths, "svg": svg}
+
+
+def render_dossier(finding: dict, occurrences: list[dict], events: list[dict], *, unmasked: bool,
+                   viewer: User) -> str:
+    m = (lambda t: t) if unmasked else mask_text
+    rules = load_catalogue()
+    months = [{"month": o["month"], "amount": fen_to_yuan(o["amount_fen"]), "title": m(o["title"]),
+               **evidence_parts(o["evidence"], unmasked)} for o in occurrences]
+    history = [{"at": utc_text(e["at"]), "actor": e["actor"], "action": e["action"],
+                "from_status": e["from_status"] or "", "to_status": e["to_status"] or "",
+                "note": m(e["note"] or ""), "amount": fen_to_yuan(e["amount_fen"])} for e in events]
+    rule = rules.get(finding["rule"])
+    data = {
+        "finding": {**finding, "person_id": m(finding["person_id"]),
+                    "recovered": fen_to_yuan(finding["amount_recovered_fen"]),
+                    "status_label": FINDING_STATUS_LABELS[finding["status"]]},
+        "rule_name": rule.name if rule else finding["rule"],
+        "rule_doc": (rule.__doc__ or "").strip().splitlines()[0] if rule else "",
+        "months": list(reversed(months)), "history": history,
+        "viewer": f"{viewer.name}（{USER_ROLE_LABELS[viewer.role]}）", "unmasked": unmasked,
+    }
+    return environment().get_template("dossier.html.j2").render(d=data)

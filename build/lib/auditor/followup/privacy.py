@@ -1,0 +1,150 @@
+"""Roles, masking of personal data and the hash-chained access log (信息安全保护).
+
+Roles and what they may do:
+
+- ``auditor`` 审计人员: every street; unmasked only on request (``--unmasked``);
+  may do everything (assign, update, close incl. ``confirmed``, import, add users).
+- ``inspector`` 纪检监察: every street; unmasked only on request; read-only
+  queries, dossiers, reports, verifying the access log.
+- ``office`` 联席会议办公室: every street, always masked; read, assign, office report.
+- ``street`` 街镇经办: only the street bound to the user, always masked; read,
+  update, close as rectified/dismissed, import its returned 问题清单.
+
+Resident ids, phones and bank accounts are masked by default for every role
+(``310105********1234``: first 6 and last 4 kept; phones ``138****1234``).
+Every query and every unmasked view is appended to ``access_log``; each entry
+stores ``sha256(prev_hash + canonical entry)``, so editing or deleting a row
+breaks the chain at that row. There is no update or delete API. Cutting off
+the newest entries leaves a valid shorter chain: ``access-log verify`` prints
+the head (count and last hash) so it can be recorded elsewhere and compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from auditor import store
+from auditor.core.errors import AuditInputError
+from auditor.core.vocab import USER_ROLE_LABELS, USER_ROLES
+
+PERMISSIONS = {
+    "auditor": {"read", "unmask", "assign", "update", "close", "confirm", "import", "report", "users", "verify"},
+    "inspector": {"read", "unmask", "report", "verify"},
+    "office": {"read", "assign", "report"},
+    "street": {"read", "update", "close", "import"},
+}
+GENESIS = "0" * 64
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    street: str | None = None
+
+    def can(self, permission: str) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise AuditInputError(f"用户 {self.name}（{USER_ROLE_LABELS[self.role]}）无权执行此操作 "
+                                  f"(role {self.role} may not {permission})")
+
+    def require_street(self, street: str | None) -> None:
+        """A street officer may only touch findings of their own street."""
+        if self.role == "street" and street != self.street:
+            raise AuditInputError(f"用户 {self.name} 只能查看/处理 {self.street} 的问题 (not your street)")
+
+    def unmasked(self, requested: bool) -> bool:
+        if requested:
+            self.require("unmask")
+        return requested
+
+
+def add_user(engine: Engine, name: str, role: str, street: str | None = None) -> User:
+    if role not in USER_ROLES:
+        raise AuditInputError(f"角色 {role!r} 无效 (role must be one of {', '.join(USER_ROLES)})")
+    if (role == "street") != bool(street):
+        raise AuditInputError("街镇经办必须且只有街镇经办绑定一个街镇 (--street is for, and required by, role street)")
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(store.users).values(name=name, role=role, street=street, created_at=store.now()))
+    except IntegrityError:
+        raise AuditInputError(f"用户 {name} 已存在 (user exists)") from None
+    return User(name, role, street)
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(store.users).order_by(store.users.c.name)).mappings().all()
+    return [User(r["name"], r["role"], r["street"]) for r in rows]
+
+
+def count_users(engine: Engine) -> int:
+    return store.count_rows(engine, store.users)
+
+
+def current_user(engine: Engine, name: str | None) -> User:
+    """The acting user from ``--user`` or ``AUDITOR_USER``; must exist in ``users``."""
+    name = name or os.environ.get("AUDITOR_USER")
+    if not name:
+        raise AuditInputError("请用 --user 或环境变量 AUDITOR_USER 指明操作人 (acting user required)")
+    with engine.connect() as conn:
+        row = conn.execute(select(store.users).where(store.users.c.name == name)).mappings().first()
+    if row is None:
+        raise AuditInputError(f"用户 {name} 不存在，先用 users add 添加 (unknown user)")
+    return User(row["name"], row["role"], row["street"])
+
+
+# ---------------------------------------------------------------- access log
+
+
+def _entry_hash(prev_hash: str, entry: dict) -> str:
+    canonical = json.dumps({k: entry[k] for k in ("seq", "at", "actor", "role", "action", "target", "detail",
+                                                  "unmasked")}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def log_access(engine: Engine, user: User, action: str, *, target: str | None = None, detail: dict | None = None,
+               unmasked: bool = False) -> int:
+    """Append one access-log entry chained to the previous one; return its sequence number."""
+    log = store.access_log
+    for _ in range(20):  # a concurrent writer took the same seq: read the new tail and retry
+        try:
+            with engine.begin() as conn:
+                tail = conn.execute(select(log.c.seq, log.c.hash).order_by(log.c.seq.desc()).limit(1)).first()
+                seq, prev = (tail.seq + 1, tail.hash) if tail else (1, GENESIS)
+                entry = {"seq": seq, "at": store.now().isoformat(timespec="microseconds"), "actor": user.name,
+                         "role": user.role, "action": action, "target": target,
+                         "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+                         "unmasked": bool(unmasked)}
+                conn.execute(insert(log).values(**entry, prev_hash=prev, hash=_entry_hash(prev, entry)))
+            return seq
+        except (IntegrityError, OperationalError):  # same seq taken / SQLite snapshot busy
+            continue
+    raise RuntimeError("access log busy")  # pragma: no cover - 20 collisions in a row
+
+
+def verify_log(engine: Engine) -> tuple[int, int | None, str]:
+    """Check the whole chain; return (entries checked, first broken seq or None, why or the head hash)."""
+    log = store.access_log
+    prev, expected, n = GENESIS, 1, 0
+    with engine.connect() as conn:
+        for r in conn.execute(select(log).order_by(log.c.seq)).mappings():
+            n += 1
+            entry = dict(r) | {"unmasked": bool(r["unmasked"])}
+            if r["seq"] != expected:
+                return n, r["seq"], f"缺少第 {expected} 条 (entry {expected} missing)"
+            if r["prev_hash"] != prev:
+                return n, r["seq"], "前序哈希不符 (prev_hash does not match the previous entry)"
+            if _entry_hash(prev, entry) != r["hash"]:
+                return n, r["seq"], "内容与哈希不符 (entry altered)"
+            prev, expected = r["hash"], expected + 1
+    return n, None, prev
+

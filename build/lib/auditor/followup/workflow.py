@@ -1,0 +1,180 @@
+"""The follow-up workflow: assign, rectify, close, query and the history of a finding.
+
+A finding is a clue to verify, not a verdict (三个区分开来): it is assigned to a
+street and a person with a due date, rectified, and closed as ``rectified``,
+``confirmed`` (a violation, with the amount recovered in fen) or ``dismissed``
+(a false clue; a reason is required). Every change is an ``events`` row with
+who, when and why. Reopening (closed -> new) is done by ``recurrence.save_run``
+when a finding recurs in a later month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import polars as pl
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from auditor import store
+from auditor.core.errors import AuditInputError
+from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
+from auditor.followup.lifecycle import CLOSED, OPEN, TransitionError, check_transition
+
+
+def _finding(conn: Connection, fid: str) -> dict:
+    row = conn.execute(select(store.findings).where(store.findings.c.finding_id == fid)).mappings().first()
+    if row is None:
+        raise AuditInputError(f"问题编号 {fid} 不存在 (unknown finding)")
+    return dict(row)
+
+
+def _change(conn: Connection, fid: str, target: str, *, actor: str, action: str, note: str | None,
+            values: dict | None = None, amount_fen: int | None = None) -> None:
+    current = _finding(conn, fid)["status"]
+    check_transition(current, target)
+    stamp = store.now()
+    conn.execute(update(store.findings).where(store.findings.c.finding_id == fid)
+                 .values(status=target, updated_at=stamp, **(values or {})))
+    store.bulk_insert(conn, store.events, [store.event_row(fid, stamp, actor, action, current, target, note or "",
+                                                          amount_fen)])
+
+
+def assign(engine: Engine, fid: str, *, street: str, person: str, due: date, actor: str,
+           note: str | None = None) -> None:
+    """new/assigned -> assigned to ``person`` of ``street``, due on ``due``."""
+    if not (street and person and due):
+        raise AuditInputError("交办需要街镇、责任人和完成期限 (assign needs street, person and due date)")
+    with engine.begin() as conn:
+        _change(conn, fid, "assigned", actor=actor, action="assigned",
+                note=note or f"交办 {street} {person}，期限 {due}",
+                values={"assigned_street": street, "assignee": person, "due_date": due})
+
+
+def start(engine: Engine, fid: str, *, actor: str, note: str | None = None) -> None:
+    """assigned -> rectifying."""
+    with engine.begin() as conn:
+        _change(conn, fid, "rectifying", actor=actor, action="rectifying", note=note)
+
+
+def add_note(engine: Engine, fid: str, *, actor: str, note: str) -> None:
+    """An event with a note and no status change."""
+    with engine.begin() as conn:
+        status = _finding(conn, fid)["status"]
+        store.bulk_insert(conn, store.events, [store.event_row(fid, store.now(), actor, "note", status, status, note)])
+
+
+def close(engine: Engine, fid: str, outcome: str, *, actor: str, reason: str | None = None,
+          recovered_fen: int | None = None) -> None:
+    """Close as ``rectified``, ``confirmed`` (amount recovered in fen) or ``dismissed`` (reason required)."""
+    with engine.begin() as conn:
+        _close(conn, fid, outcome, actor=actor, reason=reason, recovered_fen=recovered_fen)
+
+
+def _close(conn: Connection, fid: str, outcome: str, *, actor: str, reason: str | None,
+           recovered_fen: int | None) -> None:
+    if outcome not in CLOSED:
+        raise TransitionError(f"结案方式 {outcome!r} 无效 (close as one of {', '.join(CLOSED)})")
+    if outcome == "dismissed" and not (reason or "").strip():
+        raise AuditInputError("排除线索必须说明理由 (a dismissed finding needs a reason: 三个区分开来)")
+    if outcome != "confirmed" and recovered_fen is not None:
+        raise AuditInputError("追回金额只用于查实违规 (amount recovered only for confirmed)")
+    if recovered_fen is not None and recovered_fen < 0:
+        raise AuditInputError("追回金额不能为负 (amount recovered must be >= 0)")
+    values: dict[str, str | int | None] = {"close_reason": reason}
+    if outcome == "confirmed":
+        total = (_finding(conn, fid)["amount_recovered_fen"] or 0) + (recovered_fen or 0)
+        values["amount_recovered_fen"] = total
+    _change(conn, fid, outcome, actor=actor, action=f"closed_{outcome}", note=reason, values=values,
+            amount_fen=recovered_fen if outcome == "confirmed" else None)
+
+
+# ---------------------------------------------------------------- queries
+
+
+@dataclass
+class Filters:
+    """What an inspector or auditor asks for; every field optional."""
+
+    person: str | None = None
+    staff: str | None = None
+    street: str | None = None
+    rule: list[str] | None = None
+    status: list[str] | None = None
+    month_from: str | None = None
+    month_to: str | None = None
+    recurring: bool | None = None
+    overdue: bool = False
+    finding_ids: list[str] | None = None
+
+
+def query(engine: Engine, f: Filters, today: date | None = None) -> pl.DataFrame:
+    """Findings matching ``f`` with their latest occurrence in the month range (title, amount, ...)."""
+    fd, oc = store.findings, store.occurrences
+    month_cond = [c for c in (oc.c.month >= f.month_from if f.month_from else None,
+                              oc.c.month <= f.month_to if f.month_to else None) if c is not None]
+    latest = (select(oc.c.finding_id, func.max(oc.c.month).label("month"))
+              .where(*month_cond).group_by(oc.c.finding_id).subquery())
+    q = (select(fd, oc.c.month, oc.c.program, oc.c.bank_account, oc.c.amount_fen, oc.c.title)
+         .join(latest, latest.c.finding_id == fd.c.finding_id)
+         .join(oc, and_(oc.c.finding_id == latest.c.finding_id, oc.c.month == latest.c.month)))
+    if f.person:
+        q = q.where(fd.c.person_id == f.person)
+    if f.staff:
+        q = q.where(fd.c.staff_id == f.staff)
+    if f.street:
+        q = q.where(func.coalesce(fd.c.assigned_street, fd.c.street) == f.street)
+    if f.rule:
+        q = q.where(fd.c.rule.in_(f.rule))
+    if f.status:
+        bad = [s for s in f.status if s not in FINDING_STATUSES]
+        if bad:
+            raise AuditInputError(f"未知状态 {bad} (known: {', '.join(FINDING_STATUSES)})")
+        q = q.where(fd.c.status.in_(f.status))
+    if f.recurring is not None:
+        q = q.where(fd.c.recurring == f.recurring)
+    if f.overdue:
+        q = q.where(fd.c.status.in_(OPEN), fd.c.due_date < (today or date.today()))
+    if f.finding_ids:
+        q = q.where(fd.c.finding_id.in_(f.finding_ids))
+    with engine.connect() as conn:
+        rows = conn.execute(q.order_by(fd.c.finding_id)).mappings().all()
+    return pl.DataFrame([dict(r) for r in rows], infer_schema_length=None) if rows else pl.DataFrame()
+
+
+def history(engine: Engine, fid: str) -> tuple[dict, list[dict], list[dict]]:
+    """A finding, its occurrences month by month and its events, oldest first."""
+    with engine.connect() as conn:
+        finding = _finding(conn, fid)
+        occ = conn.execute(select(store.occurrences).where(store.occurrences.c.finding_id == fid)
+                           .order_by(store.occurrences.c.month)).mappings().all()
+        ev = conn.execute(select(store.events).where(store.events.c.finding_id == fid)
+                          .order_by(store.events.c.event_id)).mappings().all()
+    return finding, [dict(r) for r in occ], [dict(r) for r in ev]
+
+
+def issue_rows(engine: Engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
+    """The month's findings for the street 问题清单: with their follow-up status, dismissed ones left out.
+
+    A dismissed clue that recurs with the same facts stays closed and is not sent to the street again.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(select(store.findings.c.finding_id, store.findings.c.status, store.findings.c.recurring)
+                            .where(store.findings.c.finding_id.in_(
+                                select(store.occurrences.c.finding_id).where(store.occurrences.c.month == month))))
+        status = pl.DataFrame([tuple(r) for r in rows], orient="row",
+                              schema={"finding_id": pl.String, "status": pl.String, "recurring": pl.Boolean})
+    label = pl.col("status").replace_strict(FINDING_STATUS_LABELS, default=pl.col("status"))
+    return (frame.join(status, on="finding_id", how="left").filter(pl.col("status") != "dismissed")
+            .with_columns(status=pl.when(pl.col("recurring")).then(pl.format("{}（复发）", label)).otherwise(label))
+            .drop("recurring"))
+
+
+def utc_text(at: datetime) -> str:
+    """An event time as ``YYYY-MM-DD HH:MM`` UTC (SQLite returns naive UTC, PostgreSQL aware)."""
+    return (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
+
+
+def street_of(finding: dict) -> str | None:
+    return finding.get("assigned_street") or finding.get("street")

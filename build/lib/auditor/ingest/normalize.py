@@ -1,0 +1,372 @@
+"""Vectorised normalisers for raw input values (see data-contract.md).
+
+Every normaliser takes a String expression of raw input, already stripped of
+surrounding whitespace with empty strings turned into null, and returns a
+``Normalized(value, error)`` pair of expressions:
+
+* ``value`` -- the normalised value, null when the input is null or invalid;
+* ``error`` -- a short Chinese reason when the input is non-null and invalid,
+  else null. Null input is never an error here.
+
+Only polars expressions are used (no per-row Python). Note that the polars
+regex engine treats ``\\d`` as any Unicode digit, so ``[0-9]`` is used
+throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import polars as pl
+
+from auditor.ingest import address as A
+
+__all__ = [
+    "Normalized",
+    "fullwidth_to_halfwidth",
+    "person_id",
+    "PROVINCE_CODES",
+    "birth_date",
+    "month",
+    "date",
+    "amount",
+    "AMOUNT_CAP_FEN",
+    "boolean",
+    "account",
+    "phone",
+    "address_key",
+    "free_text",
+    "code",
+]
+
+
+class Normalized(NamedTuple):
+    """A normalised value expression and its error-reason expression."""
+
+    value: pl.Expr
+    error: pl.Expr
+
+
+# --------------------------------------------------------------------------
+# Helpers
+
+_NULL_STR = pl.lit(None, dtype=pl.String)
+_F = pl.field
+
+# U+FF01..U+FF5E map to U+0021..U+007E; U+3000 (ideographic space) to space.
+_FULLWIDTH_MAP: dict[str, str] = {chr(0xFF01 + i): chr(0x21 + i) for i in range(0x5E)}
+_FULLWIDTH_MAP["\u3000"] = " "
+
+# Full-width to half-width and whitespace removal in a single pass.
+_WHITESPACE = " \t\r\n\v\f\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff"
+_PRE_MAP: dict[str, str] = {**_FULLWIDTH_MAP, **{c: "" for c in _WHITESPACE}}
+
+
+def fullwidth_to_halfwidth(e: pl.Expr) -> pl.Expr:
+    """Convert full-width ASCII forms (digits, letters, punctuation, space)."""
+    return e.str.replace_many(_FULLWIDTH_MAP)
+
+
+def _pre(e: pl.Expr) -> pl.Expr:
+    """Full-width to half-width, then drop all whitespace."""
+    return e.str.replace_many(_PRE_MAP)
+
+
+def _normalised(
+    e: pl.Expr,
+    stages: list[dict[str, pl.Expr]],
+    value: pl.Expr,
+    checks: list[tuple[pl.Expr, str]],
+) -> Normalized:
+    """Build (value, error) from staged intermediate fields.
+
+    The raw input is field ``raw`` of a struct; each stage adds fields that
+    refer to earlier ones with ``pl.field``. This evaluates the (possibly
+    expensive) input expression once per output instead of once per reference.
+    ``checks`` are ordered (is_valid, reason) pairs: the first failing one
+    gives the reason (a null check counts as failing); ``value`` is kept only
+    when the input is non-null and every check passes.
+    """
+    st = pl.struct(e.alias("raw"))
+    for stage in stages:
+        st = st.struct.with_fields(**stage)
+    error = pl.when(_F("raw").is_null()).then(_NULL_STR)
+    for ok, reason in checks:
+        error = error.when(~ok.fill_null(False)).then(pl.lit(reason))
+    st = st.struct.with_fields(error=error.otherwise(_NULL_STR))
+    st = st.struct.with_fields(
+        value=pl.when(_F("raw").is_not_null() & _F("error").is_null()).then(value)
+    )
+    return Normalized(st.struct.field("value"), st.struct.field("error"))
+
+
+# --------------------------------------------------------------------------
+# Person id (GB 11643-1999)
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+
+
+def birth_date(pid: pl.Expr) -> pl.Expr:
+    """Birth date (pl.Date) read from a normalised 18-character id."""
+    return pid.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+
+
+# First two digits: the province-level codes of GB/T 2260 (data-contract.md).
+PROVINCE_CODES = frozenset(
+    f"{c:02d}"
+    for lo, hi in ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65), (71, 71), (81, 83))
+    for c in range(lo, hi + 1)
+)
+_EARLIEST_BIRTH = _dt.date(1900, 1, 1)
+
+
+def person_id(e: pl.Expr, today: _dt.date | None = None) -> Normalized:
+    """18-character resident id: format, checksum, province code, birth date; a leading ``'`` (Excel's text
+    mark) is dropped.
+
+    The birth date must be a real date from 1900-01-01 to ``today`` (default:
+    the day of loading).
+    """
+    today = today or _dt.date.today()
+    s, body, born = _F("s"), _F("body"), _F("born")
+    # The 17 body digits as one integer, its digits taken arithmetically (fast).
+    total = pl.sum_horizontal([(body // 10 ** (16 - i)) % 10 * w for i, w in enumerate(_ID_WEIGHTS)])
+    check_char = (total % 11).replace_strict(
+        dict(enumerate(_ID_CHECK_CHARS)), default=None, return_dtype=pl.String
+    )
+    return _normalised(
+        e,
+        [{"s": _pre(_F("raw")).str.strip_prefix("'").str.to_uppercase()},
+         {"body": s.str.slice(0, 17).str.to_integer(strict=False), "born": birth_date(s)}],
+        s,
+        [
+            (s.str.contains(r"^[0-9]{17}[0-9X]$"), "身份证号格式错误"),
+            (s.str.slice(17, 1) == check_char, "身份证号校验位错误"),
+            (s.str.slice(0, 2).is_in(sorted(PROVINCE_CODES)), "身份证号地区码无效"),
+            (born >= _EARLIEST_BIRTH, "身份证号出生日期无效"),
+            (born <= today, "身份证号出生日期晚于今天"),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------
+# Month and date
+
+_YEAR_RANGE = (1900, 2100)
+
+
+def month(e: pl.Expr) -> Normalized:
+    """Month as "YYYY-MM" from YYYY-MM, YYYY/MM, YYYY.MM, YYYYMM or YYYY年M月."""
+    # Bring every accepted form to "YYYY-M" or "YYYY-MM".
+    canon = (
+        _pre(_F("raw"))
+        .str.replace(r"^([0-9]{4})(?:[/.]|年)([0-9]{1,2})$", "${1}-${2}")
+        .str.replace(r"^([0-9]{4})年([0-9]{1,2})月$", "${1}-${2}")
+        .str.replace(r"^([0-9]{4})([0-9]{2})$", "${1}-${2}")
+    )
+    s = _F("s")
+    ok = s.str.contains(r"^[0-9]{4}-[0-9]{1,2}$")
+    y = s.str.slice(0, 4)
+    m = s.str.slice(5)
+    in_range = m.str.to_integer(strict=False).is_between(1, 12) & y.str.to_integer(
+        strict=False
+    ).is_between(*_YEAR_RANGE)
+    value = pl.concat_str([y, m.str.zfill(2)], separator="-")
+    return _normalised(e, [{"s": canon}], value, [(ok & in_range, "月份格式错误")])
+
+
+def date(e: pl.Expr) -> Normalized:
+    """Date (pl.Date) from YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY年M月D日.
+
+    A trailing time part ("2026-10-05 00:00:00", "2026-10-05T00:00:00") is
+    dropped.
+    """
+    # Bring every accepted form to "YYYY-M-D" (month and day 1 or 2 digits).
+    canon = (
+        fullwidth_to_halfwidth(_F("raw"))
+        .str.replace(r"[ T]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$", "")
+        .str.replace_all(r"\s+", "")
+        .str.replace(r"^([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日?$", "${1}-${2}-${3}")
+        .str.replace(r"^([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})$", "${1}-${2}-${3}")
+        .str.replace(r"^([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,2})$", "${1}-${2}-${3}")
+        .str.replace(r"^([0-9]{4})([0-9]{2})([0-9]{2})$", "${1}-${2}-${3}")
+    )
+    parts = (
+        _F("s")
+        .str.replace(r"^([0-9]{4})-([0-9])-", "${1}-0${2}-")
+        .str.replace(r"-([0-9])$", "-0${1}")
+    )
+    d = _F("d")
+    return _normalised(
+        e,
+        [
+            {"s": canon},
+            {"d": pl.when(_F("s").str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"))
+             .then(parts.str.to_date("%Y-%m-%d", strict=False))},
+        ],
+        d,
+        [(d.dt.year().is_between(*_YEAR_RANGE), "日期格式错误")],
+    )
+
+
+# --------------------------------------------------------------------------
+# Amount (exact, integer fen)
+
+_AMOUNT_RE = r"^([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.([0-9]*))?$"
+AMOUNT_CAP_FEN = 100_000_000_00  # 100,000,000.00 yuan: above it a row is quarantined (no sum can overflow)
+
+
+def amount(e: pl.Expr) -> Normalized:
+    """Amount in yuan -> Int64 fen, parsed exactly from the digit strings.
+
+    Accepts thousands separators, a leading ¥/￥ (before or after a sign) and
+    a trailing 元. Extra decimals are accepted only when they are zeros.
+    Above ``AMOUNT_CAP_FEN`` (however many digits) is an error.
+    """
+    canon = _pre(_F("raw")).str.replace(r"^([-+]?)[¥￥]", "${1}").str.replace(r"元$", "")
+    parts = _F("parts").struct
+    int_part, frac, fen = _F("int"), _F("frac"), _F("fen")
+    yuan = pl.when(int_part == "").then(pl.lit(0, pl.Int64)).otherwise(
+        int_part.str.to_integer(strict=False)
+    )
+    cents = frac.str.pad_end(2, "0").str.to_integer(strict=False)
+    return _normalised(
+        e,
+        [
+            {"parts": canon.str.extract_groups(_AMOUNT_RE)},
+            {
+                "sign": parts.field("1"),
+                "int": parts.field("2").str.replace_all(",", "", literal=True),
+                # Trailing zeros beyond two decimals are exact and harmless.
+                "frac": parts.field("3").fill_null("").str.strip_chars_end("0"),
+                "digits": (parts.field("2") + parts.field("3").fill_null("")).str.len_chars(),
+            },
+            # At most 15 integer digits keep yuan * 100 well inside Int64.
+            {"fen": pl.when(int_part.str.len_chars() <= 15).then(yuan * 100 + cents)},
+        ],
+        fen,
+        [
+            (_F("digits") > 0, "金额格式错误"),
+            (frac.str.len_chars() <= 2, "金额超过两位小数"),
+            ((_F("sign") != "-") | (fen == 0), "金额为负"),
+            (fen <= AMOUNT_CAP_FEN, "金额超出合理上限"),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------
+# Boolean, account, phone
+
+_BOOL_MAP = {
+    "true": True, "1": True, "是": True, "y": True, "yes": True,
+    "false": False, "0": False, "否": False, "n": False, "no": False,
+}
+
+
+def boolean(e: pl.Expr) -> Normalized:
+    """Boolean from true/false, 1/0, 是/否, Y/N, yes/no; null means False."""
+    raw, b = _F("raw"), _F("b")
+    parsed = _pre(raw).str.to_lowercase().replace_strict(
+        _BOOL_MAP, default=None, return_dtype=pl.Boolean
+    )
+    st = pl.struct(e.alias("raw")).struct.with_fields(b=parsed)
+    st = st.struct.with_fields(
+        value=pl.when(raw.is_null()).then(pl.lit(False)).otherwise(b),
+        error=pl.when(raw.is_not_null() & b.is_null())
+        .then(pl.lit("布尔值无法识别"))
+        .otherwise(_NULL_STR),
+    )
+    return Normalized(st.struct.field("value"), st.struct.field("error"))
+
+
+def account(e: pl.Expr) -> Normalized:
+    """Bank account: digits only (8-30), spaces, dashes and a leading ``'`` (Excel's text mark) removed."""
+    s = _F("s")
+    return _normalised(
+        e,
+        [{"s": _pre(_F("raw")).str.strip_prefix("'").str.replace_all("-", "", literal=True)}],
+        s,
+        [(s.str.contains(r"^[0-9]{8,30}$"), "银行账号格式错误")],
+    )
+
+
+def phone(e: pl.Expr) -> Normalized:
+    """Phone: 11-digit mobile (country prefix dropped) or 7-12 digit landline."""
+    canon = (
+        _pre(_F("raw"))
+        .str.replace_all(r"[-()]", "")
+        .str.replace(r"^(?:\+86|0086|86)(1[0-9]{10})$", "${1}")
+    )
+    s = _F("s")
+    ok = s.str.contains(r"^(?:1[0-9]{10}|0[0-9]{9,11}|[2-9][0-9]{6,7})$")
+    return _normalised(e, [{"s": canon}], s, [(ok, "电话号码格式错误")])
+
+
+# --------------------------------------------------------------------------
+# Free text
+
+_CONTROL_RE = r"[\x00-\x1F\x7F]"
+
+
+def free_text(e: pl.Expr) -> pl.Expr:
+    """Free text with each control character (U+0000-U+001F, U+007F) turned into a space."""
+    return e.str.replace_all(_CONTROL_RE, " ")
+
+
+# --------------------------------------------------------------------------
+# Address key
+
+_NUM = r"[0-9A-Z]"
+
+
+def address_key(e: pl.Expr, places: Sequence[Sequence[str]]) -> pl.Expr:
+    """Dwelling key for comparing addresses down to the unit (室), per data-contract.md.
+
+    Full-width to half-width, upper-case, whitespace removed; Chinese numerals
+    before a unit read as numbers; a bracketed remark dropped; punctuation
+    removed; a leading province/city/district of ``places`` (per level, the
+    profile's spellings) dropped; 幢/栋/座/号楼/# unified to 号, 户/房/房间 to
+    室; a floor before the room dropped; 第N村民小组/小组 to N组; a trailing 室
+    dropped. Never an error.
+    """
+    key = _pre(e).str.to_uppercase().pipe(A.read_numerals).pipe(A.drop_remarks)
+    key = key.str.replace_all(r"([0-9A-Z])#", "${1}号").str.replace_all(r"[\p{P}\p{S}\p{Cc}]", "")
+    key = (
+        A.drop_place_prefix(key, places)
+        .str.replace_all(rf"({_NUM})(?:幢|栋|座)", "${1}号")
+        .str.replace_all("号楼", "号", literal=True)
+        .str.replace_all(rf"({_NUM})(?:房间|户|房)", "${1}室")
+    )
+    return A.drop_floor(key).pipe(A.unify_groups).str.replace(r"室$", "")
+
+
+# --------------------------------------------------------------------------
+# Code mapping
+
+
+def _lookup(mapping: dict[str, list[str]]) -> dict[str, str]:
+    """Lower-cased code or label -> canonical code; rejects ambiguous keys."""
+    table: dict[str, str] = {}
+    for canonical, labels in mapping.items():
+        for key in (canonical, *labels):
+            key = key.lower()
+            if table.get(key, canonical) != canonical:
+                raise ValueError(f"ambiguous code label: {key!r}")
+            table[key] = canonical
+    return table
+
+
+def code(e: pl.Expr, mapping: dict[str, list[str]], reason: str) -> Normalized:
+    """Canonical code from a code (case-insensitive) or a Chinese label."""
+    lookup = _lookup(mapping)
+    canon = _pre(_F("raw")).str.to_lowercase()
+    c = _F("c")
+    return _normalised(
+        e,
+        [{"c": canon.replace_strict(lookup, default=None, return_dtype=pl.String)}],
+        c,
+        [(c.is_not_null(), reason)],
+    )

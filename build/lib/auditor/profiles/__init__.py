@@ -1,0 +1,1 @@
+"""District profiles (TOML), shipped as ``auditor.profiles``."""

@@ -1,0 +1,26 @@
+"""The plain output files of ``outputs.md``: findings.csv, quarantine.csv, run.json, sample.csv."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from auditor.core.money import yuan
+from auditor.engine.registry import FINDING_COLUMNS
+
+CSV_COLUMNS = [c if c != "amount_fen" else "amount" for c in FINDING_COLUMNS]
+
+
+def findings_csv_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Findings in the column order and forms of ``findings.csv`` (amount in yuan)."""
+    return frame.with_columns(amount=yuan(pl.col("amount_fen"))).select(CSV_COLUMNS)
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    frame.write_csv(path)
+
+
+def write_json(data: dict, path: Path) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

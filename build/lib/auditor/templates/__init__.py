@@ -1,0 +1,1 @@
+"""Report and page templates (jinja2), shipped as ``auditor.templates``."""

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import polars as pl
+
+from auditor.core.money import yuan
+from auditor.engine.context import AuditContext
+from auditor.engine.frames import paid_cases, paid_members_of
+from auditor.engine.registry import Rule, register
+
+
+@register
+class E06(Rule):
+    """重复救助 — one person in two cases of mutually exclusive programs paid for M.
+
+    A person may be covered by only one of 低保/特困 (and 低保边缘 excludes 低保):
+    fires when the person is a member of two or more cases paid for M whose
+    programs form a pair in ``exclusive_programs`` (either order; dibao-dibao
+    means two distinct 低保 cases).
+
+    Fires: member of 低保 case C1 and 特困 case C2, both paid for 2026-10.
+    Does not fire: 低保 and 临时救助 (temporary) cases; or the 特困 case not paid for M.
+    """
+
+    code = "E06"
+    name = "重复救助"
+    severity = "high"
+    subject = ("person_id",)
+    stable_facts = ("person_id", "case_ids")
+    params = ("exclusive_programs",)
+
+    def find(self, ctx: AuditContext) -> pl.DataFrame:
+        pairs = sorted({"|".join(sorted(p)) for p in ctx.profile.exclusive_programs})
+        in_paid = ctx.table("members").select("case_id", "person_id").join(ctx.shared(paid_cases), on="case_id",
+                                                                        how="semi")
+        several = in_paid.filter(pl.col("person_id").is_duplicated()).select("person_id")  # in 2+ paid cases
+        m = paid_members_of(ctx, several).select("person_id", "name", "case_id", "program", "street", "paid_fen")
+        both = (m.join(m.select("person_id", "case_id", "program"), on="person_id", suffix="_2")
+                .filter(pl.col("case_id") < pl.col("case_id_2"))
+                .filter(pl.concat_str(pl.min_horizontal("program", "program_2"), pl.lit("|"),
+                                      pl.max_horizontal("program", "program_2")).is_in(pairs)))
+        involved = pl.concat([both.select("person_id", "case_id"),
+                              both.select("person_id", pl.col("case_id_2").alias("case_id"))]).unique()
+        cases = (m.join(involved, on=["person_id", "case_id"], how="semi")
+                 .unique(["person_id", "case_id"]).sort("case_id"))
+        agg = cases.group_by("person_id").agg(
+            name=pl.col("name").first(), street=pl.col("street").first(), case_id=pl.col("case_id").first(),
+            cases=pl.struct("case_id", "program", "street", yuan(pl.col("paid_fen")).alias("paid")))
+        return agg.select(
+            "person_id", "street", "case_id",
+            title=pl.format("{}（{}）{} 同时在{}个互斥救助案件中受助：{}", pl.col("name"), pl.col("person_id"),
+                            pl.lit(ctx.month), pl.col("cases").list.len(),
+                            pl.col("cases").list.eval(pl.concat_str(pl.element().struct.field("case_id"), pl.lit("("),
+                                                                   pl.element().struct.field("program"), pl.lit(")")))
+                            .list.join("、")),
+            evidence=pl.struct("person_id", "name", "cases",
+                               pl.col("cases").list.eval(pl.element().struct.field("case_id")).alias("case_ids"))
+            .struct.json_encode(),
+        )
