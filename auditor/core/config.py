@@ -86,6 +86,18 @@ class AddressSettings(BaseModel):
         return tuple(self.province), tuple(self.city), tuple(self.district)
 
 
+class WebSettings(BaseModel):
+    """Accounts and sessions of the web application (``serve``): defaults fit a 等保 2.0 level-3 review."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min_length: int = Field(12, ge=8, description="shortest password")
+    min_classes: int = Field(3, ge=1, le=4, description="of lower case, upper case, digits, other characters")
+    max_failures: int = Field(5, ge=1, description="failed sign-ins in a row that lock the account")
+    lockout_minutes: int = Field(15, ge=1)
+    idle_minutes: int = Field(30, ge=1, description="a session unused this long ends")
+    absolute_hours: float = Field(8, gt=0, description="a session ends this long after sign-in")
+
+
 class Profile(BaseModel):
     """All parameters the rules read. Field names are the rule parameters."""
 
@@ -128,6 +140,8 @@ class Profile(BaseModel):
     header_aliases: dict[str, dict[str, str]] = {}
     # place names dropped from the front of addresses when comparing dwellings
     address: AddressSettings = Field(AddressSettings(), validate_default=True)
+    # the web application's password policy, lockout and session limits
+    web: WebSettings = WebSettings()
 
     @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit")
     @classmethod

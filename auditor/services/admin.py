@@ -1,30 +1,92 @@
-"""Users and the access log: accounts with roles, and the verification of the hash chain."""
+"""Users and the access log: accounts with roles and passwords, and the verification of the hash chain.
+
+Auditors administer accounts (create, reset, disable, change role or street); every change is logged.
+A new or reset account gets a one-time password that must be changed at the first sign-in.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from auditor import store
+from auditor.core.config import WebSettings
 from auditor.core.errors import AuditInputError
-from auditor.followup import privacy
+from auditor.followup import accounts, privacy
 from auditor.followup.privacy import User, log_access
 from auditor.services.session import Session, open_session
 
 
-def add_user(db_url: str | None, acting: str | None, *, name: str, role: str, street: str | None) -> User:
+@dataclass(frozen=True)
+class NewPassword:
+    user: User
+    one_time_password: str | None  # generated (to be shown once), None when the caller supplied one
+
+
+def add_user(db_url: str | None, acting: str | None, *, name: str, role: str, street: str | None,
+             password: str | None = None, web: WebSettings | None = None) -> NewPassword:
     """Add a user; the first user of a store must be an auditor and acts for themself."""
     engine = store.connect(db_url)
     if privacy.count_users(engine) == 0:
         if role != "auditor":
             raise AuditInputError("第一个用户必须是 auditor (the first user must be an auditor)")
-        user = privacy.add_user(engine, name, role, street)
-        log_access(engine, user, "users.add", target=name, detail={"role": role})
-        return user
-    s = open_session(db_url, acting)
+        privacy.check_role(role, street)
+        return create_user(Session(engine, User(name, role, street)), name=name, role=role, street=street,
+                           password=password, web=web)
+    return create_user(open_session(db_url, acting), name=name, role=role, street=street, password=password, web=web)
+
+
+def create_user(s: Session, *, name: str, role: str, street: str | None, password: str | None = None,
+                web: WebSettings | None = None) -> NewPassword:
+    """Create an account with ``password`` (checked against the policy) or a generated one-time password."""
     s.user.require("users")
+    web = web or WebSettings()
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise AuditInputError("用户名须为 1–64 个字符 (user name: 1-64 characters)")
+    if password is not None:
+        accounts.check_policy(password, web)
     user = privacy.add_user(s.engine, name, role, street)
+    otp = None if password is not None else accounts.one_time_password(web)
+    accounts.set_password(s.engine, name, password if password is not None else otp or "", must_change=True)
     log_access(s.engine, s.user, "users.add", target=name, detail={"role": role, "street": street})
+    return NewPassword(user, otp)
+
+
+def reset_user(s: Session, name: str, *, web: WebSettings | None = None) -> NewPassword:
+    """A new one-time password for ``name``; unlocks the account and ends its sessions."""
+    s.user.require("users")
+    account = accounts.require_account(s.engine, name)
+    otp = accounts.reset(s.engine, name, web or WebSettings())
+    log_access(s.engine, s.user, "users.reset", target=name)
+    return NewPassword(account.user, otp)
+
+
+def disable_user(s: Session, name: str) -> User:
+    """Disable ``name`` and end their sessions; nobody disables themself."""
+    s.user.require("users")
+    if name == s.user.name:
+        raise AuditInputError("不能停用自己的账户 (you cannot disable yourself)")
+    account = accounts.require_account(s.engine, name)
+    accounts.disable(s.engine, name)
+    log_access(s.engine, s.user, "users.disable", target=name)
+    return account.user
+
+
+def set_user(s: Session, name: str, *, role: str, street: str | None) -> User:
+    """Change the role and street of ``name``."""
+    s.user.require("users")
+    if name == s.user.name and role != s.user.role:
+        raise AuditInputError("不能更改自己的角色 (you cannot change your own role)")
+    user = accounts.set_role(s.engine, name, role, street)
+    log_access(s.engine, s.user, "users.set", target=name, detail={"role": role, "street": street})
     return user
+
+
+def list_accounts(s: Session) -> list[accounts.Account]:
+    """Every account with its state (for the users page)."""
+    s.user.require("users")
+    log_access(s.engine, s.user, "users.list")
+    return accounts.list_accounts(s.engine)
 
 
 def list_users(s: Session) -> list[User]:
