@@ -8,6 +8,6 @@ setup(
     packages=[*find_packages(include=["auditor", "auditor.*", "checks", "checks.*"]),
               "auditor.templates", "auditor.profiles"],
     package_dir={"auditor.templates": "reports", "auditor.profiles": "config"},
-    package_data={"auditor.templates": ["*.j2"], "auditor.profiles": ["*.toml"],
+    package_data={"auditor.templates": ["*.j2", "web/*.j2", "static/*"], "auditor.profiles": ["*.toml"],
                   "auditor.store.migrations": ["*.mako"]},
 )
