@@ -15,7 +15,7 @@ import sys
 from auditor.core.errors import AuditInputError
 
 COMMANDS = ("run", "demo", "graph", "dishonesty", "screen", "quarterly", "findings", "users", "access_log",
-            "office_report", "schedule")
+            "office_report", "schedule", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -138,6 +138,12 @@ def disable(engine: Engine, name: str) -> None:
     revoke_sessions(engine, name)
 
 
+def enable(engine: Engine, name: str) -> None:
+    require_account(engine, name)
+    with engine.begin() as conn:
+        conn.execute(update(store.users).where(store.users.c.name == name).values(disabled=False))
+
+
 def set_role(engine: Engine, name: str, role: str, street: str | None) -> User:
     """Change a user's role and street (a street officer is bound to exactly one street)."""
     require_account(engine, name)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
 from auditor import store
 from auditor.core.config import WebSettings
 from auditor.core.errors import AuditInputError
@@ -80,6 +83,42 @@ def set_user(s: Session, name: str, *, role: str, street: str | None) -> User:
     user = accounts.set_role(s.engine, name, role, street)
     log_access(s.engine, s.user, "users.set", target=name, detail={"role": role, "street": street})
     return user
+
+
+DEMO_USERS = (("demo-auditor", "auditor"), ("demo-inspector", "inspector"), ("demo-office", "office"),
+              ("demo-street", "street"))
+
+
+def demo_accounts(db_url: str | None, *, web: WebSettings | None = None) -> list[NewPassword]:
+    """One demo account per role (``DEMO_USERS``; the street officer bound to the street with the most
+    findings), each with a fresh one-time password; accounts left from an earlier demo are reset and enabled.
+    The operator's console creates them: each change is logged as the demo auditor."""
+    engine = store.connect(db_url)
+    street = _busiest_street(engine)
+    web = web or WebSettings()
+    issued = []
+    for name, role in DEMO_USERS:
+        bound = street if role == "street" else None
+        if accounts.get_account(engine, name) is None:
+            privacy.add_user(engine, name, role, bound)
+        else:
+            accounts.set_role(engine, name, role, bound)
+            accounts.enable(engine, name)
+        otp = accounts.reset(engine, name, web)
+        log_access(engine, User(DEMO_USERS[0][0], "auditor"), "users.reset", target=name,
+                   detail={"role": role, "street": bound, "demo": True})
+        issued.append(NewPassword(User(name, role, bound), otp))
+    return issued
+
+
+def _busiest_street(engine: Engine) -> str:
+    f = store.findings
+    with engine.connect() as conn:
+        street = conn.execute(select(f.c.street).where(f.c.street.is_not(None)).group_by(f.c.street)
+                              .order_by(func.count().desc(), f.c.street).limit(1)).scalar()
+    if street is None:
+        raise AuditInputError("演示库中没有问题线索，无法绑定街镇演示账户 (no findings in the demo store)")
+    return str(street)
 
 
 def list_accounts(s: Session) -> list[accounts.Account]:
