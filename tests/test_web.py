@@ -339,3 +339,18 @@ def test_cli_users_add_reset_disable_set(db_url, capsys, monkeypatch):
     ole = accounts.get_account(engine, "ole")
     assert ole is not None and ole.disabled and (ole.role, ole.street) == ("street", STREET)
     engine.dispose()
+
+
+def test_the_web_settings_come_from_the_profile(tmp_path):
+    from auditor.core.config import CONFIG_DIR, load_profile
+    from auditor.core.errors import AuditInputError
+
+    assert load_profile(None).web == WebSettings(min_length=12, min_classes=3, max_failures=5, lockout_minutes=15,
+                                                 idle_minutes=30, absolute_hours=8)
+    base = (CONFIG_DIR / "changning.toml").read_text(encoding="utf-8")
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(base + "\n[web]\nidle_minutes = 15\n", encoding="utf-8")
+    bad.write_text(base + "\n[web]\nmin_length = 4\n", encoding="utf-8")
+    assert load_profile(str(good)).web.idle_minutes == 15
+    with pytest.raises(AuditInputError, match="web.min_length"):
+        load_profile(str(bad))

@@ -11,7 +11,7 @@ import tomllib
 from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -90,12 +90,12 @@ class WebSettings(BaseModel):
     """Accounts and sessions of the web application (``serve``): defaults fit a 等保 2.0 level-3 review."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    min_length: int = Field(12, ge=8, description="shortest password")
-    min_classes: int = Field(3, ge=1, le=4, description="of lower case, upper case, digits, other characters")
-    max_failures: int = Field(5, ge=1, description="failed sign-ins in a row that lock the account")
-    lockout_minutes: int = Field(15, ge=1)
-    idle_minutes: int = Field(30, ge=1, description="a session unused this long ends")
-    absolute_hours: float = Field(8, gt=0, description="a session ends this long after sign-in")
+    min_length: Annotated[int, Field(ge=8, description="shortest password")] = 12
+    min_classes: Annotated[int, Field(ge=1, le=4, description="of lower, upper, digits, other characters")] = 3
+    max_failures: Annotated[int, Field(ge=1, description="failed sign-ins in a row that lock the account")] = 5
+    lockout_minutes: Annotated[int, Field(ge=1)] = 15
+    idle_minutes: Annotated[int, Field(ge=1, description="a session unused this long ends")] = 30
+    absolute_hours: Annotated[float, Field(gt=0, description="a session ends this long after sign-in")] = 8
 
 
 class Profile(BaseModel):

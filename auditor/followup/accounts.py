@@ -71,8 +71,10 @@ def list_accounts(engine: Engine) -> list[Account]:
 
 def _account(r: object) -> Account:
     m = dict(r)  # type: ignore[call-overload]
+    created = utc(m["created_at"])
+    assert created is not None
     return Account(m["name"], m["role"], m["street"], m["password_hash"], bool(m["must_change"]),
-                   int(m["failed_count"]), utc(m["locked_until"]), bool(m["disabled"]), utc(m["created_at"]))
+                   int(m["failed_count"]), utc(m["locked_until"]), bool(m["disabled"]), created)
 
 
 def require_account(engine: Engine, name: str) -> Account:

@@ -40,7 +40,7 @@ CAN = {
 def login_form(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
     token = auth.new_token()
     ctx.cookies.append((auth.LOGIN_CSRF_COOKIE, token))
-    return render(ctx, "login.html.j2", status=status, login_csrf=token, error=error,
+    return render(ctx, "login.html.j2", status=status, login_csrf=token, error=error, policy=ctx.profile.web,
                   name=ctx.form.get("name", "")[:64])
 
 
