@@ -354,3 +354,24 @@ def test_the_web_settings_come_from_the_profile(tmp_path):
     assert load_profile(str(good)).web.idle_minutes == 15
     with pytest.raises(AuditInputError, match="web.min_length"):
         load_profile(str(bad))
+
+
+def test_demo_serve_opens_one_account_per_role_and_serves_the_demo_store(tmp_path, capsys, monkeypatch):
+    import uvicorn
+    from starlette.testclient import TestClient
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: served.update(app=app, host=host, port=port))
+    db_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    code, out, _ = run_cli(capsys, "demo", "--out", str(tmp_path / "demo"), "--cases", "200", "--db", db_url,
+                           "--serve", "--port", "8123")
+    assert code == 0 and served["port"] == 8123 and served["host"] == "127.0.0.1"
+    lines = {m.group(1): (m.group(2), m.group(3)) for m in
+             re.finditer(r"^\s+\S+\s+(demo-\w+)\s+(\S+)\s*(\S*)$", out, flags=re.M)}
+    assert set(lines) == {"demo-auditor", "demo-inspector", "demo-office", "demo-street"}
+    assert lines["demo-street"][1].endswith("街道")
+    c = TestClient(served["app"], follow_redirects=False)
+    for name, (otp, _) in lines.items():
+        c.cookies.clear()
+        assert sign_in(c, name, otp).headers["location"] == "/password"
+    served["app"].state.engine.dispose()
