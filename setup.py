@@ -6,8 +6,9 @@ from setuptools import find_packages, setup
 
 setup(
     packages=[*find_packages(include=["auditor", "auditor.*", "checks", "checks.*"]),
-              "auditor.templates", "auditor.profiles"],
+              "auditor.templates", "auditor.templates.web", "auditor.templates.static", "auditor.profiles"],
     package_dir={"auditor.templates": "reports", "auditor.profiles": "config"},
-    package_data={"auditor.templates": ["*.j2"], "auditor.profiles": ["*.toml"],
+    package_data={"auditor.templates": ["*.j2"], "auditor.templates.web": ["*.j2"], "auditor.templates.static": ["*"],
+                  "auditor.profiles": ["*.toml"],
                   "auditor.store.migrations": ["*.mako"]},
 )

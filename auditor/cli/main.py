@@ -17,7 +17,7 @@ from auditor.core.errors import AuditInputError
 from auditor.followup import logseal
 
 COMMANDS = ("run", "demo", "graph", "dishonesty", "screen", "quarterly", "findings", "users", "access_log",
-            "office_report", "schedule")
+            "office_report", "schedule", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

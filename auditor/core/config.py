@@ -11,7 +11,7 @@ import tomllib
 from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -89,6 +89,18 @@ class AddressSettings(BaseModel):
         return tuple(self.province), tuple(self.city), tuple(self.district)
 
 
+class WebSettings(BaseModel):
+    """Accounts and sessions of the web application (``serve``): defaults fit a 等保 2.0 level-3 review."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min_length: Annotated[int, Field(ge=8, description="shortest password")] = 12
+    min_classes: Annotated[int, Field(ge=1, le=4, description="of lower, upper, digits, other characters")] = 3
+    max_failures: Annotated[int, Field(ge=1, description="failed sign-ins in a row that lock the account")] = 5
+    lockout_minutes: Annotated[int, Field(ge=1)] = 15
+    idle_minutes: Annotated[int, Field(ge=1, description="a session unused this long ends")] = 30
+    absolute_hours: Annotated[float, Field(gt=0, description="a session ends this long after sign-in")] = 8
+
+
 class Profile(BaseModel):
     """All parameters the rules read. Field names are the rule parameters."""
 
@@ -138,6 +150,8 @@ class Profile(BaseModel):
     # the access log's HMAC key on the machine running the auditor (0600, folder 0700); the
     # anchors sit beside it. Relative paths are taken from the working directory.
     access_log_key: str = "out/keys/access-log.key"
+    # the web application's password policy, lockout and session limits
+    web: WebSettings = WebSettings()
 
     @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit",
                      "dibao_supplement_ratio", "tekun_floor_ratio")

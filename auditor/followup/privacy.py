@@ -63,11 +63,16 @@ class User:
         return requested
 
 
-def add_user(engine: Engine, name: str, role: str, street: str | None = None) -> User:
+def check_role(role: str, street: str | None) -> None:
+    """A known role; a street officer, and only a street officer, is bound to one street."""
     if role not in USER_ROLES:
         raise AuditInputError(f"角色 {role!r} 无效 (role must be one of {', '.join(USER_ROLES)})")
     if (role == "street") != bool(street):
         raise AuditInputError("街镇经办必须且只有街镇经办绑定一个街镇 (--street is for, and required by, role street)")
+
+
+def add_user(engine: Engine, name: str, role: str, street: str | None = None) -> User:
+    check_role(role, street)
     try:
         with engine.begin() as conn:
             conn.execute(insert(store.users).values(name=name, role=role, street=street, created_at=store.now()))
@@ -95,4 +100,6 @@ def current_user(engine: Engine, name: str | None) -> User:
         row = conn.execute(select(store.users).where(store.users.c.name == name)).mappings().first()
     if row is None:
         raise AuditInputError(f"用户 {name} 不存在，先用 users add 添加 (unknown user)")
+    if row["disabled"]:
+        raise AuditInputError(f"用户 {name} 已停用 (user disabled)")
     return User(row["name"], row["role"], row["street"])

@@ -17,9 +17,10 @@ from auditor.store.tables import (
            now,
            occurrences,
            runs,
+           sessions,
            users,
 )
 
 __all__ = ["DEFAULT_DB", "OCCURRENCE_COLUMNS", "LockBusy", "access_log", "batches", "bulk_insert", "connect",
            "count_rows", "event_row", "events", "findings", "lock", "locks", "metadata", "migrate",
-           "month_findings", "now", "occurrences", "runs", "schema_revision", "users"]
+           "month_findings", "now", "occurrences", "runs", "schema_revision", "sessions", "users"]

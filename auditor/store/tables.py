@@ -7,6 +7,7 @@
 - ``events``: every change of a finding, with who, when and why.
 - ``runs``: one row per audit run with its summary.
 - ``users``: who may use the follow-up commands, with a role (see ``auditor.followup.privacy``).
+- ``sessions``: signed-in web sessions, revocable (see ``auditor.web.auth``).
 - ``access_log``: append-only, hash-chained record of every query and unmasked view.
 - ``locks``: one row per held lock (e.g. ``audit:2026-10``).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text, false
 
 metadata = MetaData()
 
@@ -94,6 +95,21 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("street", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_hash", Text),  # Argon2id (auditor.followup.accounts); none: cannot sign in on the web
+    Column("must_change", Boolean, nullable=False, server_default=false()),
+    Column("failed_count", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the cookie's token; the token is never stored
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default=false()),
 )
 
 access_log = Table(

@@ -1,0 +1,22 @@
+"""Every page of the web application, once: ``ROUTES`` (the permission-matrix test reads it)."""
+
+from __future__ import annotations
+
+from auditor.web.routes import pages, users
+from auditor.web.routes.base import Ctx, Page
+
+ROUTES: tuple[Page, ...] = (
+    Page("login_form", "GET", "/login", pages.login_form, "public"),
+    Page("login", "POST", "/login", pages.login, "public"),
+    Page("logout", "POST", "/logout", pages.logout, "signed_in", while_must_change=True),
+    Page("password_form", "GET", "/password", pages.password_form, "signed_in", while_must_change=True),
+    Page("password", "POST", "/password", pages.change_password, "signed_in", while_must_change=True),
+    Page("home", "GET", "/", pages.home, "signed_in"),
+    Page("users", "GET", "/users", users.users_page, "users"),
+    Page("users_create", "POST", "/users", users.create, "users"),
+    Page("users_reset", "POST", "/users/{name}/reset", users.reset, "users"),
+    Page("users_disable", "POST", "/users/{name}/disable", users.disable, "users"),
+    Page("users_set", "POST", "/users/{name}/role", users.set_role, "users"),
+)
+
+__all__ = ["ROUTES", "Ctx", "Page"]

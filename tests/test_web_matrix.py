@@ -1,0 +1,76 @@
+"""The permission matrix, generated from ``auditor.web.routes.ROUTES``: every route × every role and anonymous.
+
+A route added to ``ROUTES`` without an example here fails ``test_every_route_has_an_example``, so no
+page can be left out of the matrix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.followup.privacy import PERMISSIONS
+from auditor.web.routes import ROUTES, Page
+from tests.web_helpers import PASSWORD, ROLES, Clock, cheap_hashes, client, make_users, session_csrf, sign_in  # noqa: F401
+
+# route name -> (path, form, answer when allowed); the form gets the session's CSRF token
+EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
+    "login_form": ("/login", {}, 200),
+    "login": ("/login", {"name": "nobody", "password": "wrong"}, 401),
+    "logout": ("/logout", {}, 303),
+    "password_form": ("/password", {}, 200),
+    "password": ("/password", {"current": PASSWORD, "new": "Changed-pass-2026", "again": "Changed-pass-2026"}, 303),
+    "home": ("/", {}, 200),
+    "users": ("/users", {}, 200),
+    "users_create": ("/users", {"name": "newbie", "role": "office"}, 200),
+    "users_reset": ("/users/ole/reset", {}, 200),
+    "users_disable": ("/users/ole/disable", {}, 200),
+    "users_set": ("/users/ole/role", {"role": "inspector"}, 200),
+}
+IDENTITIES = [None, "ivy", "ole", "bob", "alice"]  # None: anonymous; the auditor last (she changes ole)
+
+
+def expected(page: Page, who: str | None) -> int:
+    if page.access == "public":
+        return EXAMPLES[page.name][2]
+    if who is None:
+        return 303  # to /login
+    if page.access != "signed_in" and page.access not in PERMISSIONS[ROLES[who]]:
+        return 403
+    return EXAMPLES[page.name][2]
+
+
+def test_every_route_has_an_example():
+    assert {p.name for p in ROUTES} == set(EXAMPLES)
+
+
+def test_the_users_pages_are_for_auditors_only():
+    """The matrix's expectations come from the permissions: only auditors hold ``users``."""
+    assert [who for who in ROLES if "users" in PERMISSIONS[ROLES[who]]] == ["alice"]
+    assert {p.access for p in ROUTES if p.path.startswith("/users")} == {"users"}
+
+
+@pytest.mark.parametrize("page", ROUTES, ids=lambda p: p.name)
+def test_permission_matrix(db_url, page):
+    make_users(db_url)
+    clock = Clock()
+    wrong = []
+    for who in IDENTITIES:
+        c = client(db_url, clock)
+        path, form, _ = EXAMPLES[page.name]
+        if who is not None:
+            assert sign_in(c, who).status_code == 303
+        if page.method == "GET":
+            r = c.get(path)
+        else:
+            token = session_csrf(c) if who is not None else ""
+            if page.name == "login":
+                token = c.get("/login").cookies.get("auditor_login_csrf") or ""
+            r = c.post(path, data=form | {"csrf": token})
+        want = expected(page, who)
+        if r.status_code != want:
+            wrong.append(f"{who or 'anonymous'}: {r.status_code} (expected {want})")
+        elif want == 303 and page.access != "public" and who is None:
+            if r.headers["location"] != "/login" or "alice" in r.text:
+                wrong.append(f"anonymous: redirected to {r.headers['location']}, not /login")
+        c.app.state.engine.dispose()
+    assert not wrong, f"{page.method} {page.path}: " + "; ".join(wrong)
