@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +49,13 @@ class AuditResult:
         return self.run.to_dict()
 
 
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 @contextmanager
-def month_lock(db_url: str | None, month: str, stale_hours: float = 6) -> Iterator[None]:
-    """Hold ``audit:<month>``; a second holder gets ``AuditInputError`` naming who runs it."""
+def month_lock(db_url: str | None, month: str, user: str | None = None) -> Iterator[None]:
+    """Hold ``audit:<month>`` (it dies with this process); a second holder gets ``AuditInputError`` naming
+    who runs it (host, pid, user, since when)."""
     engine = store.connect(db_url)
     try:
-        with store.lock(engine, f"audit:{month}", holder_id(), timedelta(hours=stale_hours)):
+        with store.lock(engine, f"audit:{month}", store.holder_text(user)):
             yield
     except store.LockBusy as exc:
         raise AuditInputError(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
