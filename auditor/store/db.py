@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Table, create_engine, event, func, inspect, make_url, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from auditor.core.errors import AuditInputError
 from auditor.store.lock import file_lock, sqlite_path
@@ -106,24 +106,23 @@ def migrate(engine: Engine) -> None:
 
 def _migrate(engine: Engine) -> None:
     from alembic import command
+    from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     with engine.connect() as conn:
         head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
-    current = schema_revision(engine)
-    if current == head:
+    if schema_revision(engine) == head:
         return
-    if current is None and "runs" in inspect(engine).get_table_names():
-        raise AuditInputError(f"数据库 {engine.url.render_as_string(hide_password=True)} 由未记录版本的旧程序创建，"
-                              "请备份后另建新库 (database predates migrations: back it up and start a new one)")
-    try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text("select pg_advisory_xact_lock(727001)"))  # one migrator at a time
-            command.upgrade(_alembic_config(conn), "head")
-    except DBAPIError:
-        if schema_revision(engine) != head:  # not a lost race with another migrator: a real failure
-            raise
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("select pg_advisory_xact_lock(727001)"))  # one migrator at a time
+        current = MigrationContext.configure(conn).get_current_revision()  # again, now that we migrate alone
+        if current == head:
+            return
+        if current is None and "runs" in inspect(conn).get_table_names():
+            raise AuditInputError(f"数据库 {engine.url.render_as_string(hide_password=True)} 由未记录版本的旧程序创建，"
+                                  "请备份后另建新库 (database predates migrations: back it up and start a new one)")
+        command.upgrade(_alembic_config(conn), "head")
 
 
 def month_findings(engine: Engine, month: str) -> pl.DataFrame:
