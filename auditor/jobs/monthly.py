@@ -157,11 +157,16 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
                               started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
                               status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
-            issues = issue_rows(engine, frame, month)
         try:
-            with stages("outputs"), staged(out) as stage:
-                summary = write_outputs(stage, frame=frame, drop=drop, sample=sample, issues=issues, month=month,
-                                        profile=profile, summary=summary, run_id=run_id, stages=stages)
+            issues = issue_rows(engine, frame, month)
+            with staged(out) as stage:
+                with stages("outputs"):
+                    write_outputs(stage, frame=frame, drop=drop, sample=sample, issues=issues, month=month,
+                                  profile=profile, summary=summary)
+                summary = summary.finished(run_id=run_id, durations=stages.durations
+                                           | {"total": round(time.perf_counter() - stages.t0, 3)})
+                write_json(summary.to_dict(), stage / "run.json")
+                checkpoint("output:run.json")
         except Exception as exc:
             mark_run(engine, run_id, OUTPUTS_FAILED, f"{type(exc).__name__}: {exc}"[:500])
             raise
@@ -172,8 +177,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
 
 
 def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.DataFrame, issues: pl.DataFrame,
-                  month: str, profile: Profile, summary: RunSummary, run_id: int, stages: Stages) -> RunSummary:
-    """Write every output file into ``folder`` (``run.json`` last); return the finished summary."""
+                  month: str, profile: Profile, summary: RunSummary) -> None:
+    """Write every output file but ``run.json`` into ``folder``."""
     write_csv(findings_csv_frame(frame), folder / "findings.csv")
     checkpoint("output:findings.csv")
     write_csv(drop.quarantine, folder / "quarantine.csv")
@@ -187,8 +192,3 @@ def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.D
     data = build_report_data(masked, summary, [section] if section else [])
     (folder / "report.html").write_text(data.render(), encoding="utf-8")
     checkpoint("output:report.html")
-    summary = summary.finished(run_id=run_id, durations=stages.durations
-                               | {"total": round(time.perf_counter() - stages.t0, 3)})
-    write_json(summary.to_dict(), folder / "run.json")
-    checkpoint("output:run.json")
-    return summary
