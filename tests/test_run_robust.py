@@ -205,6 +205,21 @@ def test_two_months_saved_at_once_both_commit(db_url):
     engine.dispose()
 
 
+@pytest.mark.slow
+def test_two_whole_runs_of_different_months_at_once(db_url, drop, tmp_path):
+    for rep in range(4):
+        months = ("2026-09", "2026-10")
+        errors = _together(*[lambda m=m, r=rep: run_month(month=m, data_dir=drop, out_dir=tmp_path / f"{r}-{m}",
+                                                          profile=PROFILE, db_url=db_url) for m in months])
+        assert errors == [], errors
+    engine = store.connect(db_url)
+    with engine.connect() as conn:
+        statuses = conn.execute(select(store.runs.c.status)).scalars().all()
+        firsts = set(conn.execute(select(store.findings.c.first_month)).scalars())
+    assert statuses == ["ok"] * 8 and firsts <= {"2026-09", "2026-10"}
+    engine.dispose()
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_first_connects_at_once_migrate_once(kind, tmp_path):
     for rep in range(10):
@@ -255,6 +270,19 @@ def test_a_busy_month_says_who_holds_it(db_url):
     assert errors == []
     with monthly.month_lock(db_url, MONTH):  # released
         pass
+
+
+def test_a_refused_postgresql_waiter_leaves_no_short_lock_timeout_on_its_pooled_connection():
+    engine = store.connect(pg_url())
+    with store.lock(engine, "audit:x", "a"):
+        with pytest.raises(store.LockBusy):
+            with store.lock(engine, "audit:x", "b"):
+                pass
+    pooled = [engine.connect() for _ in range(engine.pool.checkedin())]  # every connection the locks used
+    assert len(pooled) >= 2 and [c.execute(text("show lock_timeout")).scalar_one() for c in pooled] == ["0"] * len(pooled)
+    for c in pooled:
+        c.close()
+    engine.dispose()
 
 
 def test_a_lock_row_left_by_a_killed_holder_blocks_nothing(db_url):

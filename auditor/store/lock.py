@@ -82,11 +82,15 @@ def _pg_lock(engine: Engine, name: str) -> Iterator[bool]:
         conn.execute(text(f"set lock_timeout = '{LOCK_WAIT_SECONDS}s'"))
         try:
             conn.execute(text("select pg_advisory_lock(:k)"), {"k": key})
-            conn.commit()
+            got = True
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
                 raise
             conn.rollback()
+            got = False
+        conn.execute(text("reset lock_timeout"))  # the pooled connection keeps no short timeout
+        conn.commit()
+        if not got:
             yield False
             return
         try:
