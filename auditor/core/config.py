@@ -56,7 +56,6 @@ class ScheduleSettings(BaseModel):
     retries: int = Field(3, ge=0, description="extra attempts after a failed run")
     retry_delay_seconds: float = Field(300, ge=0)
     quarterly_months: list[int] = [3, 6, 9, 12]
-    lock_stale_hours: float = Field(6, gt=0)
     reminders_dir: str = "out/reminders"
 
 

@@ -37,11 +37,14 @@ def month_window(month: str, n: int) -> list[str]:
 
 
 def parse_month(value: str, option: str = "--month") -> str:
-    """A month as the contract writes it (``2026-10``, ``2026/10``, ``202610``, ``2026年10月``) -> ``YYYY-MM``."""
-    m = re.fullmatch(r"(\d{4})(?:[-/年]?)(\d{1,2})月?", value.strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    """A month as the contract writes it (``2026-10``, ``2026/10``, ``202610``, ``2026年10月``) -> ``YYYY-MM``.
+
+    A one-digit month is read only after a separator (``2026-1``, ``2026年1月``); ``20261`` is refused
+    (it may be a cut-off ``202610``)."""
+    m = re.fullmatch(r"(\d{4})(?:[-/年](\d{1,2})|(\d{2}))月?", value.strip())
+    if not m or not 1 <= int(m.group(2) or m.group(3)) <= 12:
         raise AuditInputError(f"{option} {value!r} 不是有效月份，应为 YYYY-MM (expected YYYY-MM)")
-    return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return f"{m.group(1)}-{int(m.group(2) or m.group(3)):02d}"
 
 
 def quarter_months(quarter: str) -> list[str]:

@@ -9,16 +9,20 @@ changed fact with its old and new value. Only a month later than the finding's l
 counts as a recurrence, so rerunning a month changes no state and adds no event.
 
 A run is saved in one transaction: a failure half-way leaves the previous
-state intact.
+state intact. Saves are serialised (on PostgreSQL a transaction-level advisory lock
+taken first; on SQLite the run insert, the first statement, takes the database's write
+lock): two runs of different months that both see a finding for the first time would
+otherwise both insert it, and the second would fail on the findings key.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from auditor.engine.facts import describe, facts_diff, frame_facts
@@ -26,23 +30,29 @@ from auditor.followup.lifecycle import REOPEN, check_transition
 from auditor.store.bulk import batches, bulk_insert
 from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, findings, now, occurrences, runs
 
+SAVE_LOCK = 727002  # PostgreSQL advisory lock key: one save_run at a time
+
 
 def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started_at: datetime,
-             frame: pl.DataFrame, summary: dict, actor: str = "system") -> int:
+             frame: pl.DataFrame, summary: dict, actor: str = "system", status: str = "ok",
+             before_commit: Callable[[], None] | None = None) -> int:
     """Store one audit run and its findings in one transaction; return the run id.
 
     The month's occurrences are replaced; findings (and their follow-up state)
     are inserted when new and otherwise carried over (see the module docstring
-    for recurrence), with ``last_month`` advanced.
+    for recurrence), with ``last_month`` advanced. The run row gets ``status``; ``before_commit``
+    is called last inside the transaction (a fault-injection point).
     """
 
     stamp = now()
     texts, hashes = frame_facts(frame)
     frame = frame.with_columns(facts_hash=pl.Series(hashes, dtype=pl.String), facts=pl.Series(texts, dtype=pl.String))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("select pg_advisory_xact_lock(:k)"), {"k": SAVE_LOCK})
         run_key = conn.execute(insert(runs).values(
             month=month, profile=profile, data_dir=data_dir, started_at=started_at,
-            finished_at=stamp, status="ok", summary=json.dumps(summary, ensure_ascii=False, default=str),
+            finished_at=stamp, status=status, summary=json.dumps(summary, ensure_ascii=False, default=str),
         )).inserted_primary_key
         assert run_key is not None  # a single-row insert always reports its primary key
         run_id = run_key[0]
@@ -100,7 +110,27 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
         if refreshed:
             conn.execute(update(findings).where(by_id).values(facts_hash=bindparam("h"), updated_at=stamp), refreshed)
         bulk_insert(conn, events, new_events)
+        if before_commit:
+            before_commit()
     return int(run_id)
+
+
+def mark_run(engine: Engine, run_id: int, status: str, error: str | None = None) -> None:
+    """Set a stored run's status; an ``error`` is kept in its summary (``outputs_error``)."""
+    with engine.begin() as conn:
+        values: dict = {"status": status}
+        if error is not None:
+            old = conn.execute(select(runs.c.summary).where(runs.c.run_id == run_id)).scalar_one()
+            values["summary"] = json.dumps(json.loads(old or "{}") | {"outputs_error": error}, ensure_ascii=False)
+        conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+
+
+def last_run(engine: Engine, month: str) -> dict | None:
+    """The latest stored run of ``month`` (run_id, status, finished_at, summary), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(runs.c.run_id, runs.c.status, runs.c.finished_at, runs.c.summary)
+                           .where(runs.c.month == month).order_by(runs.c.run_id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
 
 
 def _previous_facts(conn: Connection, wanted: dict[str, str | None], month: str) -> dict[str, dict]:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import socket
+import json
+import logging
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
+from sqlalchemy.engine import Engine
 
 from auditor import store
 from auditor.core.config import Profile
@@ -23,11 +24,13 @@ from auditor.core.money import fen_to_yuan
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
 from auditor.engine.runner import load_catalogue, rules_in, run_rules
-from auditor.followup.recurrence import save_run
+from auditor.followup.recurrence import last_run, mark_run, save_run
 from auditor.followup.workflow import issue_rows
-from auditor.ingest.loader import load_drop
+from auditor.ingest.loader import Drop, load_drop
 from auditor.ingest.schema import TABLES
+from auditor.jobs.faults import checkpoint
 from auditor.jobs.progress import Stages
+from auditor.jobs.publish import check_out_dir, staged
 from auditor.jobs.sample import draw_sample
 from auditor.reporting.data import build_report_data
 from auditor.reporting.drawings import relations_section
@@ -35,6 +38,10 @@ from auditor.reporting.files import findings_csv_frame, write_csv, write_json
 from auditor.reporting.issues_xlsx import write_issues_xlsx
 from auditor.reporting.summary import FindingCounts, MoneyTotals, RunSummary
 
+log = logging.getLogger(__name__)
+BEIJING = ZoneInfo("Asia/Shanghai")
+MONTH_TABLES = ("payments", "ledger")  # a month's audit needs rows of the month in both
+OUTPUTS_PENDING, OUTPUTS_FAILED = "outputs_pending", "outputs_failed"
 OUTPUT_FILES = ("findings.csv", "report.html", "issues.xlsx", "quarantine.csv", "run.json", "sample.csv")
 
 
@@ -44,6 +51,7 @@ class AuditResult:
     out_dir: Path
     findings: pl.DataFrame
     run: RunSummary
+    notice: str | None = None  # e.g. the last run of this month did not finish its outputs
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -51,21 +59,40 @@ class AuditResult:
         return self.run.to_dict()
 
 
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 @contextmanager
-def month_lock(db_url: str | None, month: str, stale_hours: float = 6) -> Iterator[None]:
-    """Hold ``audit:<month>``; a second holder gets ``AuditInputError`` naming who runs it."""
+def month_lock(db_url: str | None, month: str, user: str | None = None) -> Iterator[None]:
+    """Hold ``audit:<month>`` (it dies with this process); a second holder gets ``AuditInputError`` naming
+    who runs it (host, pid, user, since when)."""
     engine = store.connect(db_url)
     try:
-        with store.lock(engine, f"audit:{month}", holder_id(), timedelta(hours=stale_hours)):
+        with store.lock(engine, f"audit:{month}", store.holder_text(user)):
             yield
     except store.LockBusy as exc:
         raise AuditInputError(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
     finally:
         engine.dispose()
+
+
+def require_month_rows(drop: Drop, month: str) -> None:
+    """Refuse a drop whose payments or ledger hold no row of ``month`` (it would audit to zero money)."""
+    for name in MONTH_TABLES:
+        months = drop.tables[name]["month"].drop_nulls().unique().sort()
+        if month not in months:
+            held = "、".join(months.to_list()) or "无 (none)"
+            raise AuditInputError(f"数据包中 {name} 没有 {month} 的数据，已有月份：{held} "
+                                  f"({name} holds no rows of {month})")
+
+
+def previous_failure(engine: Engine, month: str) -> str | None:
+    """A line saying the last stored run of ``month`` did not finish its outputs, if so."""
+    last = last_run(engine, month)
+    if not last or last["status"] not in (OUTPUTS_FAILED, OUTPUTS_PENDING):
+        return None
+    at = last["finished_at"]
+    at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(BEIJING)
+    error = json.loads(last["summary"] or "{}").get("outputs_error") or "进程中断 (process stopped)"
+    return (f"注意：{month} 上次运行（运行号 {last['run_id']}，{at:%Y-%m-%d %H:%M} 北京时间）的输出文件未能写完："
+            f"{error}；本次重新运行 (the last run's outputs failed; running again)")
 
 
 def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
@@ -88,16 +115,25 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
 
 def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile: Profile,
               db_url: str | None = None, codes: list[str] | None = None, actor: str = "system") -> AuditResult:
-    """Run the monthly audit and write every output file; return what was found."""
+    """Run the monthly audit and write every output file; return what was found.
+
+    The store is written in one transaction before the outputs, which appear in ``out_dir`` all at
+    once (``auditor.jobs.publish``); until they do the run is stored as ``outputs_pending``, and as
+    ``outputs_failed`` (with the error) when writing them failed.
+    """
     started = datetime.now().astimezone()
     out = Path(out_dir)
+    check_out_dir(out, OUTPUT_FILES)
     stages = Stages()
     with stages("load", total=len(TABLES)):
         drop = load_drop(data_dir, profile, on_table=stages.step)
+    checkpoint("load")
+    require_month_rows(drop, month)
     ctx = AuditContext(month=month, profile=profile, drop=drop)
     with stages("checks", total=len(load_catalogue())):
         frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
         sample = draw_sample(ctx)
+    checkpoint("checks")
     quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
                           .sort("table", "column", "reason").to_dicts())
     counts = FindingCounts(
@@ -105,29 +141,53 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
         by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
     money = money_totals(ctx, frame)
-    with stages("store"):
-        engine = store.connect(db_url)
-        summary = RunSummary(
-            month=month, profile=profile.name, district=profile.district, data_dir=str(data_dir),
-            started_at=started.isoformat(timespec="seconds"),
-            finished_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-            tables=dict(drop.stats), quarantine_reasons=tuple(quarantine_reasons), checks=tuple(statuses),
-            money=money, findings=counts, sample_size=sample.height)
-        run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
-                          started_at=started, frame=frame, summary=summary.to_dict(), actor=actor)
-        issues = issue_rows(engine, frame, month)
+    engine = store.connect(db_url)
+    try:
+        with stages("store"):
+            notice = previous_failure(engine, month)
+            if notice:
+                log.warning(notice)
+            summary = RunSummary(
+                month=month, profile=profile.name, district=profile.district, data_dir=str(data_dir),
+                started_at=started.isoformat(timespec="seconds"),
+                finished_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+                tables=dict(drop.stats), quarantine_reasons=tuple(quarantine_reasons), checks=tuple(statuses),
+                money=money, findings=counts, sample_size=sample.height)
+            run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
+                              started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
+                              status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
+        try:
+            issues = issue_rows(engine, frame, month)
+            with staged(out) as stage:
+                with stages("outputs"):
+                    write_outputs(stage, frame=frame, drop=drop, sample=sample, issues=issues, month=month,
+                                  profile=profile, summary=summary)
+                summary = summary.finished(run_id=run_id, durations=stages.durations
+                                           | {"total": round(time.perf_counter() - stages.t0, 3)})
+                write_json(summary.to_dict(), stage / "run.json")
+                checkpoint("output:run.json")
+        except Exception as exc:
+            mark_run(engine, run_id, OUTPUTS_FAILED, f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        mark_run(engine, run_id, "ok")
+    finally:
         engine.dispose()
-    with stages("outputs"):
-        out.mkdir(parents=True, exist_ok=True)
-        write_csv(findings_csv_frame(frame), out / "findings.csv")
-        write_csv(drop.quarantine, out / "quarantine.csv")
-        write_csv(sample, out / "sample.csv")
-        write_issues_xlsx(issues, out / "issues.xlsx", month=month, district=profile.district, mask=mask_frame)
-        masked = mask_frame(frame)
-        section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
-        data = build_report_data(masked, summary, [section] if section else [])
-        (out / "report.html").write_text(data.render(), encoding="utf-8")
-    summary = summary.finished(run_id=run_id, durations=stages.durations
-                               | {"total": round(time.perf_counter() - stages.t0, 3)})
-    write_json(summary.to_dict(), out / "run.json")
-    return AuditResult(run_id, out, frame, summary)
+    return AuditResult(run_id, out, frame, summary, notice)
+
+
+def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.DataFrame, issues: pl.DataFrame,
+                  month: str, profile: Profile, summary: RunSummary) -> None:
+    """Write every output file but ``run.json`` into ``folder``."""
+    write_csv(findings_csv_frame(frame), folder / "findings.csv")
+    checkpoint("output:findings.csv")
+    write_csv(drop.quarantine, folder / "quarantine.csv")
+    checkpoint("output:quarantine.csv")
+    write_csv(sample, folder / "sample.csv")
+    checkpoint("output:sample.csv")
+    write_issues_xlsx(issues, folder / "issues.xlsx", month=month, district=profile.district, mask=mask_frame)
+    checkpoint("output:issues.xlsx")
+    masked = mask_frame(frame)
+    section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
+    data = build_report_data(masked, summary, [section] if section else [])
+    (folder / "report.html").write_text(data.render(), encoding="utf-8")
+    checkpoint("output:report.html")

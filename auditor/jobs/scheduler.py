@@ -6,8 +6,8 @@ whoever delivers the drop), or — without a marker — when every required tabl
 file is present. From ``day`` of the following month, a ready month with no
 stored run is audited (oldest first; catch-up after downtime is automatic).
 
-Two runs of one month never overlap: each holds the database lock
-``audit:<month>`` (``store.lock``). A failed run is logged and retried up to
+Two runs of one month never overlap: each holds the lock ``audit:<month>``
+(``store.lock``, which dies with its process). A failed run is logged and retried up to
 ``retries`` times; unusable input is logged and not retried. The store write
 is one transaction, so a failure never leaves half a month behind.
 After the audit of a month in ``quarterly_months`` the ``quarterly`` command is
@@ -76,7 +76,7 @@ def run_month(profile: Profile, month: str, *, sleep: Callable[[float], None] = 
     s = profile.schedule
     for attempt in range(1, s.retries + 2):
         try:
-            with month_lock(s.db, month, s.lock_stale_hours):
+            with month_lock(s.db, month, "scheduler"):
                 result = run_audit(month=month, data_dir=Path(s.inbox) / month, out_dir=Path(s.out) / month,
                                    profile=profile, db_url=s.db, actor="scheduler")
             log.info("审计完成 %s: %s 条问题线索", month, result.run.findings.total)

@@ -12,8 +12,10 @@ from auditor.jobs.monthly import AuditResult, month_lock, run_audit
 
 def run_month(*, month: str, data_dir: str | Path, out_dir: str | Path, profile: Profile,
               db_url: str | None = None, actor: str = "system") -> AuditResult:
-    """Audit ``month`` of the drop in ``data_dir``; two runs of one month never overlap."""
-    with month_lock(db_url, month, profile.schedule.lock_stale_hours):
+    """Audit ``month`` of the drop in ``data_dir``; two runs of one month never overlap.
+
+    ``result.notice`` says when the month's last run did not finish its outputs."""
+    with month_lock(db_url, month, actor):
         return run_audit(month=month, data_dir=data_dir, out_dir=out_dir, profile=profile, db_url=db_url,
                          actor=actor)
 

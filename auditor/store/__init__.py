@@ -5,7 +5,7 @@ May import ``auditor.core`` only. ``from auditor import store`` gives the public
 
 from auditor.store.bulk import batches, bulk_insert
 from auditor.store.db import DEFAULT_DB, connect, count_rows, migrate, month_findings, schema_revision
-from auditor.store.lock import LockBusy, lock
+from auditor.store.lock import LockBusy, holder_text, lock
 from auditor.store.tables import (
            OCCURRENCE_COLUMNS,
            access_log,
@@ -22,5 +22,5 @@ from auditor.store.tables import (
 )
 
 __all__ = ["DEFAULT_DB", "OCCURRENCE_COLUMNS", "LockBusy", "access_log", "batches", "bulk_insert", "connect",
-           "count_rows", "event_row", "events", "findings", "lock", "locks", "metadata", "migrate",
+           "count_rows", "event_row", "events", "findings", "holder_text", "lock", "locks", "metadata", "migrate",
            "month_findings", "now", "occurrences", "runs", "schema_revision", "sessions", "users"]

@@ -5,15 +5,18 @@ Embedded SQLite is the default (WAL mode); PostgreSQL works the same.
 
 from __future__ import annotations
 
+import re
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import Table, create_engine, event, func, inspect, select, text
+from sqlalchemy import Table, create_engine, event, func, inspect, make_url, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from auditor.core.errors import AuditInputError
+from auditor.store.lock import file_lock, sqlite_path
 from auditor.store.tables import OCCURRENCE_COLUMNS, findings, occurrences
 
 if TYPE_CHECKING:
@@ -22,20 +25,54 @@ if TYPE_CHECKING:
 DEFAULT_DB = "sqlite:///out/auditor.db"
 
 
+def safe_url(url: str) -> str:
+    """``url`` with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
 def connect(url: str | None = None) -> Engine:
-    """An engine for ``url`` (default: embedded SQLite under ``out/``) with the schema created."""
+    """An engine for ``url`` (default: embedded SQLite under ``out/``) with the schema created.
+
+    A URL that cannot be used (unknown scheme, server unreachable, database missing, SQLite file not
+    writable) raises ``AuditInputError`` naming it, password hidden.
+    """
     url = url or DEFAULT_DB
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    shown = safe_url(url)
+    try:
+        engine = create_engine(url)
+    except ArgumentError as exc:  # also NoSuchModuleError: an unknown scheme or driver
+        raise AuditInputError(f"--db {shown} 不是可用的数据库地址 (unusable database URL): "
+                              f"{str(exc).splitlines()[0]}") from None
+    except ImportError as exc:
+        raise AuditInputError(f"--db {shown} 所需的数据库驱动未安装 (driver missing): {exc}") from None
     if engine.dialect.name == "sqlite":
+        db = sqlite_path(engine)
+        if db:
+            try:
+                db.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AuditInputError(f"--db {shown} 无法创建数据库目录 (cannot create folder): "
+                                      f"{exc.strerror or exc}") from None
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL waits for other connections too
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
-    migrate(engine)
+    try:
+        migrate(engine)
+    except (OperationalError, InterfaceError) as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        raise AuditInputError(f"--db {shown} 无法连接或写入数据库 (cannot open database): {reason}") from None
+    except OSError as exc:  # the lock folder beside a SQLite file
+        engine.dispose()
+        raise AuditInputError(f"--db {shown} 无法写入数据库所在目录 (folder not writable): "
+                              f"{exc.strerror or exc}") from None
     return engine
 
 
@@ -60,26 +97,36 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (alembic), safely when several processes start at once."""
+    """Bring the schema to the newest migration (alembic), safely when several processes start at once.
+
+    SQLite: the first connection (which switches the file to WAL) and the upgrade happen under a lock
+    file beside the database, one process at a time; the next re-checks what the first did.
+    PostgreSQL: the upgrade holds a transaction-level advisory lock.
+    """
+    db = sqlite_path(engine) if engine.dialect.name == "sqlite" else None
+    with file_lock(db.parent / f"{db.name}.locks" / "migrate.lock", wait=True) if db else nullcontext():
+        _migrate(engine)
+
+
+def _migrate(engine: Engine) -> None:
     from alembic import command
+    from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     with engine.connect() as conn:
         head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
-    current = schema_revision(engine)
-    if current == head:
+    if schema_revision(engine) == head:
         return
-    if current is None and "runs" in inspect(engine).get_table_names():
-        raise AuditInputError(f"数据库 {engine.url.render_as_string(hide_password=True)} 由未记录版本的旧程序创建，"
-                              "请备份后另建新库 (database predates migrations: back it up and start a new one)")
-    try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text("select pg_advisory_xact_lock(727001)"))  # one migrator at a time
-            command.upgrade(_alembic_config(conn), "head")
-    except DBAPIError:
-        if schema_revision(engine) != head:  # not a lost race with another migrator: a real failure
-            raise
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("select pg_advisory_xact_lock(727001)"))  # one migrator at a time
+        current = MigrationContext.configure(conn).get_current_revision()  # again, now that we migrate alone
+        if current == head:
+            return
+        if current is None and "runs" in inspect(conn).get_table_names():
+            raise AuditInputError(f"数据库 {engine.url.render_as_string(hide_password=True)} 由未记录版本的旧程序创建，"
+                                  "请备份后另建新库 (database predates migrations: back it up and start a new one)")
+        command.upgrade(_alembic_config(conn), "head")
 
 
 def month_findings(engine: Engine, month: str) -> pl.DataFrame:

@@ -9,7 +9,8 @@
 - ``users``: who may use the follow-up commands, with a role (see ``auditor.followup.privacy``).
 - ``sessions``: signed-in web sessions, revocable (see ``auditor.web.auth``).
 - ``access_log``: append-only, hash-chained record of every query and unmasked view.
-- ``locks``: one row per held lock (e.g. ``audit:2026-10``).
+- ``locks``: who holds each lock (e.g. ``audit:2026-10``), for the waiter's message; the lock itself is
+  an advisory lock or a file lock (``auditor.store.lock``).
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ def handle(args: argparse.Namespace) -> int:
     month = a.the_month(args)
     result = run_month(month=month, data_dir=args.data, out_dir=a.out_path(args, Path("out") / month),
                        profile=a.profile(args), db_url=args.db)
+    if result.notice:
+        print(result.notice)
     print_summary(result)
     return 0
 
