@@ -22,16 +22,17 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from auditor.engine.facts import describe, facts_diff, frame_facts
+from auditor.engine.people import people_of
 from auditor.followup.lifecycle import REOPEN, check_transition
 from auditor.store.bulk import batches, bulk_insert
-from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, findings, now, occurrences, runs
+from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, finding_people, findings, now, occurrences, runs
 
 
 def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started_at: datetime,
              frame: pl.DataFrame, summary: dict, actor: str = "system") -> int:
     """Store one audit run and its findings in one transaction; return the run id.
 
-    The month's occurrences are replaced; findings (and their follow-up state)
+    The month's occurrences (and their ``finding_people`` index) are replaced; findings (and their follow-up state)
     are inserted when new and otherwise carried over (see the module docstring
     for recurrence), with ``last_month`` advanced.
     """
@@ -46,6 +47,11 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
         )).inserted_primary_key[0]
         conn.execute(delete(occurrences).where(occurrences.c.month == month))
         bulk_insert(conn, occurrences, frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS).to_dicts())
+        conn.execute(delete(finding_people).where(finding_people.c.month == month))
+        bulk_insert(conn, finding_people, [
+            {"finding_id": fid, "month": month, "person_id": p, "role": role}
+            for fid, pid, ev in frame.select("finding_id", "person_id", "evidence").iter_rows()
+            for p, role in people_of(pid, ev)])
 
         existing = {r.finding_id: r for r in conn.execute(
             select(findings.c.finding_id, findings.c.first_month, findings.c.last_month, findings.c.status,

@@ -116,8 +116,10 @@ def query(engine, f: Filters, today: date | None = None) -> pl.DataFrame:
     q = (select(fd, oc.c.month, oc.c.program, oc.c.bank_account, oc.c.amount_fen, oc.c.title)
          .join(latest, latest.c.finding_id == fd.c.finding_id)
          .join(oc, and_(oc.c.finding_id == latest.c.finding_id, oc.c.month == latest.c.month)))
-    if f.person:
-        q = q.where(fd.c.person_id == f.person)
+    if f.person:  # wherever the person appears (subject, payee, account holder, relative, path)
+        fp = store.finding_people
+        q = q.where((fd.c.person_id == f.person)
+                    | fd.c.finding_id.in_(select(fp.c.finding_id).where(fp.c.person_id == f.person)))
     if f.staff:
         q = q.where(fd.c.staff_id == f.staff)
     if f.street:

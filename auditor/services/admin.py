@@ -21,14 +21,14 @@ def add_user(db_url: str | None, acting: str | None, *, name: str, role: str, st
         log_access(engine, user, "users.add", target=name, detail={"role": role})
         return user
     s = open_session(db_url, acting)
-    s.user.require("users")
+    s.require("users", "users.add", target=name)
     user = privacy.add_user(s.engine, name, role, street)
     log_access(s.engine, s.user, "users.add", target=name, detail={"role": role, "street": street})
     return user
 
 
 def list_users(s: Session) -> list[User]:
-    s.user.require("users")
+    s.require("users", "users.list")
     log_access(s.engine, s.user, "users.list")
     return privacy.list_users(s.engine)
 
@@ -42,7 +42,7 @@ class LogCheck:
 
 def verify_access_log(s: Session) -> LogCheck:
     """Check the whole chain; an intact check is itself logged."""
-    s.user.require("verify")
+    s.require("verify", "access_log.verify")
     checked, broken, why = privacy.verify_log(s.engine)
     if broken is None:
         log_access(s.engine, s.user, "access_log.verify", detail={"entries": checked})
