@@ -15,8 +15,10 @@ from pathlib import Path
 import polars as pl
 
 from auditor.core.config import Profile
+from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
 from auditor.core.periods import quarter_months
+from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
 from auditor.engine.runner import load_catalogue, run_rules
 from auditor.ingest.loader import load_drop
@@ -67,7 +69,10 @@ class QuarterlyResult:
     data: QuarterlyData
 
 
-def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, profile: Profile) -> QuarterlyResult:
+def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, profile: Profile,
+                  masked: bool = True) -> QuarterlyResult:
+    """The quarter's findings as ``quarterly.csv`` (the auditor's working file) and ``quarterly.html``
+    (personal data masked unless ``masked`` is False)."""
     months = quarter_months(quarter)
     label = f"{months[0][:4]}Q{(int(months[0][5:]) + 2) // 3}"
     drop = load_drop(data_dir, profile, only=SHARED_TABLES)
@@ -78,12 +83,11 @@ def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, pr
         not_run += [{"month": month, "code": s.code, "name": s.name, "reason": s.reason}
                     for s in statuses if not s.ran]
     findings = pl.concat(frames).sort("month", "rule", "finding_id")
-    data = _report_data(findings, months, label, profile, not_run)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    data = _report_data(mask_frame(findings) if masked else findings, months, label, profile, not_run)
+    out = private_dir(out_dir)
     write_csv(findings_csv_frame(findings), out / "quarterly.csv")
     html = environment().get_template("quarterly.html.j2").render(r=data)
-    (out / "quarterly.html").write_text(html, encoding="utf-8")
+    write_private_text(out / "quarterly.html", html)
     return QuarterlyResult(out, findings, data)
 
 

@@ -70,14 +70,14 @@ def due_months(profile: Profile, today: date) -> list[str]:
             and drop_ready(inbox / m, s.ready_marker)]
 
 
-def run_month(profile: Profile, month: str, *, sleep=time.sleep) -> bool:
+def run_month(profile: Profile, month: str, *, sleep=time.sleep, actor: str = "scheduler") -> bool:
     """Audit ``month`` under its lock with bounded retries; True when it succeeded."""
     s = profile.schedule
     for attempt in range(1, s.retries + 2):
         try:
             with month_lock(s.db, month, s.lock_stale_hours):
                 result = run_audit(month=month, data_dir=Path(s.inbox) / month, out_dir=Path(s.out) / month,
-                                   profile=profile, db_url=s.db, actor="scheduler")
+                                   profile=profile, db_url=s.db, actor=actor)
             log.info("审计完成 %s: %s 条问题线索", month, result.run.findings.total)
             return True
         except AuditInputError as exc:
@@ -131,22 +131,23 @@ def write_reminders(profile: Profile, today: date) -> Path:
     return out
 
 
-def cycle(profile: Profile, today: date | None = None, *, sleep=time.sleep) -> dict:
+def cycle(profile: Profile, today: date | None = None, *, sleep=time.sleep, actor: str = "scheduler") -> dict:
     """One pass: audit every due month, run the quarterly job after quarter-end months, write reminders."""
     today = today or date.today()
     done = {}
     for month in due_months(profile, today):
-        done[month] = run_month(profile, month, sleep=sleep)
+        done[month] = run_month(profile, month, sleep=sleep, actor=actor)
         if done[month] and int(month[5:]) in profile.schedule.quarterly_months:
             run_quarter_after(profile, month)
     write_reminders(profile, today)
     return done
 
 
-def serve(profile: Profile) -> None:  # pragma: no cover - endless loop
+def serve(profile: Profile, job=None) -> None:  # pragma: no cover - endless loop
+    """Run ``job`` (default: ``cycle(profile)``) every day at the profile's time."""
     import schedule
 
-    schedule.every().day.at(profile.schedule.at).do(cycle, profile)
+    schedule.every().day.at(profile.schedule.at).do(job or (lambda: cycle(profile)))
     log.warning("调度已启动，每天 %s 检查收件目录 %s", profile.schedule.at, profile.schedule.inbox)
     while True:
         schedule.run_pending()

@@ -16,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.month(p, required=False, default="2026-10", help="演示月份，默认 2026-10")
     p.add_argument("--cases", type=int, default=3000, help="案件数，默认 3000")
     a.db(p)
+    a.operator(p)
     p.set_defaults(handler=handle)
 
 
@@ -23,7 +24,7 @@ def handle(args: argparse.Namespace) -> int:
     month = a.the_month(args)
     out = Path(args.out)
     print(f"生成演示数据 (generating demo drop): {out / 'drop'}")
-    demo = run_demo(out=out, month=month, cases=args.cases, db_url=args.db)
+    demo = run_demo(a.operator_session(args), out=out, month=month, cases=args.cases, db_url=args.db)
     print_summary(demo.audit)
     print(f"埋点真值 (planted truth): {demo.truth}")
     return 0
