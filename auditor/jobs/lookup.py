@@ -26,7 +26,7 @@ FAMILIES = ("relatives", "custody", "dishonesty")
 # the Chinese labels of the contract's id, phone and account columns and of the page's own person columns
 LABEL_KEYS = PERSONAL_KEYS | {c.label for t in TABLES.values() for c in t.columns
                               if c.kind in ("person_id", "phone", "account")} | {"人员", "共用者"}
-NAME_KEYS = ("姓名", "共用者姓名")
+NAME_OF = {"姓名": "身份证号", "共用者姓名": "共用者"}  # a name column and the id column it names
 ELSEWHERE = "外街镇人员"
 
 
@@ -52,7 +52,7 @@ def _centre(ctx: AuditContext, person_id: str | None, staff_id: str | None) -> s
 
 def street_people(ctx: AuditContext, street: str) -> set[str]:
     """The members of ``street``'s cases and the persons behind its staff posts."""
-    cases = ctx.table("cases").filter(pl.col("street") == street)["case_id"]
+    cases = ctx.table("cases").filter(pl.col("street") == street)["case_id"].to_list()
     people = set(ctx.table("members").filter(pl.col("case_id").is_in(cases))["person_id"])
     if ctx.has("staff"):
         people |= set(ctx.table("staff").filter(pl.col("street") == street)["person_id"])
@@ -71,11 +71,25 @@ def _masked_view(hood: dict, findings: list[dict], own: set[str] | None) -> tupl
     lists = {}
     for title, rows in hood["lists"].items():
         if own is not None:
-            rows = [r for r in rows if any(r.get(k) in own for k in LABEL_KEYS if isinstance(r.get(k), str))]
-        lists[title] = [mask_record(r, LABEL_KEYS) for r in rows]
-    findings = [f | {"person_id": mask_value(f["person_id"]), "paths": mask_record(f["paths"]),
+            rows = [r | {name: ELSEWHERE for name, pid in NAME_OF.items() if r.get(pid) and r[pid] not in own}
+                    for r in rows if any(r.get(k) in own for k in LABEL_KEYS if isinstance(r.get(k), str))]
+        phone = [r | ({"内容": mask_value(r["内容"])} if r.get("类型") == "电话" else {}) for r in rows]
+        lists[title] = [mask_record(r, LABEL_KEYS) for r in phone]  # a shared phone is masked, an address not
+    findings = [f | {"person_id": mask_value(f["person_id"]), "paths": mask_record(_anonymised(f, own)),
                      "title": mask_record(f["title"])} for f in findings]
     return {**hood, "nodes": nodes, "edges": mask_record(hood["edges"]), "lists": lists}, findings
+
+
+def _anonymised(finding: dict, own: set[str] | None) -> list[str]:
+    """A finding's path labels with the people outside ``own`` shown without their names."""
+    paths = finding["paths"]
+    if own is None:
+        return paths
+    for n in finding["nodes"]:
+        if n["id"].startswith("P:") and n["id"][2:] not in own and "(" in n.get("label", ""):
+            shown = f"{ELSEWHERE} ({n['label'].rsplit('(', 1)[1]}"
+            paths = [p.replace(n["label"], shown) for p in paths]
+    return paths
 
 
 def render_page(ctx: AuditContext, *, person_id: str | None = None, staff_id: str | None = None,
@@ -92,8 +106,11 @@ def render_page(ctx: AuditContext, *, person_id: str | None = None, staff_id: st
     frame, statuses = run_rules(ctx, codes)
     touch = (pl.col("person_id").is_in(list(hood["persons"])) | pl.col("staff_id").is_in(list(hood["staff"]))
              | pl.col("case_id").is_in(list(hood["cases"])) | pl.col("bank_account").is_in(list(hood["accounts"])))
-    findings = [{**r, "rule_name": catalogue[r["rule"]].name, "paths": json.loads(r["evidence"]).get("paths", [])}
-                for r in frame.filter(touch).iter_rows(named=True)]
+    findings = []
+    for r in frame.filter(touch).iter_rows(named=True):
+        ev = json.loads(r["evidence"])
+        findings.append({**r, "rule_name": catalogue[r["rule"]].name, "paths": ev.get("paths", []),
+                         "nodes": ev.get("nodes", [])})
     at = next(i for i, n in enumerate(hood["nodes"]) if n["id"] == f"P:{centre}")
     if own_street:
         findings = [f for f in findings if f["street"] == own_street]
