@@ -20,6 +20,7 @@ from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
+from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
 from auditor.engine.runner import load_catalogue, run_rules
@@ -119,7 +120,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         issues = issue_rows(engine, frame, month)
         engine.dispose()
     with stages("outputs"):
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
         write_csv(findings_csv_frame(frame), out / "findings.csv")
         write_csv(drop.quarantine, out / "quarantine.csv")
         write_csv(sample, out / "sample.csv")
@@ -127,7 +128,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         masked = mask_frame(frame)
         section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
         data = build_report_data(masked, summary, [section] if section else [])
-        (out / "report.html").write_text(data.render(), encoding="utf-8")
+        write_private_text(out / "report.html", data.render())
     summary = summary.finished(run_id=run_id, durations=stages.durations
                                | {"total": round(time.perf_counter() - stages.t0, 3)})
     write_json(summary.to_dict(), out / "run.json")

@@ -26,9 +26,11 @@ import polars as pl
 from sqlalchemy import select
 
 from auditor import store
+from auditor.core.cells import write_safe_csv
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.core.masking import mask_frame
+from auditor.core.private import private_dir
 from auditor.followup.workflow import Filters, query
 from auditor.ingest.schema import REQUIRED_TABLES, TABLES
 from auditor.jobs.monthly import month_lock, run_audit
@@ -117,7 +119,7 @@ def write_reminders(profile: Profile, today: date) -> Path:
     frame = query(engine, Filters(overdue=True), today=today)
     engine.dispose()
     out = Path(s.reminders_dir) / f"overdue-{today.isoformat()}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out.parent)
     columns = ["finding_id", "rule", "street", "assigned_street", "assignee", "due_date", "days_overdue",
                "status", "title"]
     if frame.is_empty():
@@ -125,7 +127,7 @@ def write_reminders(profile: Profile, today: date) -> Path:
     else:
         frame = mask_frame(frame.with_columns(
             days_overdue=(pl.lit(today) - pl.col("due_date")).dt.total_days())).select(columns)
-    frame.write_csv(out)
+    write_safe_csv(frame, out)
     if frame.height:
         log.warning("逾期未整改 %d 条，提醒清单 %s", frame.height, out)
     return out

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from auditor.core.cells import xlsx_row
+from auditor.core.private import make_private
 from auditor.core.vocab import PROGRAM_LABELS, SEVERITY_LABELS
 from auditor.engine.runner import load_catalogue
 
@@ -67,7 +69,7 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
         sev = rows["severity"].value_counts()
         count = dict(zip(sev["severity"].to_list(), sev["count"].to_list(), strict=False))
         fen = rows["amount_fen"].fill_null(0).sum()
-        summary.append([street, rows.height, count.get("high", 0), count.get("medium", 0), count.get("low", 0),
+        xlsx_row(summary, [street, rows.height, count.get("high", 0), count.get("medium", 0), count.get("low", 0),
                         Decimal(fen) / 100, title])
         summary.cell(summary.max_row, 6).number_format = "#,##0.00"
         ws = wb.create_sheet(title)
@@ -85,7 +87,7 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
                       "program": PROGRAM_LABELS.get(r["program"], r["program"]),
                       "amount": None if r["amount_fen"] is None else Decimal(r["amount_fen"]) / 100,
                       "status": r.get("status") or "new"}
-            ws.append([values.get(key) for key, _, _ in ISSUE_HEADERS] + [None] * len(STREET_FILLS))
+            xlsx_row(ws, [values.get(key) for key, _, _ in ISSUE_HEADERS] + [None] * len(STREET_FILLS))
             ws.cell(ws.max_row, 12).number_format = "#,##0.00"
         ws.freeze_panes = "B2"
         ws.auto_filter.ref = ws.dimensions
@@ -96,3 +98,4 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
     for letter, width in zip("ABCDEFG", (16, 10, 6, 6, 6, 16, 16), strict=False):
         summary.column_dimensions[letter].width = width
     wb.save(path)
+    make_private(path)

@@ -1,10 +1,12 @@
 """Opening a store: engines, migrations to the newest schema, small queries.
 
-Embedded SQLite is the default (WAL mode); PostgreSQL works the same.
+Embedded SQLite is the default (WAL mode); PostgreSQL works the same. A SQLite store and its
+``-wal``/``-shm`` files are readable by their owner only (0600, folder 0700 when created).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from auditor.core.errors import AuditInputError
+from auditor.core.private import private_dir
 from auditor.store.tables import OCCURRENCE_COLUMNS, findings, occurrences
 
 DEFAULT_DB = "sqlite:///out/auditor.db"
@@ -21,8 +24,12 @@ DEFAULT_DB = "sqlite:///out/auditor.db"
 def connect(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: embedded SQLite under ``out/``) with the schema created."""
     url = url or DEFAULT_DB
+    db_file = None
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        db_file = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+        private_dir(db_file.parent)
+        os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))  # owner-only before SQLite opens it
+        os.chmod(db_file, 0o600)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
@@ -32,6 +39,10 @@ def connect(url: str | None = None) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
     migrate(engine)
+    if db_file is not None:  # the WAL and shared-memory files hold the same data
+        for extra in (db_file.with_name(db_file.name + "-wal"), db_file.with_name(db_file.name + "-shm")):
+            if extra.exists():
+                os.chmod(extra, 0o600)
     return engine
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 import polars as pl
 
 from auditor.cli import args as a
+from auditor.core.cells import write_safe_csv
 from auditor.core.errors import AuditInputError
 from auditor.core.money import fen_to_yuan, to_fen
+from auditor.core.private import private_dir, write_private_text
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.followup.lifecycle import CLOSED
 from auditor.followup.workflow import utc_text
@@ -102,7 +104,7 @@ def handle_list(args: argparse.Namespace) -> int:
     frame = frame.with_columns(amount=pl.col("amount_fen").map_elements(fen_to_yuan, return_dtype=pl.String)
                                ).drop("amount_fen")
     if args.csv:
-        frame.write_csv(args.csv)
+        write_safe_csv(frame, args.csv, keep=("amount",))
         print(f"{frame.height} 条已写入 {args.csv}")
         return 0
     shown = frame.head(args.limit)
@@ -190,7 +192,7 @@ def handle_import(args: argparse.Namespace) -> int:
 def handle_dossier(args: argparse.Namespace) -> int:
     html = service.dossier(a.session(args), args.finding_id, unmasked=args.unmasked)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    private_dir(out.parent)
+    write_private_text(out, html)
     print(f"案卷 (dossier): {out}")
     return 0
