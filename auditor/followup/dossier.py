@@ -15,8 +15,9 @@ from auditor.core.masking import mask_text
 from auditor.core.money import fen_to_yuan
 from auditor.core.vocab import FINDING_STATUS_LABELS, USER_ROLE_LABELS
 from auditor.engine.runner import load_catalogue
+from auditor.followup.lifecycle import EVENT_LABELS, status_label
 from auditor.followup.privacy import User
-from auditor.followup.workflow import utc_text
+from auditor.followup.workflow import beijing_text
 from auditor.reporting.env import environment
 
 
@@ -45,8 +46,8 @@ def render_dossier(finding: dict, occurrences: list[dict], events: list[dict], *
     rules = load_catalogue()
     months = [{"month": o["month"], "amount": fen_to_yuan(o["amount_fen"]), "title": m(o["title"]),
                **evidence_parts(o["evidence"], unmasked)} for o in occurrences]
-    history = [{"at": utc_text(e["at"]), "actor": e["actor"], "action": e["action"],
-                "from_status": e["from_status"] or "", "to_status": e["to_status"] or "",
+    history = [{"at": beijing_text(e["at"]), "actor": e["actor"], "action": EVENT_LABELS.get(e["action"], e["action"]),
+                "from_status": status_label(e["from_status"]), "to_status": status_label(e["to_status"]),
                 "note": m(e["note"] or ""), "amount": fen_to_yuan(e["amount_fen"])} for e in events]
     rule = rules.get(finding["rule"])
     data = {

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from auditor.engine.facts import describe, facts_diff, frame_facts
 from auditor.engine.people import people_of
-from auditor.followup.lifecycle import REOPEN, check_transition
+from auditor.followup.lifecycle import REOPEN, check_transition, status_label
 from auditor.store.bulk import batches, bulk_insert
 from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, finding_people, findings, now, occurrences, runs
 
@@ -88,7 +88,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
             if old.status in REOPEN and (REOPEN[old.status] or old.facts_hash != r["facts_hash"]):
                 check_transition(old.status, "new")
                 recurring = REOPEN[old.status]
-                note = (f"{month} 再次发现，重新打开（原状态 {old.status}）" if recurring
+                note = (f"{month} 再次发现，重新打开（原状态 {status_label(old.status)}）" if recurring
                         else f"{month} 事实变化，重新打开已排除的线索：{diff}")
                 reopened.append({"fid": fid, "h": r["facts_hash"], "rec": recurring or old.recurring})
                 new_events.append(event_row(fid, stamp, actor, "reopened", old.status, "new", note))

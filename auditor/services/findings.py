@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from auditor.core.errors import AuditInputError
 from auditor.core.masking import mask_evidence, mask_frame, mask_text, mask_value
 from auditor.core.periods import parse_month
 from auditor.followup import importer, lifecycle, workflow
@@ -119,7 +120,10 @@ def _each(s: Session, fids: list[str], permission: str, action: str, fn) -> list
 def assign(s: Session, fids: list[str], *, person: str, street: str | None = None, due: date | None = None,
            note: str | None = None, rectification_days: int = 30) -> list[str]:
     """Assign findings to ``person`` of ``street`` (default: the finding's street), due on ``due``."""
-    due = due or date.today() + timedelta(days=rectification_days)
+    today = date.today()
+    if due is not None and due < today:
+        raise AuditInputError(f"--due {due} 早于今天 {today}，完成期限须为今天或以后 (due date in the past)")
+    due = due or today + timedelta(days=rectification_days)
     return _each(s, fids, "assign", "findings.assign", lambda fid, f: workflow.assign(
         s.engine, fid, street=street or f["street"], person=person, due=due, actor=s.user.name, note=note))
 
