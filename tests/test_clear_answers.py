@@ -86,3 +86,24 @@ def test_event_times_are_shown_in_beijing_time(db, capsys, tmp_path):
     assert run_cli(capsys, "findings", "dossier", fid, "--out", str(out_file), *as_user(db, "ivy"))[0] == 0
     html = out_file.read_text(encoding="utf-8")
     assert "北京时间" in html and "UTC" not in html
+
+
+def test_codes_are_shown_as_chinese_labels_on_the_graph_page(tmp_path, users_db):
+    from auditor.cli.main import main
+    from tests.rulecases import person, write_case
+
+    d = tmp_path / "drop"
+    d.mkdir()
+    write_case(d, {"tables": {
+        "staff": [{"staff_id": "S7", "person_id": "@cadre", "name": "王芳", "role": "cadre"}],
+        "cases": [{"case_id": "C1", "payee_id": "@mum", "program": "dibao", "status": "active"}],
+        "members": [{"case_id": "C1", "person_id": "@mum", "name": "李秀英"}],
+        "ledger": [{"payee_id": "@mum", "case_id": "C1"}],
+        "relations": [{"person_id": "@cadre", "relative_id": "@mum", "relation": "parent"}],
+    }}, {})
+    out = tmp_path / "g.html"
+    assert main(["graph", "--person", person("@mum"), "--data", str(d), "--month", "2026-10", "--out", str(out),
+                 *as_user(users_db, "ivy")]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "村居干部" in html and "低保" in html
+    assert not re.search(r">(cadre|dibao|active)<", html)

@@ -21,11 +21,13 @@ from auditor.engine.runner import load_catalogue, run_rules
 from auditor.ingest.schema import TABLES
 from auditor.reporting.drawings import legend, render_svg
 from auditor.reporting.env import environment
+from auditor.reporting.labels import KIND_LABELS
 
 FAMILIES = ("relatives", "custody", "dishonesty")
 # the Chinese labels of the contract's id, phone and account columns and of the page's own person columns
 LABEL_KEYS = PERSONAL_KEYS | {c.label for t in TABLES.values() for c in t.columns
                               if c.kind in ("person_id", "phone", "account")} | {"人员", "共用者"}
+LABEL_KIND = {c.label: c.kind for t in TABLES.values() for c in t.columns if c.kind in KIND_LABELS}
 NAME_OF = {"姓名": "身份证号", "共用者姓名": "共用者"}  # a name column and the id column it names
 ELSEWHERE = "外街镇人员"
 
@@ -116,7 +118,8 @@ def render_page(ctx: AuditContext, *, person_id: str | None = None, staff_id: st
         findings = [f for f in findings if f["street"] == own_street]
     if masked or own is not None:
         hood, findings = _masked_view(hood, findings, own)
-    lists = {k: v for k, v in hood["lists"].items() if v}
+    lists = {k: [{c: KIND_LABELS[LABEL_KIND[c]].get(v, v) if c in LABEL_KIND else v for c, v in row.items()}
+                 for row in rows] for k, rows in hood["lists"].items() if rows}  # codes shown as labels
     return environment().get_template("graph.html.j2").render(
         centre=hood["nodes"][at]["label"],
         staff_id=staff_id, month=ctx.month, district=ctx.profile.district,

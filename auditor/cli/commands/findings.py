@@ -22,6 +22,7 @@ from auditor.core.private import private_dir, write_private_text
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.followup.lifecycle import CLOSED, EVENT_LABELS, status_label
 from auditor.followup.workflow import beijing_text
+from auditor.reporting.labels import evidence_view
 from auditor.services import findings as service
 
 
@@ -151,9 +152,15 @@ def handle_show(args: argparse.Namespace) -> int:
     if occ:
         print("\n最近证据 (latest evidence):")
         try:
-            print(json.dumps(json.loads(occ[-1]["evidence"]), ensure_ascii=False, indent=2))
+            view = evidence_view(json.loads(occ[-1]["evidence"]))
         except ValueError:
-            print(occ[-1]["evidence"])
+            view = {"fields": [("内容", occ[-1]["evidence"])], "tables": []}
+        for label, value in view["fields"]:
+            print(f"  {label}：{value}")
+        for t in view["tables"]:
+            print(f"  {t['title']}：")
+            for row in t["rows"]:
+                print("    " + "；".join(f"{c} {v}" for c, v in zip(t["columns"], row, strict=True) if v != ""))
     print("\n处理记录 (events, 北京时间 Beijing time):")
     for e in events:
         amount = f" 追回 {fen_to_yuan(e['amount_fen'])} 元" if e["amount_fen"] is not None else ""
