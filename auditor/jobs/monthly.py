@@ -33,7 +33,7 @@ from auditor.jobs.sample import draw_sample
 from auditor.reporting.data import build_report_data
 from auditor.reporting.drawings import relations_section
 from auditor.reporting.files import findings_csv_frame, write_csv, write_json
-from auditor.reporting.issues_xlsx import write_issues_xlsx
+from auditor.reporting.issues_xlsx import fill_programs, write_issues_xlsx
 from auditor.reporting.summary import FindingCounts, MoneyTotals, RunSummary
 
 RECON_RULES = ("R01", "R02", "R03", "R04", "R05")
@@ -117,7 +117,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             money=money, findings=counts, sample_size=sample.height)
         run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
                           started_at=started, frame=frame, summary=summary.to_dict(), actor=actor)
-        issues = issue_rows(engine, frame, month)
+        issues = fill_programs(issue_rows(engine, frame, month), drop.tables["cases"])
         engine.dispose()
     with stages("outputs"):
         private_dir(out)
