@@ -3,6 +3,8 @@ the office report's charts and scorecard, the dossier's drawing and evidence tab
 
 from __future__ import annotations
 
+import re
+
 
 import polars as pl
 from openpyxl import load_workbook
@@ -62,3 +64,78 @@ def test_programs_come_from_the_cases_the_evidence_names(tmp_path):
     header = [c.value for c in ws[1]]
     programs = {r[header.index("规则")]: r[header.index("救助类型")] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert programs == {"C01": "低保、特困", "E06": "特困", "K01": "低保"}
+
+
+def _view_box(svg: str) -> tuple[float, float, float, float]:
+    x, y, w, h = map(float, re.search(r'viewBox="([^"]+)"', svg).group(1).split())
+    return x, y, x + w, y + h
+
+
+def test_drawing_keeps_every_label_inside_its_frame_and_spreads_parallel_labels():
+    from auditor.reporting.drawings import render_svg, text_width
+
+    nodes = [{"id": "A:6222", "label": "账户 622202*********2759"},
+             {"id": "S:S0080", "label": "工作人员 丁红华 (仙霞新村街道 经办人 S0080)"},
+             {"id": "P:1", "label": "高桂霞 (310105…5397)"}]
+    edges = [{"source": "A:6222", "target": "S:S0080", "label": "代管人"},
+             {"source": "A:6222", "target": "S:S0080", "label": "开户人"},
+             {"source": "P:1", "target": "A:6222", "label": "收款账户"}]
+    svg = str(render_svg(nodes, edges, width=900))
+    x0, y0, x1, y1 = _view_box(svg)
+    assert 'width="100%"' in svg
+    texts = re.findall(r'<text x="([-\d.]+)" y="([-\d.]+)"[^>]*text-anchor="middle"[^>]*>([^<]*)</text>', svg)
+    assert len(texts) == 6
+    for x, y, label in texts:
+        half = text_width(label) / 2
+        assert x0 <= float(x) - half and float(x) + half <= x1 and y0 <= float(y) - 11 and float(y) <= y1, label
+    spots = {label: (float(x), float(y)) for x, y, label in texts}
+    (ax, ay), (bx, by) = spots["代管人"], spots["开户人"]
+    assert ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 >= 12  # parallel labels apart
+
+
+def test_office_report_has_charts_formula_and_ranks_a_street_that_closed_nothing_last(db_url):
+    from datetime import date
+
+    from auditor import store
+    from auditor.followup import workflow
+    from auditor.followup.office import SCORE_FORMULA, build_office_report, render_office_report
+    from tests.followup_helpers import save
+
+    engine = store.connect(db_url)
+    idle = [finding(f"31010519900101{n:04d}", street="江苏路街道") for n in range(3)]
+    busy = [finding(f"31010519800101{n:04d}", street="华阳路街道") for n in range(10)]
+    save(engine, "2026-10", *idle, *busy)
+    fid = busy[0]["finding_id"]
+    workflow.assign(engine, fid, street="华阳路街道", person="张", due=date(2026, 10, 1), actor="a")
+    workflow.close(engine, fid, "confirmed", actor="a", recovered_fen=120000)  # closed late, money back
+    report = build_office_report(engine, "2026-10", district="长宁区", today=date(2026, 11, 20))
+    engine.dispose()
+    order = [s.street for s in report.scorecard]
+    assert order.index("华阳路街道") < order.index("江苏路街道")
+    html = render_office_report(report)
+    assert SCORE_FORMULA in html and html.count('class="chart"') == 3
+    for label in ("各月问题数", "街镇对比", "未结案账龄"):
+        assert f'aria-label="{label}"' in html
+
+
+def test_dossier_draws_the_relationship_and_shows_evidence_as_tables(db_url, tmp_path, capsys):
+    from auditor import store
+    from tests.followup_helpers import add_users, as_user, run_cli, save
+
+    ev = {"person_id": PID_A, "bank_account": "6222021000000002759", "programs": ["dibao"],
+          "paid_rows": [{"txn_id": "T1", "amount": "100.00", "paid_on": "2026-10-08"}],
+          "nodes": [{"id": f"P:{PID_A}", "label": "高桂霞 (310105…1234)"}, {"id": "A:6222021000000002759",
+                                                                          "label": "账户 6222021000000002759"}],
+          "edges": [{"source": f"P:{PID_A}", "target": "A:6222021000000002759", "label": "收款账户"}]}
+    row = finding(PID_A, rule="C02", evidence=ev)
+    engine = store.connect(db_url)
+    save(engine, "2026-10", row)
+    engine.dispose()
+    add_users(db_url)
+    out = tmp_path / "d.html"
+    assert run_cli(capsys, "findings", "dossier", row["finding_id"], "--out", str(out), *as_user(db_url, "ivy"))[0] == 0
+    html = out.read_text(encoding="utf-8")
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="graph"' in html and "收款账户" in html
+    assert "<th>银行账号</th><td>622202*********2759</td>" in html and "<th>救助类型</th><td>低保</td>" in html
+    assert "<p><b>支付记录</b></p>" in html and "<th>流水号</th>" in html  # a list of records is a table
+    assert '"paid_rows"' not in html and "dibao" not in html and "6222021000000002759" not in html
