@@ -78,7 +78,7 @@ def test_drawing_keeps_every_label_inside_its_frame_and_spreads_parallel_labels(
              {"id": "S:S0080", "label": "工作人员 丁红华 (仙霞新村街道 经办人 S0080)"},
              {"id": "P:1", "label": "高桂霞 (310105…5397)"}]
     edges = [{"source": "A:6222", "target": "S:S0080", "label": "代管人"},
-             {"source": "A:6222", "target": "S:S0080", "label": "开户人"},
+             {"source": "S:S0080", "target": "A:6222", "label": "开户人"},  # the other way round
              {"source": "P:1", "target": "A:6222", "label": "收款账户"}]
     svg = str(render_svg(nodes, edges, width=900))
     x0, y0, x1, y1 = _view_box(svg)

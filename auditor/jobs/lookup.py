@@ -9,7 +9,7 @@ the month that touch it.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -18,6 +18,7 @@ from auditor.core.masking import PERSONAL_KEYS, mask_record, mask_value
 from auditor.engine.context import AuditContext
 from auditor.engine.relations import neighbourhood
 from auditor.engine.runner import load_catalogue, run_rules
+from auditor.followup.workflow import beijing_text
 from auditor.ingest.schema import TABLES
 from auditor.reporting.drawings import legend, render_svg
 from auditor.reporting.env import environment
@@ -123,7 +124,7 @@ def render_page(ctx: AuditContext, *, person_id: str | None = None, staff_id: st
     return environment().get_template("graph.html.j2").render(
         centre=hood["nodes"][at]["label"],
         staff_id=staff_id, month=ctx.month, district=ctx.profile.district,
-        generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+        generated_at=beijing_text(datetime.now(UTC)) + "（北京时间）",
         svg=render_svg(hood["nodes"], hood["edges"], width=1000, height=640), legend=legend(),
         lists=lists, findings=findings, not_run=[s for s in statuses if not s.ran],
         n_nodes=len(hood["nodes"]), n_edges=len(hood["edges"]))

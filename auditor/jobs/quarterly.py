@@ -9,7 +9,7 @@ as the monthly report) listing each clue once with the months it appeared in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +21,7 @@ from auditor.core.periods import quarter_months
 from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
 from auditor.engine.runner import load_catalogue, run_rules
+from auditor.followup.workflow import beijing_text
 from auditor.ingest.loader import load_drop
 from auditor.reporting.env import environment
 from auditor.reporting.files import findings_csv_frame, write_csv
@@ -109,5 +110,5 @@ def _report_data(findings: pl.DataFrame, months: list[str], quarter: str, profil
                         fen_to_yuan(r["amount_fen"]), r["title"])
             for r in clues.head(HTML_ROWS).iter_rows(named=True)]
     return QuarterlyData(district=profile.district, quarter=quarter, months=months,
-                         generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+                         generated_at=beijing_text(datetime.now(UTC)) + "（北京时间）",
                          rules=rules, clues=rows, total_clues=clues.height, not_run=not_run)
