@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from auditor import store
-from auditor.followup import workflow
+from auditor.core.periods import beijing_text
 from tests.followup_helpers import PID_A, PID_B, add_users, as_user, finding, run_cli, save
 from tests.test_followup import issues_file
 
@@ -77,8 +77,8 @@ def test_status_names_in_messages_are_chinese(db, capsys):
 
 
 def test_event_times_are_shown_in_beijing_time(db, capsys, tmp_path):
-    assert workflow.beijing_text(datetime(2026, 10, 31, 17, 30, tzinfo=UTC)) == "2026-11-01 01:30"
-    assert workflow.beijing_text(datetime(2026, 10, 31, 17, 30)) == "2026-11-01 01:30"  # SQLite: naive UTC
+    assert beijing_text(datetime(2026, 10, 31, 17, 30, tzinfo=UTC)) == "2026-11-01 01:30"
+    assert beijing_text(datetime(2026, 10, 31, 17, 30)) == "2026-11-01 01:30"  # SQLite: naive UTC
     fid = finding(PID_A)["finding_id"]
     code, out, _ = run_cli(capsys, "findings", "show", fid, *as_user(db, "ivy"))
     assert code == 0 and "北京时间" in out and "UTC" not in out and "created" not in out and "发现" in out

@@ -139,3 +139,9 @@ def test_dossier_draws_the_relationship_and_shows_evidence_as_tables(db_url, tmp
     assert "<th>银行账号</th><td>622202*********2759</td>" in html and "<th>救助类型</th><td>低保</td>" in html
     assert "<p><b>支付记录</b></p>" in html and "<th>流水号</th>" in html  # a list of records is a table
     assert '"paid_rows"' not in html and "dibao" not in html and "6222021000000002759" not in html
+
+
+def test_the_monthly_report_is_stamped_in_beijing_time(demo_run):
+    _, result, _ = demo_run
+    html = (result.out_dir / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"生成时间：\d{4}-\d\d-\d\d \d\d:\d\d（北京时间）", html)

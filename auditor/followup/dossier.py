@@ -13,11 +13,11 @@ import json
 
 from auditor.core.masking import mask_record, mask_text
 from auditor.core.money import fen_to_yuan
+from auditor.core.periods import beijing_text
 from auditor.core.vocab import FINDING_STATUS_LABELS, USER_ROLE_LABELS
 from auditor.engine.runner import load_catalogue
 from auditor.followup.lifecycle import EVENT_LABELS, status_label
 from auditor.followup.privacy import User
-from auditor.followup.workflow import beijing_text
 from auditor.reporting.drawings import legend, render_svg
 from auditor.reporting.env import environment
 from auditor.reporting.labels import evidence_view

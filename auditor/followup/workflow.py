@@ -11,7 +11,7 @@ when a finding recurs in a later month.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 
 import polars as pl
 from sqlalchemy import and_, func, select, update
@@ -168,14 +168,6 @@ def issue_rows(engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
     return (frame.join(status, on="finding_id", how="left").filter(pl.col("status") != "dismissed")
             .with_columns(status=pl.when(pl.col("recurring")).then(pl.format("{}（复发）", label)).otherwise(label))
             .drop("recurring"))
-
-
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
-
-
-def beijing_text(at: datetime) -> str:
-    """An event time as ``YYYY-MM-DD HH:MM`` Beijing time (SQLite returns naive UTC, PostgreSQL aware)."""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def street_of(finding: dict) -> str | None:

@@ -15,10 +15,10 @@ import polars as pl
 
 from auditor.core.errors import AuditInputError
 from auditor.core.masking import PERSONAL_KEYS, mask_record, mask_value
+from auditor.core.periods import beijing_text
 from auditor.engine.context import AuditContext
 from auditor.engine.relations import neighbourhood
 from auditor.engine.runner import load_catalogue, run_rules
-from auditor.followup.workflow import beijing_text
 from auditor.ingest.schema import TABLES
 from auditor.reporting.drawings import legend, render_svg
 from auditor.reporting.env import environment

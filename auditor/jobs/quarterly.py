@@ -17,11 +17,10 @@ import polars as pl
 from auditor.core.config import Profile
 from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
-from auditor.core.periods import quarter_months
+from auditor.core.periods import beijing_text, quarter_months
 from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
 from auditor.engine.runner import load_catalogue, run_rules
-from auditor.followup.workflow import beijing_text
 from auditor.ingest.loader import load_drop
 from auditor.reporting.env import environment
 from auditor.reporting.files import findings_csv_frame, write_csv

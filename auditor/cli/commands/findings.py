@@ -18,10 +18,10 @@ from auditor.cli import args as a
 from auditor.core.cells import write_safe_csv
 from auditor.core.errors import AuditInputError
 from auditor.core.money import fen_to_yuan, to_fen
+from auditor.core.periods import beijing_text
 from auditor.core.private import private_dir, write_private_text
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.followup.lifecycle import CLOSED, EVENT_LABELS, status_label
-from auditor.followup.workflow import beijing_text
 from auditor.reporting.labels import evidence_view
 from auditor.services import findings as service
 
