@@ -62,6 +62,8 @@ def test_status_takes_several_values_and_names_the_option(db, capsys):
         return len(set(re.findall(r"R01-[0-9A-F]{12}", out)))
 
     assert ids("--status", "assigned") == 1
+    out = run_cli(capsys, "findings", "list", "--status", "assigned", *as_user(db, "ivy"))[1]
+    assert "已交办" in out and " assigned " not in out  # statuses shown in Chinese
     assert ids("--status", "new,assigned") == 2 and ids("--status", "new", "--status", "已交办") == 2
     code, _, err = run_cli(capsys, "findings", "list", "--status", "open", *as_user(db, "ivy"))
     assert code == 2 and "--status 'open'" in err and "新发现" in err

@@ -110,7 +110,8 @@ def handle_list(args: argparse.Namespace) -> int:
         write_safe_csv(frame, args.csv, keep=("amount",))
         print(f"{frame.height} 条已写入 {args.csv}")
         return 0
-    shown = frame.head(args.limit)
+    shown = frame.head(args.limit).with_columns(
+        status=pl.col("status").replace_strict(FINDING_STATUS_LABELS, default=pl.col("status")))
     shown = shown.select([c for c in shown.columns
                           if c in ("finding_id", "status") or shown[c].null_count() < shown.height])
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=50, tbl_width_chars=200,
