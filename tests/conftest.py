@@ -80,3 +80,13 @@ def demo_run(tmp_path_factory):
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def users_db(tmp_path):
+    """A SQLite store with one user of each role (``tests.followup_helpers.add_users``)."""
+    from tests.followup_helpers import add_users
+
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    add_users(url)
+    return url

@@ -44,3 +44,20 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     code = cli.main(list(argv))
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def add_users(db_url: str) -> None:
+    """One user of each role: alice (auditor), ivy (inspector), ole (office), bob (street 华阳路街道)."""
+    from auditor import store
+    from auditor.followup.privacy import add_user
+
+    engine = store.connect(db_url)
+    for name, role, street in (("alice", "auditor", None), ("ivy", "inspector", None), ("ole", "office", None),
+                               ("bob", "street", "华阳路街道")):
+        add_user(engine, name, role, street)
+    engine.dispose()
+
+
+def as_user(db_url: str, name: str) -> list[str]:
+    """The ``--db`` and ``--user`` arguments of a command acting as ``name``."""
+    return ["--db", db_url, "--user", name]

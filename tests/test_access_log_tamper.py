@@ -204,11 +204,13 @@ def test_a_crash_between_commit_and_anchor_is_reported_as_such(engine, monkeypat
     assert code == 3 and "锚点落后 1 条" in line and "并非篡改" in line and "--reanchor" in line
     code, line = verify(engine, "ivy", "--reanchor")  # inspectors verify but may not re-anchor
     assert code == 2 and "无权" in line
+    refusal = rows(engine)[-1]  # the refusal is logged too, and that append anchors over the verified gap
+    assert (refusal["seq"], refusal["actor"], refusal["action"]) == (10, "ivy", "denied:access_log.reanchor")
     code, line = verify(engine, "alice", "--reanchor")
-    assert code == 0 and line == "已重新锚定访问日志：末条第 9 条，共 9 条"
+    assert code == 0 and line == "已重新锚定访问日志：末条第 10 条，共 10 条"
     last = rows(engine)[-1]
     assert (last["actor"], last["action"], json.loads(last["detail"])) == (
-        "alice", "access_log.reanchor", {"from_seq": 8, "to_seq": 9})
+        "alice", "access_log.reanchor", {"from_seq": 10, "to_seq": 10})
     assert verify(engine)[0] == 0
 
 

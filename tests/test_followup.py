@@ -261,7 +261,7 @@ def test_import_refuses_an_illegal_transition_and_another_street(db_url, tmp_pat
     save(engine, "2026-10", *rows)
     followup.close(engine, rows[0]["finding_id"], "dismissed", actor="a", reason="不实")
     path = issues_file(tmp_path, rows[:1], {rows[0]["finding_id"]: ["属实", "x", "王五", None, None]})
-    with pytest.raises(TransitionError, match="第 2 行 列 核查结果"):
+    with pytest.raises(AuditInputError, match="第 2 行 列 核查结果：不允许的状态变更 排除（线索不实） → 整改中"):
         importer.import_issues(engine, path, actor="bob")
     path = issues_file(tmp_path, rows[1:], {rows[1]["finding_id"]: ["不属实", None, None, None, "不实"]})
     with pytest.raises(AuditInputError, match="not your street"):

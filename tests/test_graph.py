@@ -11,10 +11,12 @@ import pytest
 
 from auditor.cli.main import main
 from auditor.core.config import load_profile
+from auditor.core.masking import mask_value
 from auditor.engine.context import AuditContext
 from auditor.engine.relations import close_pairs_of
 from auditor.ingest.loader import load_drop
 from auditor.reporting.drawings import render_svg
+from tests.followup_helpers import as_user
 from tests.rulecases import person, run_case, write_case
 
 HOME = "上海市长宁区长宁路 100 弄 5 号 301 室"
@@ -120,35 +122,42 @@ def drop(tmp_path):
     return d
 
 
-def test_graph_command_by_staff(drop, tmp_path):
+def test_graph_command_by_staff(drop, tmp_path, users_db):
     out = tmp_path / "g.html"
-    assert main(["graph", "--staff", "S7", "--data", str(drop), "--month", "2026-10", "--out", str(out)]) == 0
+    assert main(["graph", "--staff", "S7", "--data", str(drop), "--month", "2026-10", "--out", str(out),
+                 *as_user(users_db, "ivy")]) == 0
     html = out.read_text(encoding="utf-8")
-    for text in ("王芳", "李秀英", "C1", "<svg", "K01", "近亲属受助未备案", person("@mum")):
+    for text in ("王芳", "李秀英", "C1", "<svg", "K01", "近亲属受助未备案", mask_value(person("@mum"))):
         assert text in html, text
+    assert person("@mum") not in html and "13900000001" not in html  # masked unless asked for
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert main(["graph", "--staff", "S7", "--data", str(drop), "--month", "2026-10", "--out", str(out),
+                 "--unmasked", *as_user(users_db, "ivy")]) == 0
+    assert person("@mum") in out.read_text(encoding="utf-8")
 
 
-def test_graph_command_by_person_and_unknown(drop, tmp_path, capsys):
+def test_graph_command_by_person_and_unknown(drop, tmp_path, capsys, users_db):
     out = tmp_path / "p.html"
+    who = as_user(users_db, "alice")
     assert main(["graph", "--person", person("@dad"), "--data", str(drop), "--month", "2026-10",
-                 "--out", str(out)]) == 0
+                 "--out", str(out), *who]) == 0
     html = out.read_text(encoding="utf-8")
     assert "王建国" in html and "C1" in html
     assert main(["graph", "--person", person("@mum"), "--data", str(drop), "--month", "2026-10",
-                 "--out", str(out)]) == 0
+                 "--out", str(out), *who]) == 0
     html = out.read_text(encoding="utf-8")  # names looked up for the neighbourhood only
     assert "王芳 (" in html and "李秀英 (" in html and "未知姓名" not in html
     assert main(["graph", "--person", person("@nobody"), "--data", str(drop), "--month", "2026-10",
-                 "--out", str(out)]) == 2
+                 "--out", str(out), *who]) == 2
     assert "未出现" in capsys.readouterr().err
 
 
-def test_dishonesty_command_writes_active_list(drop, tmp_path):
+def test_dishonesty_command_writes_active_list(drop, tmp_path, users_db):
     from openpyxl import load_workbook
 
     out = tmp_path / "pub"
-    assert main(["dishonesty", "--month", "2026-10", "--data", str(drop), "--out", str(out)]) == 0
+    assert main(["dishonesty", "--month", "2026-10", "--data", str(drop), "--out", str(out),
+                 *as_user(users_db, "ole")]) == 0
     with open(out / "dishonesty-2026-10.csv", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert [r["记录编号"] for r in rows] == ["D4", "D1"]
@@ -163,8 +172,9 @@ def test_dishonesty_command_writes_active_list(drop, tmp_path):
     assert Decimal(str(values["D1"]["未追回金额(元)"])) == Decimal("1000.06")
 
 
-def test_dishonesty_command_without_table(tmp_path):
+def test_dishonesty_command_without_table(tmp_path, users_db):
     d = tmp_path / "drop"
     d.mkdir()
     write_case(d, {"tables": {}}, {})
-    assert main(["dishonesty", "--month", "2026-10", "--data", str(d), "--out", str(tmp_path)]) == 2
+    assert main(["dishonesty", "--month", "2026-10", "--data", str(d), "--out", str(tmp_path),
+                 *as_user(users_db, "alice")]) == 2

@@ -27,13 +27,23 @@ from auditor.core.config import load_profile
 from auditor.core.errors import AuditInputError
 from auditor.core.periods import parse_month
 from auditor.demo import generate
-from auditor.followup import recurrence
+from auditor.followup import accesslog, recurrence
 from auditor.jobs import faults, monthly
 from auditor.jobs.monthly import OUTPUT_FILES
-from auditor.services.runs import run_month
+from auditor.services import runs
+from auditor.services.session import operator_session
 from auditor.store.db import MIGRATIONS
 from tests.conftest import PG_URL, _pg_available
 from tests.followup_helpers import finding, frame
+
+
+def run_month(**kw):
+    """The run service as the operator ``ops`` (the acting user the command line would record)."""
+    session = operator_session(kw.get("db_url"), "ops")
+    try:
+        return runs.run_month(session, **kw)
+    finally:
+        session.engine.dispose()  # its SQLite connections closed: the file alone holds the store
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
@@ -348,6 +358,17 @@ def baseline(drop, tmp_path_factory) -> Path:
     return base
 
 
+def restored(baseline: Path, tmp_path: Path) -> str:
+    """The baseline store copied into ``tmp_path``, as from a backup: a copy is another store to the
+    access log's anchor, so it is re-anchored as an auditor would after checking it."""
+    shutil.copy(baseline / "a.db", tmp_path / "a.db")
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    engine = store.connect(db)
+    assert accesslog.reanchor(engine)[0].state == "intact"
+    engine.dispose()
+    return db
+
+
 def _state(engine) -> dict:
     """Follow-up state and this month's occurrences (without run ids), to compare across runs."""
     with engine.connect() as conn:
@@ -364,9 +385,9 @@ def _run_id_written(out: Path) -> int:
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_run_stopped_at_each_stage_leaves_the_store_and_outputs_whole(stage, baseline, drop, tmp_path,
                                                                          monkeypatch):
-    shutil.copy(baseline / "a.db", tmp_path / "a.db")
+    db = restored(baseline, tmp_path)
     shutil.copytree(baseline / "o", tmp_path / "o")
-    db, out = f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "o"
+    out = tmp_path / "o"
     engine = store.connect(db)
     before, first_run = _state(engine), _run_id_written(out)
 
@@ -417,8 +438,7 @@ def test_a_fault_inside_the_store_transaction_on_postgresql_saves_nothing(drop, 
 
 
 def test_cli_prints_that_the_last_runs_outputs_failed(baseline, drop, tmp_path, monkeypatch, capsys):
-    shutil.copy(baseline / "a.db", tmp_path / "a.db")
-    db = f"sqlite:///{tmp_path / 'a.db'}"
+    db = restored(baseline, tmp_path)
     args = ["run", "--month", MONTH, "--data", str(drop), "--out", str(tmp_path / "o"), "--db", db]
     monkeypatch.setenv(faults.ENV, "output:report.html")
     with pytest.raises(faults.FaultInjected):

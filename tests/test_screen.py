@@ -7,6 +7,7 @@ import pytest
 
 from auditor.cli.main import main
 from auditor.demo.write import _write_xlsx
+from tests.followup_helpers import add_users, as_user
 from tests.rulecases import person, write_case
 
 DROP = {
@@ -46,8 +47,11 @@ def drop(tmp_path, **tables):
 
 def screen(tmp_path, pay, d, *extra):
     out = tmp_path / "out" / "hold.csv"
-    code = main(["screen", "--payments", str(pay), "--data", str(d), "--out", str(out), *extra])
-    holds = pl.read_csv(out, infer_schema=False) if out.exists() else None
+    db = f"sqlite:///{tmp_path / 'users.db'}"
+    if not (tmp_path / "users.db").exists():
+        add_users(db)
+    code = main(["screen", "--payments", str(pay), "--data", str(d), "--out", str(out), *extra, *as_user(db, "alice")])
+    holds = pl.read_csv(out, infer_schema=False, encoding="utf8-lossy") if out.exists() else None
     return code, holds
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from auditor.core.config import Profile, load_profile
 from auditor.core.periods import parse_month
 from auditor.services.session import Session, open_session
+from auditor.services.session import operator_session as open_operator_session
 
 Parser = argparse.ArgumentParser
 
@@ -38,6 +39,11 @@ def acting_user(p: Parser) -> None:
     p.add_argument("--user", default=None, help="操作人（或环境变量 AUDITOR_USER）")
 
 
+def operator(p: Parser) -> None:
+    """``--user`` for ``run``, ``demo`` and ``schedule``: falls back to AUDITOR_USER, then the operating-system user."""
+    p.add_argument("--user", default=None, help="操作人（或环境变量 AUDITOR_USER，否则为操作系统用户）")
+
+
 def unmasked(p: Parser) -> None:
     p.add_argument("--unmasked", action="store_true", help="显示完整证件号（仅审计、纪检，记入访问日志）")
 
@@ -52,6 +58,10 @@ def profile(args: argparse.Namespace) -> Profile:
 
 def session(args: argparse.Namespace) -> Session:
     return open_session(args.db, args.user)
+
+
+def operator_session(args: argparse.Namespace, db_url: str | None = None) -> Session:
+    return open_operator_session(db_url or args.db, args.user)
 
 
 def out_path(args: argparse.Namespace, default: Path) -> Path:

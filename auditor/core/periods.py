@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import polars as pl
 
@@ -92,3 +92,11 @@ def restriction_covers(first: Bound, last: Bound) -> pl.Expr:
 def imprisoned_whole(first: Bound, last: Bound) -> pl.Expr:
     """An ``imprisonment`` penalty covering the whole of [first, last] (E04, screening)."""
     return (pl.col("kind") == "imprisonment") & covers_whole("start_date", "end_date", first, last)
+
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
+
+
+def beijing_text(at: datetime) -> str:
+    """A time as people read it: ``YYYY-MM-DD HH:MM`` in Beijing time (naive times are UTC, as SQLite returns)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")

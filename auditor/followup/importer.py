@@ -1,4 +1,8 @@
-"""Import of a street's returned 问题清单 (``issues.xlsx``): validate every row, then apply in one transaction."""
+"""Import of a street's returned 问题清单 (``issues.xlsx``): validate every row, then apply in one transaction.
+
+Every bad row is reported at once (sheet, row, column, why) in one message whose first line says
+how many there are; nothing is imported until the whole file is right.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from auditor import store
 from auditor.core.errors import AuditInputError
-from auditor.followup.lifecycle import TRANSITIONS, TransitionError
+from auditor.followup.lifecycle import TRANSITIONS, TransitionError, transition_message
 from auditor.followup.workflow import _change, _close, street_of
 
 # 核查结果 + 完成日期 -> target status. Documented in ``import_issues``.
@@ -32,6 +36,22 @@ class ImportRow:
     note: str
 
 
+class Problems:
+    """The bad rows found so far; ``raise_if_any`` reports them all in one message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.lines = path, list[str]()
+
+    def add(self, where: str, column: str, why: str) -> None:
+        self.lines.append(f"{where} 列 {column}：{why}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise AuditInputError(f"问题清单 {self.path} 有 {len(self.lines)} 处错误，未导入任何行 "
+                                  f"({len(self.lines)} bad rows, nothing imported):\n"
+                                  + "\n".join(f"  - {line}" for line in self.lines))
+
+
 def _cell_date(value: object, where: str) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -45,11 +65,11 @@ def _cell_date(value: object, where: str) -> date | None:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             pass
-    raise AuditInputError(f"{where} 列 完成日期：{value!r} 不是日期 (expected YYYY-MM-DD)")
+    raise ValueError(f"{value!r} 不是日期 (expected YYYY-MM-DD)")
 
 
 def read_issues(path: Path) -> list[ImportRow]:
-    """Read and validate every filled row of a returned issues.xlsx; raise on the first bad row.
+    """Read and validate every filled row of a returned issues.xlsx; raise once listing every bad row.
 
     Mapping (核查结果 → status):
       - 不属实 → ``dismissed``; 备注 is the reason and is required.
@@ -60,6 +80,9 @@ def read_issues(path: Path) -> list[ImportRow]:
     """
     from openpyxl import load_workbook
 
+    if path.suffix.lower() in (".xls", ".et", ".csv", ".ods"):
+        raise AuditInputError(f"{path}: 是 {path.suffix.lower()} 格式，请在 Excel 或 WPS 中“另存为” "
+                              "Excel 工作簿 (.xlsx) 后再导入 (save it as .xlsx first)")
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is an input error
@@ -70,6 +93,7 @@ def read_issues(path: Path) -> list[ImportRow]:
             if r and r[0] and len(r) >= 7 and r[6]:
                 streets[str(r[6])] = str(r[0])
     out: list[ImportRow] = []
+    problems = Problems(path)
     for ws in wb.worksheets:
         if ws.title == "汇总":
             continue
@@ -77,7 +101,8 @@ def read_issues(path: Path) -> list[ImportRow]:
         header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
         missing = [c for c in ("问题编号", *FILL_COLUMNS) if c not in header]
         if missing:
-            raise AuditInputError(f"{path} 工作表 {ws.title}：缺少列 {', '.join(missing)} (missing columns)")
+            problems.lines.append(f"工作表 {ws.title}：缺少列 {', '.join(missing)} (missing columns)")
+            continue
         col = {name: header.index(name) for name in ("问题编号", *FILL_COLUMNS)}
         for n, values in enumerate(rows, start=2):
             def get(name: str, v: tuple = values, col: dict[str, int] = col) -> object:
@@ -87,22 +112,31 @@ def read_issues(path: Path) -> list[ImportRow]:
             where = f"工作表 {ws.title} 第 {n} 行"
             if not any(text.values()):
                 continue
+            before = len(problems.lines)
             if not fid:
-                raise AuditInputError(f"{where} 列 问题编号：为空 (finding id missing)")
+                problems.add(where, "问题编号", "为空 (finding id missing)")
             result = text["核查结果"]
-            done_on = _cell_date(get("完成日期"), where)
+            try:
+                done_on = _cell_date(get("完成日期"), where)
+            except ValueError as exc:
+                done_on = None
+                problems.add(where, "完成日期", str(exc))
             note = "；".join(f"{k}：{text[k]}" for k in ("核查结果", "整改措施", "备注") if text[k])
+            target = ""
             if result == FALSE_RESULT:
                 if not text["备注"]:
-                    raise AuditInputError(f"{where} 列 备注：核查结果为不属实时必须在备注中说明理由 (reason required)")
+                    problems.add(where, "备注", "核查结果为不属实时必须在备注中说明理由 (reason required)")
                 target, note = "dismissed", text["备注"]
             elif result in TRUE_RESULTS:
                 target = "rectified" if done_on else "rectifying"
             else:
-                raise AuditInputError(f"{where} 列 核查结果：{result or '空'} 无效，应为 "
-                                      f"{'、'.join((*TRUE_RESULTS, FALSE_RESULT))} (invalid verification result)")
+                problems.add(where, "核查结果", f"{result or '空'} 无效，应为 "
+                             f"{'、'.join((*TRUE_RESULTS, FALSE_RESULT))} (invalid verification result)")
+            if len(problems.lines) > before:
+                continue
             out.append(ImportRow(ws.title, n, fid, target, streets.get(ws.title, ws.title),
                                  text["整改责任人"] or None, done_on, note))
+    problems.raise_if_any()
     return out
 
 
@@ -119,7 +153,7 @@ def _path(current: str, target: str) -> list[str]:
             if nxt not in seen:
                 seen.add(nxt)
                 frontier.append(chain + [nxt])
-    raise TransitionError(f"不允许的状态变更 {current} → {target} (illegal transition)")
+    raise TransitionError(transition_message(current, target))
 
 
 def import_issues(engine: Engine, path: Path, *, actor: str, only_street: str | None = None,
@@ -131,24 +165,29 @@ def import_issues(engine: Engine, path: Path, *, actor: str, only_street: str | 
     rows = read_issues(Path(path))
     today = today or date.today()
     plan: list[tuple[ImportRow, list[str], dict]] = []
+    problems = Problems(Path(path))
     with engine.connect() as conn:
         for r in rows:
-            where = f"工作表 {r.sheet} 第 {r.row} 行 列 问题编号"
+            where = f"工作表 {r.sheet} 第 {r.row} 行"
             row = conn.execute(select(store.findings).where(store.findings.c.finding_id == r.finding_id)
                                ).mappings().first()
             if row is None:
-                raise AuditInputError(f"{where}：{r.finding_id} 不存在 (unknown finding)")
+                problems.add(where, "问题编号", f"{r.finding_id} 不存在 (unknown finding)")
+                continue
             finding = dict(row)
             if only_street and street_of(finding) != only_street:
-                raise AuditInputError(f"{where}：{r.finding_id} 不属于 {only_street} (not your street)")
+                problems.add(where, "问题编号", f"{r.finding_id} 不属于 {only_street} (not your street)")
+                continue
             try:
                 steps = _path(finding["status"], r.target)
             except TransitionError as exc:
-                raise TransitionError(f"工作表 {r.sheet} 第 {r.row} 行 列 核查结果：{exc}") from None
+                problems.add(where, "核查结果", str(exc))
+                continue
             if "assigned" in steps and not r.responsible:
-                raise AuditInputError(f"工作表 {r.sheet} 第 {r.row} 行 列 整改责任人：尚未交办的问题需填写整改责任人 "
-                                      "(responsible person required)")
+                problems.add(where, "整改责任人", "尚未交办的问题需填写整改责任人 (responsible person required)")
+                continue
             plan.append((r, steps, finding))
+    problems.raise_if_any()
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         for r, steps, finding in plan:

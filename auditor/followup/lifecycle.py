@@ -6,7 +6,7 @@ A leaf module: it imports nothing from the store or the workflow.
 from __future__ import annotations
 
 from auditor.core.errors import AuditInputError
-from auditor.core.vocab import FINDING_STATUSES
+from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 
 OPEN = ("new", "assigned", "rectifying")
 CLOSED = ("rectified", "confirmed", "dismissed")
@@ -22,13 +22,31 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 REOPEN = {"rectified": True, "confirmed": True, "dismissed": False}
 
 
+EVENT_LABELS = {"created": "发现", "assigned": "交办", "rectifying": "开始整改", "note": "备注",
+                "closed_rectified": "结案：已整改", "closed_confirmed": "结案：查实违规",
+                "closed_dismissed": "结案：排除", "reopened": "重新打开", "facts_changed": "事实变化"}
+
+
+def status_label(status: str | None) -> str:
+    """The Chinese name of a status (empty for none)."""
+    return FINDING_STATUS_LABELS.get(status, status) if status else ""
+
+
 class TransitionError(AuditInputError):
     """A status change the workflow does not allow."""
 
 
+def transition_message(current: str, target: str) -> str:
+    """``不允许的状态变更 新发现 → 查实违规（新发现 只能变为 …）``, status names in Chinese."""
+    label = FINDING_STATUS_LABELS
+    allowed = "、".join(label[s] for s in sorted(TRANSITIONS[current])) or "-"
+    return (f"不允许的状态变更 {label[current]} → {label[target]}（{label[current]} 只能变为 {allowed}）"
+            f" (illegal transition {current} → {target})")
+
+
 def check_transition(current: str, target: str) -> None:
     if target not in FINDING_STATUSES:
-        raise TransitionError(f"未知状态 {target!r} (unknown status; one of {', '.join(FINDING_STATUSES)})")
+        raise TransitionError(f"未知状态 {target!r}，应为 {'、'.join(FINDING_STATUS_LABELS.values())} "
+                              f"(unknown status; one of {', '.join(FINDING_STATUSES)})")
     if target not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "-"
-        raise TransitionError(f"不允许的状态变更 {current} → {target} (illegal transition; from {current}: {allowed})")
+        raise TransitionError(transition_message(current, target))

@@ -6,9 +6,13 @@ for the yearly performance review (绩效评价). Typed data first
 (``OfficeReport``), rendered through the one jinja2 env
 (``reports/office.html.j2``). Personal data in it is always masked.
 
-Scorecard score (0–100) = 40 × closure rate + 30 × on-time rate + 30 × (1 − recurring share),
-over the street's findings first seen up to the report month; a street with
-nothing to close scores full marks on that part.
+Scorecard score (0–100) = 40 × closure rate + 30 × on-time closure rate + 30 × (1 − recurring share),
+over the street's findings first seen up to the report month, where the on-time closure rate is the
+share of all its findings closed by their due date (so closing nothing earns nothing there); a street
+with no findings scores 100. Streets that closed something rank before streets that closed nothing
+(then by score, then by amount recovered), so a street that closed nothing is never ranked above one
+that closed findings and recovered money. The formula is printed on the report, with charts of the
+trend by month, the streets compared and the ageing of open findings.
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ from auditor.core.periods import month_window
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.engine.runner import load_catalogue
 from auditor.followup.lifecycle import CLOSED, OPEN
+from auditor.reporting.charts import bars, columns
 from auditor.reporting.env import environment
 from auditor.reporting.issues_xlsx import DISTRICT_SHEET
 
+SCORE_FORMULA = ("得分 = 40 × 结案率 + 30 × 按期结案率 + 30 × (1 − 复发占比)；结案率 = 已结案 ÷ 累计，"
+                 "按期结案率 = 按期结案 ÷ 累计，复发占比 = 复发 ÷ 累计；无问题的街镇记 100 分。"
+                 "排名：有结案的街镇在前，其次按得分、追回金额从高到低。")
 TREND_MONTHS = 6
 LIST_OPEN = 100
 AGE_BUCKETS = ((30, "30天内"), (60, "31–60天"), (90, "61–90天"), (None, "90天以上"))
@@ -70,6 +78,7 @@ class ScoreRow:
     confirmed: int
     recovered: str
     score: str
+    recovered_fen: int = 0
 
 
 @dataclass
@@ -89,6 +98,8 @@ class OfficeReport:
     confirmed_amount: str
     recovered_amount: str
     scorecard: list[ScoreRow] = field(default_factory=list)
+    formula: str = SCORE_FORMULA
+    charts: dict = field(default_factory=dict)
 
 
 def _frame(engine: Engine, query: Executable) -> pl.DataFrame:
@@ -180,17 +191,34 @@ def build_office_report(engine: Engine, month: str, *, district: str, today: dat
     for street in sorted(set(f["street"].to_list()) | set(this_month)):
         s = f.filter(pl.col("street") == street)
         closed = s.filter(pl.col("status").is_in(CLOSED))
-        rate, on_time = _pct(closed.height, s.height), _pct(int(closed["on_time"].sum()), closed.height)
+        on_time_n = int(closed["on_time"].sum()) if closed.height else 0
+        rate, on_time = _pct(closed.height, s.height), _pct(on_time_n, s.height)
         recurring = int(s["recurring"].sum())
         score = 40 * rate + 30 * on_time + 30 * (1 - _pct(recurring, s.height) if s.height else 1)
         report.scorecard.append(ScoreRow(
             street, this_month.get(street, 0), s.height, int(s["is_open"].sum()),
             int(s["overdue_days"].is_not_null().sum()), closed.height, f"{rate:.0%}", f"{on_time:.0%}",
             recurring, int((s["status"] == "confirmed").sum()),
-            fen_to_yuan(int(s["amount_recovered_fen"].fill_null(0).sum())), f"{score:.1f}"))
-    report.scorecard.sort(key=lambda r: (-float(r.score), r.street))
+            fen_to_yuan(int(s["amount_recovered_fen"].fill_null(0).sum())), f"{score:.1f}",
+            int(s["amount_recovered_fen"].fill_null(0).sum())))
+    report.scorecard.sort(key=lambda r: (r.closed == 0 < r.total, -float(r.score), -r.recovered_fen,
+                                         r.street))
     return report
 
 
+def _charts(report: OfficeReport) -> dict:
+    """Trend by month, streets compared (open vs closed), ageing of open findings."""
+    per_month = [sum(t.counts[i] for t in report.by_rule) for i in range(len(report.months))]
+    streets = report.scorecard
+    return {
+        "trend": columns("各月问题数", report.months, per_month),
+        "streets": bars("街镇对比", [s.street for s in streets],
+                        {"未结案": [s.open for s in streets], "已结案": [s.closed for s in streets]}),
+        "ageing": bars("未结案账龄", [a["label"] for a in report.ageing],
+                       {"件数": [a["count"] for a in report.ageing]}),
+    }
+
+
 def render_office_report(report: OfficeReport) -> str:
+    report.charts = _charts(report)
     return environment().get_template("office.html.j2").render(r=report)

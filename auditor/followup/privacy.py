@@ -10,6 +10,10 @@ Roles and what they may do:
 - ``street`` 街镇经办: only the street bound to the user, always masked; read,
   update, close as rectified/dismissed, import its returned 问题清单.
 
+``publish`` (office, auditor) produces the unmasked dishonesty list; ``screen`` (auditor)
+the unmasked hold list; ``run`` (auditor, or the operating-system ``operator`` account that
+is not a user of the store) starts monthly and quarterly runs.
+
 Resident ids, phones and bank accounts are masked by default for every role
 (``310105********1234``: first 6 and last 4 kept; phones ``138****1234``).
 Every query and every unmasked view is appended to ``access_log``, keyed and
@@ -32,10 +36,12 @@ from auditor.core.vocab import USER_ROLE_LABELS, USER_ROLES
 
 PERMISSIONS = {
     "auditor": {"read", "unmask", "assign", "update", "close", "confirm", "import", "report", "users", "verify",
-                "reanchor"},
+                "publish", "run", "screen", "reanchor"},
     "inspector": {"read", "unmask", "report", "verify"},
-    "office": {"read", "assign", "report"},
+    "office": {"read", "assign", "report", "publish"},
     "street": {"read", "update", "close", "import"},
+    # the operating-system account behind ``run``/``demo``/``schedule`` when it is not a user of the store
+    "operator": {"run"},
 }
 
 @dataclass(frozen=True)
@@ -45,11 +51,11 @@ class User:
     street: str | None = None
 
     def can(self, permission: str) -> bool:
-        return permission in PERMISSIONS[self.role]
+        return permission in PERMISSIONS.get(self.role, set())
 
     def require(self, permission: str) -> None:
         if not self.can(permission):
-            raise AuditInputError(f"用户 {self.name}（{USER_ROLE_LABELS[self.role]}）无权执行此操作 "
+            raise AuditInputError(f"用户 {self.name}（{USER_ROLE_LABELS.get(self.role, self.role)}）无权执行此操作 "
                                   f"(role {self.role} may not {permission})")
 
     def require_street(self, street: str | None) -> None:

@@ -26,9 +26,10 @@ from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from auditor.engine.facts import describe, facts_diff, frame_facts
-from auditor.followup.lifecycle import REOPEN, check_transition
+from auditor.engine.people import people_of
+from auditor.followup.lifecycle import REOPEN, check_transition, status_label
 from auditor.store.bulk import batches, bulk_insert
-from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, findings, now, occurrences, runs
+from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, finding_people, findings, now, occurrences, runs
 
 SAVE_LOCK = 727002  # PostgreSQL advisory lock key: one save_run at a time
 
@@ -38,7 +39,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
              before_commit: Callable[[], None] | None = None) -> int:
     """Store one audit run and its findings in one transaction; return the run id.
 
-    The month's occurrences are replaced; findings (and their follow-up state)
+    The month's occurrences (and their ``finding_people`` index) are replaced; findings (and their follow-up state)
     are inserted when new and otherwise carried over (see the module docstring
     for recurrence), with ``last_month`` advanced. The run row gets ``status``; ``before_commit``
     is called last inside the transaction (a fault-injection point).
@@ -58,6 +59,11 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
         run_id = run_key[0]
         conn.execute(delete(occurrences).where(occurrences.c.month == month))
         bulk_insert(conn, occurrences, frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS).to_dicts())
+        conn.execute(delete(finding_people).where(finding_people.c.month == month))
+        bulk_insert(conn, finding_people, [
+            {"finding_id": fid, "month": month, "person_id": p, "role": role}
+            for fid, pid, ev in frame.select("finding_id", "person_id", "evidence").iter_rows()
+            for p, role in people_of(pid, ev)])
 
         existing = {r.finding_id: r for r in conn.execute(
             select(findings.c.finding_id, findings.c.first_month, findings.c.last_month, findings.c.status,
@@ -94,7 +100,7 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
             if old.status in REOPEN and (REOPEN[old.status] or old.facts_hash != r["facts_hash"]):
                 check_transition(old.status, "new")
                 recurring = REOPEN[old.status]
-                note = (f"{month} 再次发现，重新打开（原状态 {old.status}）" if recurring
+                note = (f"{month} 再次发现，重新打开（原状态 {status_label(old.status)}）" if recurring
                         else f"{month} 事实变化，重新打开已排除的线索：{diff}")
                 reopened.append({"fid": fid, "h": r["facts_hash"], "rec": recurring or old.recurring})
                 new_events.append(event_row(fid, stamp, actor, "reopened", old.status, "new", note))

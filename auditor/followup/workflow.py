@@ -11,7 +11,7 @@ when a finding recurs in a later month.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import polars as pl
 from sqlalchemy import and_, func, select, update
@@ -119,8 +119,10 @@ def query(engine: Engine, f: Filters, today: date | None = None) -> pl.DataFrame
     q = (select(fd, oc.c.month, oc.c.program, oc.c.bank_account, oc.c.amount_fen, oc.c.title)
          .join(latest, latest.c.finding_id == fd.c.finding_id)
          .join(oc, and_(oc.c.finding_id == latest.c.finding_id, oc.c.month == latest.c.month)))
-    if f.person:
-        q = q.where(fd.c.person_id == f.person)
+    if f.person:  # wherever the person appears (subject, payee, account holder, relative, path)
+        fp = store.finding_people
+        q = q.where((fd.c.person_id == f.person)
+                    | fd.c.finding_id.in_(select(fp.c.finding_id).where(fp.c.person_id == f.person)))
     if f.staff:
         q = q.where(fd.c.staff_id == f.staff)
     if f.street:
@@ -169,11 +171,6 @@ def issue_rows(engine: Engine, frame: pl.DataFrame, month: str) -> pl.DataFrame:
     return (frame.join(status, on="finding_id", how="left").filter(pl.col("status") != "dismissed")
             .with_columns(status=pl.when(pl.col("recurring")).then(pl.format("{}（复发）", label)).otherwise(label))
             .drop("recurring"))
-
-
-def utc_text(at: datetime) -> str:
-    """An event time as ``YYYY-MM-DD HH:MM`` UTC (SQLite returns naive UTC, PostgreSQL aware)."""
-    return (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
 
 
 def street_of(finding: dict) -> str | None:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
+from auditor.core.cells import write_safe_csv, xlsx_row
 from auditor.core.money import yuan
 from auditor.core.periods import month_bounds, restriction_covers
+from auditor.core.private import make_private
 
 COLUMNS = [("record_id", "记录编号"), ("person_id", "身份证号"), ("name", "姓名"), ("reason", "失信原因"),
            ("unit", "认定单位"), ("recorded_on", "认定日期"), ("restricted_until", "限制截止日期"),
@@ -49,7 +51,7 @@ def write_xlsx(table: pl.DataFrame, path: Path, month: str) -> None:
     ws.append(table.columns)
     money = {dict(COLUMNS)[c] for c in AMOUNTS}
     for row in table.iter_rows(named=True):
-        ws.append([Decimal(v) if k in money and v is not None else v for k, v in row.items()])
+        xlsx_row(ws, [Decimal(v) if k in money and v is not None else v for k, v in row.items()])
         for i, k in enumerate(table.columns, start=1):
             if k in money:
                 ws.cell(ws.max_row, i).number_format = "#,##0.00"
@@ -57,8 +59,9 @@ def write_xlsx(table: pl.DataFrame, path: Path, month: str) -> None:
         ws.column_dimensions[ws.cell(2, i).column_letter].width = width
     ws.freeze_panes = "A3"
     wb.save(path)
+    make_private(path)
 
 
 def write_csv(table: pl.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM, so that Excel on a Chinese desktop shows Chinese."""
-    path.write_bytes(b"\xef\xbb\xbf" + table.write_csv().encode("utf-8"))
+    """UTF-8 with BOM, so that Excel on a Chinese desktop shows Chinese; text sanitised, owner-only."""
+    write_safe_csv(table, path, keep=[dict(COLUMNS)[c] for c in AMOUNTS])

@@ -21,6 +21,7 @@ from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
+from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import instructions, paid_rows, reconciliation
 from auditor.engine.runner import load_catalogue, rules_in, run_rules
@@ -35,7 +36,7 @@ from auditor.jobs.sample import draw_sample
 from auditor.reporting.data import build_report_data
 from auditor.reporting.drawings import relations_section
 from auditor.reporting.files import findings_csv_frame, write_csv, write_json
-from auditor.reporting.issues_xlsx import write_issues_xlsx
+from auditor.reporting.issues_xlsx import fill_programs, write_issues_xlsx
 from auditor.reporting.summary import FindingCounts, MoneyTotals, RunSummary
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
                               started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
                               status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
         try:
-            issues = issue_rows(engine, frame, month)
+            issues = fill_programs(issue_rows(engine, frame, month), drop.tables["cases"])
             with staged(out) as stage:
                 with stages("outputs"):
                     write_outputs(stage, frame=frame, drop=drop, sample=sample, issues=issues, month=month,
@@ -177,7 +178,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
 
 def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.DataFrame, issues: pl.DataFrame,
                   month: str, profile: Profile, summary: RunSummary) -> None:
-    """Write every output file but ``run.json`` into ``folder``."""
+    """Write every output file but ``run.json`` into ``folder`` (owner-only: they hold personal data)."""
+    private_dir(folder)
     write_csv(findings_csv_frame(frame), folder / "findings.csv")
     checkpoint("output:findings.csv")
     write_csv(drop.quarantine, folder / "quarantine.csv")
@@ -189,5 +191,5 @@ def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.D
     masked = mask_frame(frame)
     section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
     data = build_report_data(masked, summary, [section] if section else [])
-    (folder / "report.html").write_text(data.render(), encoding="utf-8")
+    write_private_text(folder / "report.html", data.render())
     checkpoint("output:report.html")

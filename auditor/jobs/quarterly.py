@@ -9,14 +9,16 @@ as the monthly report) listing each clue once with the months it appeared in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
 from auditor.core.config import Profile
+from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
-from auditor.core.periods import quarter_months
+from auditor.core.periods import beijing_text, quarter_months
+from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
 from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.ingest.loader import load_drop
@@ -66,7 +68,10 @@ class QuarterlyResult:
     data: QuarterlyData
 
 
-def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, profile: Profile) -> QuarterlyResult:
+def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, profile: Profile,
+                  masked: bool = True) -> QuarterlyResult:
+    """The quarter's findings as ``quarterly.csv`` (the auditor's working file) and ``quarterly.html``
+    (personal data masked unless ``masked`` is False)."""
     months = quarter_months(quarter)
     label = f"{months[0][:4]}Q{(int(months[0][5:]) + 2) // 3}"
     drop = load_drop(data_dir, profile, only=SHARED_TABLES)
@@ -77,12 +82,11 @@ def run_quarterly(*, quarter: str, data_dir: str | Path, out_dir: str | Path, pr
         not_run += [{"month": month, "code": s.code, "name": s.name, "reason": s.reason}
                     for s in statuses if not s.ran]
     findings = pl.concat(frames).sort("month", "rule", "finding_id")
-    data = _report_data(findings, months, label, profile, not_run)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    data = _report_data(mask_frame(findings) if masked else findings, months, label, profile, not_run)
+    out = private_dir(out_dir)
     write_csv(findings_csv_frame(findings), out / "quarterly.csv")
     html = environment().get_template("quarterly.html.j2").render(r=data)
-    (out / "quarterly.html").write_text(html, encoding="utf-8")
+    write_private_text(out / "quarterly.html", html)
     return QuarterlyResult(out, findings, data)
 
 
@@ -104,5 +108,5 @@ def _report_data(findings: pl.DataFrame, months: list[str], quarter: str, profil
                         fen_to_yuan(r["amount_fen"]), r["title"])
             for r in clues.head(HTML_ROWS).iter_rows(named=True)]
     return QuarterlyData(district=profile.district, quarter=quarter, months=months,
-                         generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+                         generated_at=beijing_text(datetime.now(UTC)) + "（北京时间）",
                          rules=rules, clues=rows, total_clues=clues.height, not_run=not_run)

@@ -27,9 +27,11 @@ import polars as pl
 from sqlalchemy import select
 
 from auditor import store
+from auditor.core.cells import write_safe_csv
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.core.masking import mask_frame
+from auditor.core.private import private_dir
 from auditor.followup.workflow import Filters, query
 from auditor.ingest.schema import REQUIRED_TABLES, TABLES
 from auditor.jobs.monthly import month_lock, run_audit
@@ -71,14 +73,15 @@ def due_months(profile: Profile, today: date) -> list[str]:
             and drop_ready(inbox / m, s.ready_marker)]
 
 
-def run_month(profile: Profile, month: str, *, sleep: Callable[[float], None] = time.sleep) -> bool:
+def run_month(profile: Profile, month: str, *, sleep: Callable[[float], None] = time.sleep,
+              actor: str = "scheduler") -> bool:
     """Audit ``month`` under its lock with bounded retries; True when it succeeded."""
     s = profile.schedule
     for attempt in range(1, s.retries + 2):
         try:
             with month_lock(s.db, month, "scheduler"):
                 result = run_audit(month=month, data_dir=Path(s.inbox) / month, out_dir=Path(s.out) / month,
-                                   profile=profile, db_url=s.db, actor="scheduler")
+                                   profile=profile, db_url=s.db, actor=actor)
             log.info("审计完成 %s: %s 条问题线索", month, result.run.findings.total)
             return True
         except AuditInputError as exc:
@@ -118,7 +121,7 @@ def write_reminders(profile: Profile, today: date) -> Path:
     frame = query(engine, Filters(overdue=True), today=today)
     engine.dispose()
     out = Path(s.reminders_dir) / f"overdue-{today.isoformat()}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out.parent)
     columns = ["finding_id", "rule", "street", "assigned_street", "assignee", "due_date", "days_overdue",
                "status", "title"]
     if frame.is_empty():
@@ -126,29 +129,30 @@ def write_reminders(profile: Profile, today: date) -> Path:
     else:
         frame = mask_frame(frame.with_columns(
             days_overdue=(pl.lit(today) - pl.col("due_date")).dt.total_days())).select(columns)
-    frame.write_csv(out)
+    write_safe_csv(frame, out)
     if frame.height:
         log.warning("逾期未整改 %d 条，提醒清单 %s", frame.height, out)
     return out
 
 
-def cycle(profile: Profile, today: date | None = None, *,
-          sleep: Callable[[float], None] = time.sleep) -> dict:
+def cycle(profile: Profile, today: date | None = None, *, sleep: Callable[[float], None] = time.sleep,
+          actor: str = "scheduler") -> dict:
     """One pass: audit every due month, run the quarterly job after quarter-end months, write reminders."""
     today = today or date.today()
     done = {}
     for month in due_months(profile, today):
-        done[month] = run_month(profile, month, sleep=sleep)
+        done[month] = run_month(profile, month, sleep=sleep, actor=actor)
         if done[month] and int(month[5:]) in profile.schedule.quarterly_months:
             run_quarter_after(profile, month)
     write_reminders(profile, today)
     return done
 
 
-def serve(profile: Profile) -> None:  # pragma: no cover - endless loop
+def serve(profile: Profile, job: Callable[[], object] | None = None) -> None:  # pragma: no cover - endless loop
+    """Run ``job`` (default: ``cycle(profile)``) every day at the profile's time."""
     import schedule
 
-    schedule.every().day.at(profile.schedule.at).do(cycle, profile)
+    schedule.every().day.at(profile.schedule.at).do(job or (lambda: cycle(profile)))
     log.warning("调度已启动，每天 %s 检查收件目录 %s", profile.schedule.at, profile.schedule.inbox)
     while True:
         schedule.run_pending()

@@ -28,10 +28,12 @@ from pathlib import Path
 
 import polars as pl
 
+from auditor.core.cells import write_safe_csv, xlsx_row
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.core.money import yuan
 from auditor.core.periods import covers, imprisoned_whole, restriction_covers
+from auditor.core.private import make_private, private_dir
 from auditor.core.vocab import CASE_STATUS_LABELS
 from auditor.ingest.loader import EXTENSIONS, find_table_file, header_map, load_table, read_raw
 from auditor.ingest.normalize import free_text
@@ -205,12 +207,12 @@ def screen(payments: str | Path, data_dir: str | Path, profile: Profile, month: 
 
 def write_holds(result: ScreenResult, out: Path) -> list[Path]:
     """The hold list as CSV (UTF-8 with BOM, for Excel) and XLSX beside it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out.parent)
     labels = {"payment_id": "发放编号", "case_id": "案件编号", "payee_id": "领款人身份证号", "program": "救助类型",
               "month": "所属月份", "amount": "发放金额", "bank_account": "银行账号", "street": "街镇",
               "reason_codes": "暂停原因代码", "reasons": "暂停原因", "source_row": "源文件行号"}
     csv_path = out if out.suffix.lower() == ".csv" else out.with_suffix(".csv")
-    csv_path.write_bytes(b"\xef\xbb\xbf" + result.holds.write_csv().encode("utf-8"))
+    write_safe_csv(result.holds, csv_path, keep=("amount",))
     xlsx_path = csv_path.with_suffix(".xlsx")
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -222,9 +224,10 @@ def write_holds(result: ScreenResult, out: Path) -> list[Path]:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in result.holds.iter_rows():
-        ws.append(list(row))
+        xlsx_row(ws, list(row))
     for letter, width in zip("ABCDEFGHIJK", (18, 14, 20, 10, 9, 12, 22, 12, 18, 70, 8), strict=False):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     wb.save(xlsx_path)
+    make_private(xlsx_path)
     return [csv_path, xlsx_path]

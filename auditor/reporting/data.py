@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 
 from auditor.core.money import fen_to_yuan
+from auditor.core.periods import beijing_text
 from auditor.core.vocab import SEVERITIES
 from auditor.engine.runner import load_catalogue
 from auditor.ingest.schema import TABLES
@@ -136,7 +138,8 @@ def build_report_data(frame: pl.DataFrame, summary: RunSummary,
               for name, t in summary.tables.items()]
     return ReportData(
         district=summary.district, month=summary.month, profile=summary.profile,
-        generated_at=summary.finished_at, money=asdict(summary.money),
+        generated_at=beijing_text(datetime.fromisoformat(summary.finished_at)) + "（北京时间）",
+        money=asdict(summary.money),
         total_findings=frame.height,
         total_amount=fen_to_yuan(int(frame["amount_fen"].fill_null(0).sum()) if frame.height else 0),
         by_severity={s: int((frame["severity"] == s).sum()) if frame.height else 0 for s in SEVERITIES},

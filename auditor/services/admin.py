@@ -42,7 +42,7 @@ def add_user(db_url: str | None, acting: str | None, *, name: str, role: str, st
 def create_user(s: Session, *, name: str, role: str, street: str | None, password: str | None = None,
                 web: WebSettings | None = None) -> NewPassword:
     """Create an account with ``password`` (checked against the policy) or a generated one-time password."""
-    s.user.require("users")
+    s.require("users", "users.add")
     web = web or WebSettings()
     name = name.strip()
     if not name or len(name) > 64:
@@ -58,7 +58,7 @@ def create_user(s: Session, *, name: str, role: str, street: str | None, passwor
 
 def reset_user(s: Session, name: str, *, web: WebSettings | None = None) -> NewPassword:
     """A new one-time password for ``name``; unlocks the account and ends its sessions."""
-    s.user.require("users")
+    s.require("users", "users.reset")
     account = accounts.require_account(s.engine, name)
     otp = accounts.reset(s.engine, name, web or WebSettings())
     log_access(s.engine, s.user, "users.reset", target=name)
@@ -67,7 +67,7 @@ def reset_user(s: Session, name: str, *, web: WebSettings | None = None) -> NewP
 
 def disable_user(s: Session, name: str) -> User:
     """Disable ``name`` and end their sessions; nobody disables themself."""
-    s.user.require("users")
+    s.require("users", "users.disable")
     if name == s.user.name:
         raise AuditInputError("不能停用自己的账户 (you cannot disable yourself)")
     account = accounts.require_account(s.engine, name)
@@ -78,7 +78,7 @@ def disable_user(s: Session, name: str) -> User:
 
 def set_user(s: Session, name: str, *, role: str, street: str | None) -> User:
     """Change the role and street of ``name``."""
-    s.user.require("users")
+    s.require("users", "users.set")
     if name == s.user.name and role != s.user.role:
         raise AuditInputError("不能更改自己的角色 (you cannot change your own role)")
     user = accounts.set_role(s.engine, name, role, street)
@@ -124,13 +124,13 @@ def _busiest_street(engine: Engine) -> str:
 
 def list_accounts(s: Session) -> list[accounts.Account]:
     """Every account with its state (for the users page)."""
-    s.user.require("users")
+    s.require("users", "users.list")
     log_access(s.engine, s.user, "users.list")
     return accounts.list_accounts(s.engine)
 
 
 def list_users(s: Session) -> list[User]:
-    s.user.require("users")
+    s.require("users", "users.list")
     log_access(s.engine, s.user, "users.list")
     return privacy.list_users(s.engine)
 
@@ -141,13 +141,13 @@ def verify_access_log(s: Session, *, reanchor: bool = False) -> LogCheck:
     With ``reanchor`` (auditors only) a log whose entries all verify but whose
     anchor is behind or missing is anchored at its head, and that is logged.
     """
-    s.user.require("verify")
+    s.require("verify", "access_log.verify")
     if not reanchor:
         check = accesslog.verify_log(s.engine)
         if check.state == "intact":
             log_access(s.engine, s.user, "access_log.verify", detail={"entries": check.entries})
         return check
-    s.user.require("reanchor")
+    s.require("reanchor", "access_log.reanchor")
     check, old = accesslog.reanchor(s.engine)
     if check.state == "intact":
         log_access(s.engine, s.user, "access_log.reanchor", detail={"from_seq": old, "to_seq": check.head_seq})

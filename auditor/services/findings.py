@@ -14,12 +14,12 @@ from typing import Any
 
 import polars as pl
 
-from auditor.core.masking import mask_frame, mask_text
+from auditor.core.errors import AuditInputError
+from auditor.core.masking import mask_evidence, mask_frame, mask_text, mask_value
 from auditor.core.periods import parse_month
 from auditor.followup import importer, lifecycle, workflow
 from auditor.followup.accesslog import log_access
 from auditor.followup.dossier import render_dossier
-from auditor.followup.privacy import User
 from auditor.services.session import Session
 
 LIST_COLUMNS = ("finding_id", "rule", "status", "street", "assigned_street", "person_id", "staff_id", "month",
@@ -52,10 +52,10 @@ class FindingRecord:
     unmasked: bool
 
 
-def _filters(user: User, q: FindingQuery) -> workflow.Filters:
-    street = q.street
+def _filters(s: Session, q: FindingQuery) -> workflow.Filters:
+    user, street = s.user, q.street
     if user.role == "street":
-        user.require_street(street or user.street)
+        s.require_street(street or user.street, "findings.list", target=street)
         street = user.street
     statuses = list(q.statuses) + (list(lifecycle.OPEN) if q.open_only else [])
     return workflow.Filters(
@@ -67,9 +67,9 @@ def _filters(user: User, q: FindingQuery) -> workflow.Filters:
 
 def list_findings(s: Session, q: FindingQuery, *, unmasked: bool = False) -> pl.DataFrame:
     """The findings matching ``q`` (``LIST_COLUMNS``), the street officer's own street only."""
-    s.user.require("read")
-    unmasked = s.user.unmasked(unmasked)
-    f = _filters(s.user, q)
+    s.require("read", "findings.list")
+    unmasked = s.unmasked(unmasked, "findings.list")
+    f = _filters(s, q)
     frame = workflow.query(s.engine, f)
     log_access(s.engine, s.user, "findings.list", detail={k: v for k, v in vars(f).items() if v},
                unmasked=unmasked)
@@ -79,30 +79,31 @@ def list_findings(s: Session, q: FindingQuery, *, unmasked: bool = False) -> pl.
     return frame if unmasked else mask_frame(frame)
 
 
-def _open(s: Session, fid: str) -> tuple[dict, list[dict], list[dict]]:
+def _open(s: Session, fid: str, action: str) -> tuple[dict, list[dict], list[dict]]:
     finding, occ, events = workflow.history(s.engine, fid)
-    s.user.require_street(workflow.street_of(finding))
+    s.require_street(workflow.street_of(finding), action, target=fid)
     return finding, occ, events
 
 
 def show_finding(s: Session, fid: str, *, unmasked: bool = False, action: str = "findings.show") -> FindingRecord:
     """One finding, its months and its events; logged as ``action``."""
-    s.user.require("read")
-    unmasked = s.user.unmasked(unmasked)
-    finding, occ, events = _open(s, fid)
+    s.require("read", action, target=fid)
+    unmasked = s.unmasked(unmasked, action, target=fid)
+    finding, occ, events = _open(s, fid, action)
     log_access(s.engine, s.user, action, target=fid, unmasked=unmasked)
     if not unmasked:
-        finding = finding | {"person_id": mask_text(finding["person_id"])}
-        occ = [o | {k: mask_text(o[k]) for k in ("person_id", "bank_account", "title", "evidence")} for o in occ]
+        finding = finding | {"person_id": mask_value(finding["person_id"])}
+        occ = [o | {"person_id": mask_value(o["person_id"]), "bank_account": mask_value(o["bank_account"]),
+                    "title": mask_text(o["title"]), "evidence": mask_evidence(o["evidence"])} for o in occ]
         events = [e | {"note": mask_text(e["note"])} for e in events]
     return FindingRecord(finding, occ, events, unmasked)
 
 
 def dossier(s: Session, fid: str, *, unmasked: bool = False) -> str:
     """The case dossier of one finding as a self-contained HTML page."""
-    s.user.require("read")
-    unmasked = s.user.unmasked(unmasked)
-    finding, occ, events = _open(s, fid)
+    s.require("read", "findings.dossier", target=fid)
+    unmasked = s.unmasked(unmasked, "findings.dossier", target=fid)
+    finding, occ, events = _open(s, fid, "findings.dossier")
     log_access(s.engine, s.user, "findings.dossier", target=fid, unmasked=unmasked)
     return render_dossier(finding, occ, events, unmasked=unmasked, viewer=s.user)
 
@@ -110,9 +111,9 @@ def dossier(s: Session, fid: str, *, unmasked: bool = False) -> str:
 def _each(s: Session, fids: list[str], permission: str, action: str,
           fn: Callable[[str, dict], None]) -> list[str]:
     """Apply ``fn(fid, finding)`` to every finding after checking role and street; log each."""
-    s.user.require(permission)
+    s.require(permission, action, target=",".join(fids))
     for fid in fids:
-        finding, _, _ = _open(s, fid)
+        finding, _, _ = _open(s, fid, action)
         fn(fid, finding)
         log_access(s.engine, s.user, action, target=fid)
     return fids
@@ -121,7 +122,10 @@ def _each(s: Session, fids: list[str], permission: str, action: str,
 def assign(s: Session, fids: list[str], *, person: str, street: str | None = None, due: date | None = None,
            note: str | None = None, rectification_days: int = 30) -> list[str]:
     """Assign findings to ``person`` of ``street`` (default: the finding's street), due on ``due``."""
-    due = due or date.today() + timedelta(days=rectification_days)
+    today = date.today()
+    if due is not None and due < today:
+        raise AuditInputError(f"--due {due} 早于今天 {today}，完成期限须为今天或以后 (due date in the past)")
+    due = due or today + timedelta(days=rectification_days)
     return _each(s, fids, "assign", "findings.assign", lambda fid, f: workflow.assign(
         s.engine, fid, street=street or f["street"], person=person, due=due, actor=s.user.name, note=note))
 
@@ -140,14 +144,14 @@ def close(s: Session, fids: list[str], *, outcome: str, reason: str | None = Non
           recovered_fen: int | None = None) -> list[str]:
     """Close as rectified, confirmed (with the amount recovered; auditors only) or dismissed (with a reason)."""
     if outcome == "confirmed":
-        s.user.require("confirm")
+        s.require("confirm", "findings.close", target=",".join(fids))
     return _each(s, fids, "close", "findings.close", lambda fid, _f: workflow.close(
         s.engine, fid, outcome, actor=s.user.name, reason=reason, recovered_fen=recovered_fen))
 
 
 def import_returned(s: Session, path: Path, *, rectification_days: int = 30) -> dict[str, int]:
     """Apply a street's returned 问题清单; a street officer may only import their own street's rows."""
-    s.user.require("import")
+    s.require("import", "findings.import", target=str(path))
     counts = importer.import_issues(s.engine, path, actor=s.user.name,
                                     only_street=s.user.street if s.user.role == "street" else None,
                                     rectification_days=rectification_days)

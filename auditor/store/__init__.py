@@ -11,6 +11,7 @@ from auditor.store.tables import (
            access_log,
            event_row,
            events,
+           finding_people,
            findings,
            locks,
            metadata,
@@ -22,5 +23,6 @@ from auditor.store.tables import (
 )
 
 __all__ = ["DEFAULT_DB", "OCCURRENCE_COLUMNS", "LockBusy", "access_log", "batches", "bulk_insert", "connect",
-           "count_rows", "event_row", "events", "findings", "holder_text", "lock", "locks", "metadata", "migrate",
-           "month_findings", "now", "occurrences", "runs", "schema_revision", "sessions", "users"]
+           "count_rows", "event_row", "events", "finding_people", "findings", "holder_text", "lock", "locks",
+           "metadata", "migrate", "month_findings", "now", "occurrences", "runs", "schema_revision", "sessions",
+           "users"]

@@ -1,10 +1,12 @@
 """Opening a store: engines, migrations to the newest schema, small queries.
 
-Embedded SQLite is the default (WAL mode); PostgreSQL works the same.
+Embedded SQLite is the default (WAL mode); PostgreSQL works the same. A SQLite store and its
+``-wal``/``-shm`` files are readable by their owner only (0600, folder 0700 when created).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import nullcontext
 from pathlib import Path
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from auditor.core.errors import AuditInputError
+from auditor.core.private import private_dir
 from auditor.store.lock import file_lock, sqlite_path
 from auditor.store.tables import OCCURRENCE_COLUMNS, findings, occurrences
 
@@ -41,6 +44,16 @@ def connect(url: str | None = None) -> Engine:
     """
     url = url or DEFAULT_DB
     shown = safe_url(url)
+    db_file = None
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        db_file = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+        try:
+            private_dir(db_file.parent)
+            os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))  # owner-only before SQLite opens it
+            os.chmod(db_file, 0o600)
+        except OSError as exc:
+            raise AuditInputError(f"--db {shown} 无法创建数据库文件或目录 (cannot create the database file): "
+                                  f"{exc.strerror or exc}") from None
     try:
         engine = create_engine(url)
     except ArgumentError as exc:  # also NoSuchModuleError: an unknown scheme or driver
@@ -49,13 +62,6 @@ def connect(url: str | None = None) -> Engine:
     except ImportError as exc:
         raise AuditInputError(f"--db {shown} 所需的数据库驱动未安装 (driver missing): {exc}") from None
     if engine.dialect.name == "sqlite":
-        db = sqlite_path(engine)
-        if db:
-            try:
-                db.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise AuditInputError(f"--db {shown} 无法创建数据库目录 (cannot create folder): "
-                                      f"{exc.strerror or exc}") from None
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
@@ -73,6 +79,10 @@ def connect(url: str | None = None) -> Engine:
         engine.dispose()
         raise AuditInputError(f"--db {shown} 无法写入数据库所在目录 (folder not writable): "
                               f"{exc.strerror or exc}") from None
+    if db_file is not None:  # the WAL and shared-memory files hold the same data
+        for extra in (db_file.with_name(db_file.name + "-wal"), db_file.with_name(db_file.name + "-shm")):
+            if extra.exists():
+                os.chmod(extra, 0o600)
     return engine
 
 

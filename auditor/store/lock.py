@@ -28,6 +28,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from auditor.core.private import private_dir
 from auditor.store.tables import locks, now
 
 LOCK_WAIT_SECONDS = 3  # PostgreSQL: how long a waiter waits for a holder that is going away
@@ -47,8 +48,8 @@ def sqlite_path(engine: Engine) -> Path | None:
 @contextmanager
 def file_lock(path: Path, *, wait: bool) -> Iterator[bool]:
     """Hold ``flock`` on ``path`` for the block; yields False (not held) when busy and ``wait`` is False."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)

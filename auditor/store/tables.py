@@ -4,6 +4,8 @@
   that carries across months (status, assignee, due date, ...).
 - ``occurrences``: one row per (finding_id, month): what the audit saw that
   month (amount, title, evidence). Re-running a month replaces its occurrences.
+- ``finding_people``: one row per (finding_id, month, person_id, role): every person a finding
+  involves (``auditor.engine.people``), so a person's findings are found wherever they appear.
 - ``events``: every change of a finding, with who, when and why.
 - ``runs``: one row per audit run with its summary.
 - ``users``: who may use the follow-up commands, with a role (see ``auditor.followup.privacy``).
@@ -75,6 +77,14 @@ occurrences = Table(
     Column("evidence", Text, nullable=False),
     Column("facts_hash", String(40), nullable=False),
     Column("facts", Text),  # canonical JSON of the stable facts (auditor.engine.facts)
+)
+
+finding_people = Table(
+    "finding_people", metadata,
+    Column("finding_id", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("person_id", String(32), primary_key=True, index=True),
+    Column("role", String(24), primary_key=True),
 )
 
 events = Table(

@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.month(p, required=False, default="2026-10", help="演示月份，默认 2026-10")
     p.add_argument("--cases", type=int, default=3000, help="案件数，默认 3000")
     a.db(p)
+    a.operator(p)
     p.add_argument("--serve", action="store_true",
                    help="审计完成后启动网页服务，并为每个角色开通演示账户（打印一次性密码）")
     server(p)
@@ -29,7 +30,7 @@ def handle(args: argparse.Namespace) -> int:
     month = a.the_month(args)
     out = Path(args.out)
     print(f"生成演示数据 (generating demo drop): {out / 'drop'}")
-    demo = run_demo(out=out, month=month, cases=args.cases, db_url=args.db)
+    demo = run_demo(a.operator_session(args), out=out, month=month, cases=args.cases, db_url=args.db)
     print_summary(demo.audit)
     print(f"埋点真值 (planted truth): {demo.truth}")
     if not args.serve:

@@ -15,12 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.data(p)
     a.out(p, "输出目录，默认 out/<月份>/")
     a.config(p)
+    a.acting_user(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     month = a.the_month(args)
-    listed = dishonesty_list(data_dir=args.data, month=month, profile=a.profile(args),
+    listed = dishonesty_list(a.session(args), data_dir=args.data, month=month, profile=a.profile(args),
                              out_dir=a.out_path(args, Path("out") / month))
     print(f"{month} 有效失信记录 {listed.records} 条：{listed.csv}，{listed.xlsx}")
     return 0

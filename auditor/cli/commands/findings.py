@@ -15,11 +15,14 @@ from pathlib import Path
 import polars as pl
 
 from auditor.cli import args as a
+from auditor.core.cells import write_safe_csv
 from auditor.core.errors import AuditInputError
 from auditor.core.money import fen_to_yuan, to_fen
+from auditor.core.periods import beijing_text
+from auditor.core.private import private_dir, write_private_text
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
-from auditor.followup.lifecycle import CLOSED
-from auditor.followup.workflow import utc_text
+from auditor.followup.lifecycle import CLOSED, EVENT_LABELS, status_label
+from auditor.reporting.labels import evidence_view
 from auditor.services import findings as service
 
 
@@ -34,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--staff", help="工号 (staff_id)")
     q.add_argument("--street", help="街镇")
     q.add_argument("--rule", action="append", help="规则代码，可重复 (rule code, repeatable)")
-    q.add_argument("--status", action="append", help=f"状态，可重复：{', '.join(FINDING_STATUSES)}")
+    q.add_argument("--status", action="append",
+                   help=f"状态，可重复或用逗号分隔：{', '.join(FINDING_STATUSES)}"
+                        f"（或中文：{'、'.join(FINDING_STATUS_LABELS.values())}）")
     q.add_argument("--open", action="store_true", help="仅未结案 (new/assigned/rectifying)")
     q.add_argument("--from", dest="month_from", help="起始月份 YYYY-MM")
     q.add_argument("--to", dest="month_to", help="截止月份 YYYY-MM")
@@ -93,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle_list(args: argparse.Namespace) -> int:
     query = service.FindingQuery(
         person=args.person, staff=args.staff, street=args.street, rules=args.rule or [],
-        statuses=args.status or [], open_only=args.open, month_from=args.month_from, month_to=args.month_to,
+        statuses=_statuses(args.status or []), open_only=args.open, month_from=args.month_from, month_to=args.month_to,
         recurring=args.recurring, overdue=args.overdue)
     frame = service.list_findings(a.session(args), query, unmasked=args.unmasked)
     if frame.is_empty():
@@ -102,10 +107,11 @@ def handle_list(args: argparse.Namespace) -> int:
     frame = frame.with_columns(amount=pl.col("amount_fen").map_elements(fen_to_yuan, return_dtype=pl.String)
                                ).drop("amount_fen")
     if args.csv:
-        frame.write_csv(args.csv)
+        write_safe_csv(frame, args.csv, keep=("amount",))
         print(f"{frame.height} 条已写入 {args.csv}")
         return 0
-    shown = frame.head(args.limit)
+    shown = frame.head(args.limit).with_columns(
+        status=pl.col("status").replace_strict(FINDING_STATUS_LABELS, default=pl.col("status")))
     shown = shown.select([c for c in shown.columns
                           if c in ("finding_id", "status") or shown[c].null_count() < shown.height])
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=50, tbl_width_chars=200,
@@ -115,11 +121,26 @@ def handle_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _statuses(values: list[str]) -> list[str]:
+    """``--status new,assigned --status 整改中`` -> codes; an unknown one is refused naming the option."""
+    by_label = {label: code for code, label in FINDING_STATUS_LABELS.items()}
+    codes = []
+    for part in (p.strip() for v in values for p in v.replace("，", ",").split(",")):
+        if not part:
+            continue
+        code = part if part in FINDING_STATUSES else by_label.get(part)
+        if code is None:
+            raise AuditInputError(f"--status {part!r} 无效，应为 {', '.join(FINDING_STATUSES)} 或 "
+                                  f"{'、'.join(FINDING_STATUS_LABELS.values())} (unknown status)")
+        codes.append(code)
+    return codes
+
+
 def handle_show(args: argparse.Namespace) -> int:
     record = service.show_finding(a.session(args), args.finding_id, unmasked=args.unmasked)
     finding, occ, events = record.finding, record.occurrences, record.events
     label = FINDING_STATUS_LABELS[finding["status"]]
-    print(f"{finding['finding_id']}  规则 {finding['rule']}  状态 {finding['status']}（{label}）"
+    print(f"{finding['finding_id']}  规则 {finding['rule']}  状态 {label}"
           f"{'  复发 recurring' if finding['recurring'] else ''}")
     print(f"街镇 {finding['street'] or '-'}  领款人 {finding['person_id'] or '-'}  工号 {finding['staff_id'] or '-'}"
           f"  交办 {finding['assigned_street'] or '-'} {finding['assignee'] or ''}  期限 {finding['due_date'] or '-'}")
@@ -132,14 +153,20 @@ def handle_show(args: argparse.Namespace) -> int:
     if occ:
         print("\n最近证据 (latest evidence):")
         try:
-            print(json.dumps(json.loads(occ[-1]["evidence"]), ensure_ascii=False, indent=2))
+            view = evidence_view(json.loads(occ[-1]["evidence"]))
         except ValueError:
-            print(occ[-1]["evidence"])
-    print("\n处理记录 (events, UTC):")
+            view = {"fields": [("内容", occ[-1]["evidence"])], "tables": []}
+        for label, value in view["fields"]:
+            print(f"  {label}：{value}")
+        for t in view["tables"]:
+            print(f"  {t['title']}：")
+            for row in t["rows"]:
+                print("    " + "；".join(f"{c} {v}" for c, v in zip(t["columns"], row, strict=True) if v != ""))
+    print("\n处理记录 (events, 北京时间 Beijing time):")
     for e in events:
         amount = f" 追回 {fen_to_yuan(e['amount_fen'])} 元" if e["amount_fen"] is not None else ""
-        print(f"  {utc_text(e['at'])}  {e['actor']}  {e['action']}  "
-              f"{e['from_status'] or ''}→{e['to_status'] or ''}{amount}  {e['note'] or ''}")
+        print(f"  {beijing_text(e['at'])}  {e['actor']}  {EVENT_LABELS.get(e['action'], e['action'])}  "
+              f"{status_label(e['from_status'])}→{status_label(e['to_status'])}{amount}  {e['note'] or ''}")
     return 0
 
 
@@ -190,7 +217,7 @@ def handle_import(args: argparse.Namespace) -> int:
 def handle_dossier(args: argparse.Namespace) -> int:
     html = service.dossier(a.session(args), args.finding_id, unmasked=args.unmasked)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    private_dir(out.parent)
+    write_private_text(out, html)
     print(f"案卷 (dossier): {out}")
     return 0

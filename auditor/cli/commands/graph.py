@@ -1,4 +1,4 @@
-"""``graph`` — an inspector's look-up: one person's or staff member's relationship neighbourhood page."""
+"""``graph`` — a look-up: one person's or staff member's relationship neighbourhood page (logged, masked by role)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from auditor.cli import args as a
+from auditor.core.private import private_dir, safe_name, write_private_text
 from auditor.services.lookup import graph_page
 
 
@@ -18,15 +19,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.month(p)
     a.config(p)
     a.out(p, "输出 HTML 文件，默认 out/<月份>/graph-<编号>.html")
+    a.acting_user(p)
+    a.unmasked(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     month = a.the_month(args)
-    html = graph_page(data_dir=args.data, month=month, profile=a.profile(args), person_id=args.person,
-                      staff_id=args.staff)
-    out = a.out_path(args, Path("out") / month / f"graph-{args.person or args.staff}.html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    html = graph_page(a.session(args), data_dir=args.data, month=month, profile=a.profile(args),
+                      person_id=args.person, staff_id=args.staff, unmasked=args.unmasked)
+    out = a.out_path(args, Path("out") / month / f"graph-{safe_name(args.person or args.staff)}.html")
+    private_dir(out.parent)
+    write_private_text(out, html)
     print(f"关系图 (relationship page): {out}")
     return 0

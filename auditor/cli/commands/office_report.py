@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from auditor.cli import args as a
+from auditor.core.private import private_dir, write_private_text
 from auditor.services.publications import office_report
 
 
@@ -22,7 +23,7 @@ def handle(args: argparse.Namespace) -> int:
     month = a.the_month(args)
     html = office_report(a.session(args), month, district=a.profile(args).district)
     out = a.out_path(args, Path("out") / month / "office-report.html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    private_dir(out.parent)
+    write_private_text(out, html)
     print(f"联席会议办公室月报 (office report): {out}")
     return 0

@@ -15,12 +15,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.data(p, "数据包目录 (data drop folder with the quarter's history)")
     a.out(p, "输出目录，默认 out/<季度>/")
     a.config(p)
+    a.acting_user(p)
+    a.unmasked(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    result = quarterly_check(quarter=args.quarter, data_dir=args.data, profile=a.profile(args),
-                             out_dir=Path(args.out) if args.out else None)
+    result = quarterly_check(a.session(args), quarter=args.quarter, data_dir=args.data, profile=a.profile(args),
+                             out_dir=Path(args.out) if args.out else None, unmasked=args.unmasked)
     d = result.data
     print(f"季度信息共享核查 {d.quarter}（{d.district}，{'、'.join(d.months)}）：线索 {d.total_clues} 条，"
           f"未运行检查 {len(d.not_run)} 项。")

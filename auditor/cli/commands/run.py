@@ -17,13 +17,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.out(p, "输出目录，默认 out/<月份>/")
     a.config(p)
     a.db(p)
+    a.operator(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     month = a.the_month(args)
-    result = run_month(month=month, data_dir=args.data, out_dir=a.out_path(args, Path("out") / month),
-                       profile=a.profile(args), db_url=args.db)
+    result = run_month(a.operator_session(args), month=month, data_dir=args.data,
+                       out_dir=a.out_path(args, Path("out") / month), profile=a.profile(args), db_url=args.db)
     if result.notice:
         print(result.notice)
     print_summary(result)

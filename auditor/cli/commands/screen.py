@@ -23,13 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.month(p, required=False, help="只筛查该所属月份的指令 YYYY-MM（默认全部）")
     a.out(p, "暂停支付清单 CSV 路径（同名 .xlsx 一并生成）", default="hold_list.csv")
     a.config(p)
+    a.acting_user(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     month = parse_month(args.month) if args.month else None
-    screening = screen_payments(payments=args.payments, data_dir=args.data, profile=a.profile(args), month=month,
-                                out=Path(args.out))
+    screening = screen_payments(a.session(args), payments=args.payments, data_dir=args.data,
+                                profile=a.profile(args), month=month, out=Path(args.out))
     result, held = screening.result, screening.result.holds
     print(f"支付前筛查：共筛查 {result.screened} 笔指令，暂停 {held.height} 笔"
           f"（合计 {fen_to_yuan(result.held_fen)} 元）。 (screened {result.screened}, held {held.height})")

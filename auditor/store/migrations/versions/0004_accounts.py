@@ -1,14 +1,14 @@
 """accounts: password hash, must-change, failed sign-ins, lockout and disabling on users; web sessions
 
-Revision ID: 0005_accounts
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-29
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_accounts'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
