@@ -1,1 +1,0 @@
-"""District profiles (TOML), shipped as ``auditor.profiles``."""

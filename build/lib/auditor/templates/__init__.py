@@ -1,1 +1,0 @@
-"""Report and page templates (jinja2), shipped as ``auditor.templates``."""

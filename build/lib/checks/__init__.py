@@ -1,1 +1,0 @@
-"""The rule catalogue: one module per rule, ``checks/<family>/<CODE>.py``."""

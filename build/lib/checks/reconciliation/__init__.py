@@ -1,3 +1,0 @@
-"""R — 业务系统与资金内控平台比对 (business system vs fund internal-control ledger)."""
-
-LABEL = "资金比对"
