@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -74,9 +75,14 @@ def test_the_core_imports_nothing_else_but_the_contract():
 def test_the_wheel_installs_in_a_clean_venv_and_runs_the_demo(tmp_path):
     """Build the wheel, install it (no dependencies, nothing downloaded) in a clean venv that borrows this
     venv's installed dependencies, and run ``run-audit demo`` from a folder outside the checkout."""
-    dist = tmp_path / "dist"
+    dist, source = tmp_path / "dist", tmp_path / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):  # the checkout as committed: no stale build/
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
-                    str(ROOT)], check=True, cwd=tmp_path)
+                    str(source)], check=True, cwd=tmp_path)
     wheel = next(dist.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "auditor/templates/monthly.html.j2" in names and "auditor/profiles/changning.toml" in names
