@@ -55,4 +55,5 @@ def active_with_members(rule: Rule, ctx: AuditContext, program: str) -> pl.DataF
     rule.skip("cases_without_members", int(cases.select(no_members.sum()).item()))
     rule.skip("cases_without_monthly_amount",
               int(cases.select((~no_members & pl.col("monthly_amount").is_null()).sum()).item()))
-    return cases.filter(~no_members & pl.col("monthly_amount").is_not_null())
+    # one chunk: polars 2.x can panic formatting text over a filtered multi-chunk join result (city scale)
+    return cases.filter(~no_members & pl.col("monthly_amount").is_not_null()).rechunk()
