@@ -10,12 +10,13 @@ when a finding recurs in a later month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from auditor import store
 from auditor.core.errors import AuditInputError
@@ -101,6 +102,7 @@ class Filters:
     staff: str | None = None
     street: str | None = None
     rule: list[str] | None = None
+    severity: list[str] | None = None
     status: list[str] | None = None
     month_from: str | None = None
     month_to: str | None = None
@@ -109,8 +111,35 @@ class Filters:
     finding_ids: list[str] | None = None
 
 
+# worklist orders: key -> (column, descending); ties broken by finding id
+ORDERS = {"month": ("month", True), "amount": ("amount_fen", True), "due": ("due_date", False),
+          "rule": ("rule", False), "street": ("street", False), "status": ("status", False)}
+
+
 def query(engine: Engine, f: Filters, today: date | None = None) -> pl.DataFrame:
     """Findings matching ``f`` with their latest occurrence in the month range (title, amount, ...)."""
+    with engine.connect() as conn:
+        rows = conn.execute(_select(f, today).order_by(store.findings.c.finding_id)).mappings().all()
+    return _frame(rows)
+
+
+def query_page(engine: Engine, f: Filters, *, order: str = "month", offset: int = 0, limit: int = 50,
+               today: date | None = None) -> tuple[pl.DataFrame, int]:
+    """One page of ``query`` in ``ORDERS[order]`` and the number of findings matching ``f``."""
+    q = _select(f, today).subquery()
+    column, descending = ORDERS[order]
+    key = q.c[column].desc().nulls_last() if descending else q.c[column].asc().nulls_last()
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(q)).scalar_one()
+        rows = conn.execute(select(q).order_by(key, q.c.finding_id).offset(offset).limit(limit)).mappings().all()
+    return _frame(rows), int(total)
+
+
+def _frame(rows: Sequence[RowMapping]) -> pl.DataFrame:
+    return pl.DataFrame([dict(r) for r in rows], infer_schema_length=None) if rows else pl.DataFrame()
+
+
+def _select(f: Filters, today: date | None) -> Select:
     fd, oc = store.findings, store.occurrences
     month_cond = [c for c in (oc.c.month >= f.month_from if f.month_from else None,
                               oc.c.month <= f.month_to if f.month_to else None) if c is not None]
@@ -129,6 +158,8 @@ def query(engine: Engine, f: Filters, today: date | None = None) -> pl.DataFrame
         q = q.where(func.coalesce(fd.c.assigned_street, fd.c.street) == f.street)
     if f.rule:
         q = q.where(fd.c.rule.in_(f.rule))
+    if f.severity:
+        q = q.where(fd.c.severity.in_(f.severity))
     if f.status:
         bad = [s for s in f.status if s not in FINDING_STATUSES]
         if bad:
@@ -140,9 +171,7 @@ def query(engine: Engine, f: Filters, today: date | None = None) -> pl.DataFrame
         q = q.where(fd.c.status.in_(OPEN), fd.c.due_date < (today or date.today()))
     if f.finding_ids:
         q = q.where(fd.c.finding_id.in_(f.finding_ids))
-    with engine.connect() as conn:
-        rows = conn.execute(q.order_by(fd.c.finding_id)).mappings().all()
-    return pl.DataFrame([dict(r) for r in rows], infer_schema_length=None) if rows else pl.DataFrame()
+    return q
 
 
 def history(engine: Engine, fid: str) -> tuple[dict, list[dict], list[dict]]:
