@@ -176,9 +176,9 @@ def import_issues(engine: Engine, path: Path, *, actor: str, only_street: str | 
 
 def apply_rows(engine: Engine, rows: list[ImportRow], problems: Problems, *, actor: str,
                only_street: str | None = None, rectification_days: int = 30,
-               today: date | None = None) -> dict[str, int]:
+               today: date | None = None, source: str = "问题清单导入") -> dict[str, int]:
     """Check every row against the store (finding, street, transition), then apply them all in one
-    transaction, or none, raising once with every problem."""
+    transaction, or none, raising once with every problem; event notes begin with ``source``."""
     today = today or date.today()
     plan: list[tuple[ImportRow, list[str], dict]] = []
     with engine.connect() as conn:
@@ -210,14 +210,14 @@ def apply_rows(engine: Engine, rows: list[ImportRow], problems: Problems, *, act
                 if step == "assigned":
                     due = r.done_on or today + timedelta(days=rectification_days)
                     _change(conn, r.finding_id, "assigned", actor=actor, action="assigned",
-                            note=f"问题清单导入：交办 {r.street} {r.responsible}",
+                            note=f"{source}：交办 {r.street} {r.responsible}",
                             values={"assigned_street": street_of(finding) or r.street,
                                     "assignee": r.responsible, "due_date": due})
                 elif step == "rectifying":
                     _change(conn, r.finding_id, "rectifying", actor=actor, action="rectifying",
-                            note=f"问题清单导入：{r.note}")
+                            note=f"{source}：{r.note}")
                 else:
-                    reason = r.note if step == "dismissed" else f"问题清单导入：{r.note}；完成日期 {r.done_on}"
+                    reason = r.note if step == "dismissed" else f"{source}：{r.note}；完成日期 {r.done_on}"
                     _close(conn, r.finding_id, step, actor=actor, reason=reason, recovered_fen=None)
             counts[r.target if steps else "unchanged"] = counts.get(r.target if steps else "unchanged", 0) + 1
     return counts

@@ -185,7 +185,7 @@ def verify(s: Session, fid: str, fill: dict[str, str], *, rectification_days: in
     street = s.user.street if s.user.role == "street" else None
     row = importer.ImportRow("核查登记", 0, fid, target, street or "", text["整改责任人"] or None, done_on, note)
     counts = importer.apply_rows(s.engine, [row], problems, actor=s.user.name, only_street=street,
-                                 rectification_days=rectification_days)
+                                 rectification_days=rectification_days, source="网上核查登记")
     log_access(s.engine, s.user, "findings.verify", target=fid, detail=counts)
     return counts
 
