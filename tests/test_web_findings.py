@@ -4,6 +4,7 @@ any page the office or a street can reach. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from datetime import date, timedelta
@@ -27,11 +28,20 @@ MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ACCOUNT_RE = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
 
 
-def setup(db_url: str, extra: int = 0) -> None:
-    """Users, the two findings of 2026-10, and ``extra`` more of bob's street (for paging)."""
+DRAWN = "310105197707070077"  # the subject of a finding with a relationship drawing
+GRAPH = {"person_id": DRAWN, "paths": [f"{DRAWN} —开户人→ 账户 {ACCOUNT}"],
+         "nodes": [{"id": f"P:{DRAWN}", "label": f"乙 ({DRAWN})"}, {"id": f"A:{ACCOUNT}", "label": f"账户 {ACCOUNT}"}],
+         "edges": [{"source": f"P:{DRAWN}", "target": f"A:{ACCOUNT}", "kind": "holder", "label": "开户人"}]}
+FID_G = finding(DRAWN, rule="C02", evidence=GRAPH)["finding_id"]
+
+
+def setup(db_url: str, extra: int = 0, *, drawn: bool = False) -> None:
+    """Users, the two findings of 2026-10, and ``extra`` more of bob's street (for paging); ``drawn`` adds one
+    with a relationship drawing."""
     make_users(db_url)
     engine = store.connect(db_url)
     more = [finding(f"3101051990{i:08d}", amount=1000 + i, rule="R02") for i in range(extra)]
+    more += [finding(DRAWN, rule="C02", evidence=GRAPH)] if drawn else []
     save(engine, "2026-10", finding(PID_A), finding(PID_B, street=OTHER), *more)
     engine.dispose()
 
@@ -246,8 +256,23 @@ def crawl(c, start: list[str]) -> dict[str, str]:
     return seen
 
 
+def readable(html: str) -> str:
+    """The page's text with every embedded ``data:`` image decoded (a drawing must not hide an id)."""
+    images = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)
+    return html + "".join(base64.b64decode(b).decode() for b in images)
+
+
+def test_the_relationship_drawing_is_an_image_of_masked_labels(db_url):
+    setup(db_url, drawn=True)
+    c, _ = signed_in(db_url, "bob")
+    html = c.get(f"/findings/{FID_G}").text
+    assert '<img class="graph" alt="关系图" src="data:image/svg+xml;base64,' in html and "关系路径" in html
+    svg = readable(html)[len(html):]
+    assert svg.startswith("<svg") and "310105" in svg and DRAWN not in svg and ACCOUNT not in svg
+
+
 def test_no_page_of_the_office_or_a_street_shows_an_unmasked_id_phone_or_account(db_url):
-    setup(db_url)
+    setup(db_url, drawn=True)
     alice, token = signed_in(db_url, "alice")
     assert alice.post(f"/findings/{FID_A}/assign", data={"person": "王五", "note": f"联系 {PHONE}", "due": DUE,
                                                          "csrf": token}).status_code == 303
@@ -256,7 +281,8 @@ def test_no_page_of_the_office_or_a_street_shows_an_unmasked_id_phone_or_account
         pages = crawl(c, ["/", "/findings"])
         assert f"/findings/{FID_A}" in pages and len(pages) >= 4
         assert PID_A[:6] in pages[f"/findings/{FID_A}"]  # the person is there, masked
+        assert f"/findings/{FID_G}" in pages
         for url, html in pages.items():
-            text = html
+            text = readable(html)
             found = ID18.findall(text) + MOBILE.findall(text) + ACCOUNT_RE.findall(text)
             assert not found, f"{name} {url}: {found}"
