@@ -99,7 +99,9 @@ def test_a_street_officer_sees_only_their_street_and_another_is_refused_and_logg
     c, _ = signed_in(db_url, "bob")
     page = c.get("/findings")
     assert ids_on(page.text) == {FID_A} and OTHER not in page.text
-    assert ids_on(c.get(f"/findings?street={OTHER}").text) == set()  # the filter cannot widen a street's view
+    r = c.get(f"/findings?street={OTHER}")  # the filter cannot widen a street's view
+    assert r.status_code == 403 and not ids_on(r.text)
+    assert ("bob", "denied:findings.list", OTHER) in actions(db_url)
     r = c.get(f"/findings/{FID_B}")
     assert r.status_code == 403 and "只能查看" in r.text
     assert ("bob", "denied:findings.show", FID_B) in actions(db_url)

@@ -52,6 +52,8 @@ def worklist(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Respon
         page = max(int(ctx.request.query_params.get("page") or 1), 1)
         order = p["sort"] if p["sort"] in SORTS else "month"
         frame, total = svc.page_findings(ctx.session, q, page=page, size=PAGE_SIZE, order=order)
+    except Refused:
+        raise
     except (AuditInputError, ValueError) as exc:
         q, p, page, order, total = svc.FindingQuery(), {k: "" for k in FILTERS}, 1, "month", 0
         frame, error, status = None, str(exc) if isinstance(exc, AuditInputError) else "页码无效 (bad page)", 400
@@ -96,6 +98,8 @@ def bulk_assign(ctx: Ctx) -> Response:
         done = svc.assign(ctx.session, fids, person=ctx.form.get("person", "").strip(),
                           street=ctx.form.get("street") or None, due=_due(ctx.form.get("due", "")),
                           note=ctx.form.get("note") or None)
+    except Refused:
+        raise
     except AuditInputError as exc:
         return render(ctx, "error.html.j2", status=400, title="交办未完成", message=str(exc), back=back)
     sep = "&" if "?" in back else "?"
