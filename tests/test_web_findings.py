@@ -106,6 +106,8 @@ def test_a_street_officer_sees_only_their_street_and_another_is_refused_and_logg
     assert r.status_code == 403 and "只能查看" in r.text
     assert ("bob", "denied:findings.show", FID_B) in actions(db_url)
     assert c.get(f"/findings/{FID_A}").status_code == 200
+    missing = c.get("/findings/R01-000000000000")
+    assert missing.status_code == 404 and "不存在" in missing.text
 
 
 def test_bulk_assign_from_the_worklist_needs_the_token_and_a_person(db_url):

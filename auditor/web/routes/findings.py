@@ -108,7 +108,12 @@ def bulk_assign(ctx: Ctx) -> Response:
 
 def finding_page(ctx: Ctx, *, error: str | None = None, status: int = 200, fill: dict | None = None) -> Response:
     fid = ctx.param("fid")
-    record = svc.show_finding(ctx.session, fid)
+    try:
+        record = svc.show_finding(ctx.session, fid)
+    except Refused:
+        raise
+    except AuditInputError as exc:  # no such finding
+        return render(ctx, "error.html.j2", status=404, title="问题线索不存在", message=str(exc), back="/findings")
     f = record.finding
     rule = load_catalogue().get(f["rule"])
     months = []
