@@ -6,12 +6,18 @@ page can be left out of the matrix.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
+from auditor import store
 from auditor.followup.privacy import PERMISSIONS
 from auditor.web.routes import ROUTES, Page
+from tests.followup_helpers import PID_A, finding, save
 from tests.web_helpers import PASSWORD, ROLES, Clock, cheap_hashes, client, make_users, session_csrf, sign_in  # noqa: F401
 
+FID = finding(PID_A)["finding_id"]  # a finding of 华阳路街道, bob's street
+DUE = (date.today() + timedelta(days=30)).isoformat()
 # route name -> (path, form, answer when allowed); the form gets the session's CSRF token
 EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
     "login_form": ("/login", {}, 200),
@@ -20,6 +26,17 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
     "password_form": ("/password", {}, 200),
     "password": ("/password", {"current": PASSWORD, "new": "Changed-pass-2026", "again": "Changed-pass-2026"}, 303),
     "home": ("/", {}, 200),
+    "findings": ("/findings", {}, 200),
+    "findings_assign": ("/findings/assign", {"fid": FID, "person": "王五", "due": DUE}, 303),
+    "issues_xlsx": ("/findings/issues.xlsx?street=华阳路街道", {}, 200),
+    "issues_form": ("/findings/import", {}, 200),
+    "issues_upload": ("/findings/import", {}, 400),  # no file chosen
+    "finding": (f"/findings/{FID}", {}, 200),
+    "finding_assign": (f"/findings/{FID}/assign", {"person": "王五", "due": DUE}, 303),
+    "finding_rectifying": (f"/findings/{FID}/rectifying", {}, 400),  # still new: assign first
+    "finding_close": (f"/findings/{FID}/close", {"outcome": "dismissed"}, 400),  # no reason
+    "finding_confirm": (f"/findings/{FID}/confirm", {"recovered": "abc"}, 400),
+    "finding_verify": (f"/findings/{FID}/verify", {}, 400),  # nothing filled in
     "users": ("/users", {}, 200),
     "users_create": ("/users", {"name": "newbie", "role": "office"}, 200),
     "users_reset": ("/users/ole/reset", {}, 200),
@@ -52,6 +69,9 @@ def test_the_users_pages_are_for_auditors_only():
 @pytest.mark.parametrize("page", ROUTES, ids=lambda p: p.name)
 def test_permission_matrix(db_url, page):
     make_users(db_url)
+    engine = store.connect(db_url)
+    save(engine, "2026-10", finding(PID_A))
+    engine.dispose()
     clock = Clock()
     wrong = []
     for who in IDENTITIES:

@@ -39,15 +39,15 @@ class ImportRow:
 class Problems:
     """The bad rows found so far; ``raise_if_any`` reports them all in one message."""
 
-    def __init__(self, path: Path) -> None:
-        self.path, self.lines = path, list[str]()
+    def __init__(self, path: Path | str, what: str = "问题清单") -> None:
+        self.path, self.what, self.lines = path, what, list[str]()
 
     def add(self, where: str, column: str, why: str) -> None:
         self.lines.append(f"{where} 列 {column}：{why}")
 
     def raise_if_any(self) -> None:
         if self.lines:
-            raise AuditInputError(f"问题清单 {self.path} 有 {len(self.lines)} 处错误，未导入任何行 "
+            raise AuditInputError(f"{self.what} {self.path} 有 {len(self.lines)} 处错误，未导入任何行 "
                                   f"({len(self.lines)} bad rows, nothing imported):\n"
                                   + "\n".join(f"  - {line}" for line in self.lines))
 
@@ -66,6 +66,31 @@ def _cell_date(value: object, where: str) -> date | None:
         except ValueError:
             pass
     raise ValueError(f"{value!r} 不是日期 (expected YYYY-MM-DD)")
+
+
+def check_fill(text: dict[str, str], done_value: object, where: str,
+               problems: Problems) -> tuple[str, str, date | None] | None:
+    """The target status, note and 完成日期 of one row the street filled (``FILL_COLUMNS`` -> text), or None
+    after adding what is wrong with it to ``problems`` (the mapping is ``read_issues``'s)."""
+    before = len(problems.lines)
+    result = text["核查结果"]
+    try:
+        done_on = _cell_date(done_value, where)
+    except ValueError as exc:
+        done_on = None
+        problems.add(where, "完成日期", str(exc))
+    note = "；".join(f"{k}：{text[k]}" for k in ("核查结果", "整改措施", "备注") if text[k])
+    target = ""
+    if result == FALSE_RESULT:
+        if not text["备注"]:
+            problems.add(where, "备注", "核查结果为不属实时必须在备注中说明理由 (reason required)")
+        target, note = "dismissed", text["备注"]
+    elif result in TRUE_RESULTS:
+        target = "rectified" if done_on else "rectifying"
+    else:
+        problems.add(where, "核查结果", f"{result or '空'} 无效，应为 "
+                     f"{'、'.join((*TRUE_RESULTS, FALSE_RESULT))} (invalid verification result)")
+    return None if len(problems.lines) > before else (target, note, done_on)
 
 
 def read_issues(path: Path) -> list[ImportRow]:
@@ -112,30 +137,13 @@ def read_issues(path: Path) -> list[ImportRow]:
             where = f"工作表 {ws.title} 第 {n} 行"
             if not any(text.values()):
                 continue
-            before = len(problems.lines)
             if not fid:
                 problems.add(where, "问题编号", "为空 (finding id missing)")
-            result = text["核查结果"]
-            try:
-                done_on = _cell_date(get("完成日期"), where)
-            except ValueError as exc:
-                done_on = None
-                problems.add(where, "完成日期", str(exc))
-            note = "；".join(f"{k}：{text[k]}" for k in ("核查结果", "整改措施", "备注") if text[k])
-            target = ""
-            if result == FALSE_RESULT:
-                if not text["备注"]:
-                    problems.add(where, "备注", "核查结果为不属实时必须在备注中说明理由 (reason required)")
-                target, note = "dismissed", text["备注"]
-            elif result in TRUE_RESULTS:
-                target = "rectified" if done_on else "rectifying"
-            else:
-                problems.add(where, "核查结果", f"{result or '空'} 无效，应为 "
-                             f"{'、'.join((*TRUE_RESULTS, FALSE_RESULT))} (invalid verification result)")
-            if len(problems.lines) > before:
-                continue
-            out.append(ImportRow(ws.title, n, fid, target, streets.get(ws.title, ws.title),
-                                 text["整改责任人"] or None, done_on, note))
+            row = check_fill(text, get("完成日期"), where, problems)
+            if row is not None and fid:
+                target, note, done_on = row
+                out.append(ImportRow(ws.title, n, fid, target, streets.get(ws.title, ws.title),
+                                     text["整改责任人"] or None, done_on, note))
     problems.raise_if_any()
     return out
 
@@ -162,13 +170,20 @@ def import_issues(engine: Engine, path: Path, *, actor: str, only_street: str | 
 
     Rows whose finding already has the target status are left alone (re-import is harmless).
     """
-    rows = read_issues(Path(path))
+    return apply_rows(engine, read_issues(Path(path)), Problems(Path(path)), actor=actor, only_street=only_street,
+                      rectification_days=rectification_days, today=today)
+
+
+def apply_rows(engine: Engine, rows: list[ImportRow], problems: Problems, *, actor: str,
+               only_street: str | None = None, rectification_days: int = 30,
+               today: date | None = None, source: str = "问题清单导入") -> dict[str, int]:
+    """Check every row against the store (finding, street, transition), then apply them all in one
+    transaction, or none, raising once with every problem; event notes begin with ``source``."""
     today = today or date.today()
     plan: list[tuple[ImportRow, list[str], dict]] = []
-    problems = Problems(Path(path))
     with engine.connect() as conn:
         for r in rows:
-            where = f"工作表 {r.sheet} 第 {r.row} 行"
+            where = f"工作表 {r.sheet} 第 {r.row} 行" if r.row else r.sheet
             row = conn.execute(select(store.findings).where(store.findings.c.finding_id == r.finding_id)
                                ).mappings().first()
             if row is None:
@@ -195,14 +210,14 @@ def import_issues(engine: Engine, path: Path, *, actor: str, only_street: str | 
                 if step == "assigned":
                     due = r.done_on or today + timedelta(days=rectification_days)
                     _change(conn, r.finding_id, "assigned", actor=actor, action="assigned",
-                            note=f"问题清单导入：交办 {r.street} {r.responsible}",
+                            note=f"{source}：交办 {r.street} {r.responsible}",
                             values={"assigned_street": street_of(finding) or r.street,
                                     "assignee": r.responsible, "due_date": due})
                 elif step == "rectifying":
                     _change(conn, r.finding_id, "rectifying", actor=actor, action="rectifying",
-                            note=f"问题清单导入：{r.note}")
+                            note=f"{source}：{r.note}")
                 else:
-                    reason = r.note if step == "dismissed" else f"问题清单导入：{r.note}；完成日期 {r.done_on}"
+                    reason = r.note if step == "dismissed" else f"{source}：{r.note}；完成日期 {r.done_on}"
                     _close(conn, r.finding_id, step, actor=actor, reason=reason, recovered_fen=None)
             counts[r.target if steps else "unchanged"] = counts.get(r.target if steps else "unchanged", 0) + 1
     return counts

@@ -10,12 +10,13 @@ when a finding recurs in a later month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import ColumnElement, Select, and_, func, select, update
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from auditor import store
 from auditor.core.errors import AuditInputError
@@ -101,6 +102,7 @@ class Filters:
     staff: str | None = None
     street: str | None = None
     rule: list[str] | None = None
+    severity: list[str] | None = None
     status: list[str] | None = None
     month_from: str | None = None
     month_to: str | None = None
@@ -109,40 +111,91 @@ class Filters:
     finding_ids: list[str] | None = None
 
 
+# worklist orders: key -> (column of findings or of the latest occurrence, descending); ties by finding id in
+# the same direction, so an index on (column, finding_id) serves a page without sorting (migration 0005)
+ORDERS = {"month": ("last_month", True), "amount": ("amount_fen", True), "due": ("due_date", False),
+          "rule": ("rule", False), "street": ("street", False), "status": ("status", False)}
+
+
 def query(engine: Engine, f: Filters, today: date | None = None) -> pl.DataFrame:
     """Findings matching ``f`` with their latest occurrence in the month range (title, amount, ...)."""
+    with engine.connect() as conn:
+        rows = conn.execute(_select(f, today).order_by(store.findings.c.finding_id)).mappings().all()
+    return _frame(rows)
+
+
+def query_page(engine: Engine, f: Filters, *, order: str = "month", offset: int = 0, limit: int = 50,
+               today: date | None = None) -> tuple[pl.DataFrame, int]:
+    """One page of ``query`` in ``ORDERS[order]`` and the number of findings matching ``f``."""
     fd, oc = store.findings, store.occurrences
-    month_cond = [c for c in (oc.c.month >= f.month_from if f.month_from else None,
-                              oc.c.month <= f.month_to if f.month_to else None) if c is not None]
-    latest = (select(oc.c.finding_id, func.max(oc.c.month).label("month"))
-              .where(*month_cond).group_by(oc.c.finding_id).subquery())
-    q = (select(fd, oc.c.month, oc.c.program, oc.c.bank_account, oc.c.amount_fen, oc.c.title)
-         .join(latest, latest.c.finding_id == fd.c.finding_id)
-         .join(oc, and_(oc.c.finding_id == latest.c.finding_id, oc.c.month == latest.c.month)))
+    name, descending = ORDERS[order]
+    if name == "last_month" and f.month_to is not None:
+        name = "month"  # the latest month within the range, not the finding's last month
+    column = oc.c.amount_fen if name == "amount_fen" else oc.c.month if name == "month" else fd.c[name]
+    tie = (oc if name in ("amount_fen", "month") else fd).c.finding_id  # the index's own second column
+    keys = [column.desc(), tie.desc()] if descending else [column.asc(), tie.asc()]
+    if f.month_to is None:  # every finding has its last month's occurrence: count the findings alone
+        counted = select(func.count()).select_from(fd).where(*_conditions(f, today))
+        if f.month_from:
+            counted = counted.where(fd.c.last_month >= f.month_from)
+    else:
+        counted = select(func.count()).select_from(_select(f, today).subquery())
+    with engine.connect() as conn:
+        total = conn.execute(counted).scalar_one()
+        rows = conn.execute(_select(f, today).order_by(*keys).offset(offset).limit(limit)).mappings().all()
+    return _frame(rows), int(total)
+
+
+def _frame(rows: Sequence[RowMapping]) -> pl.DataFrame:
+    return pl.DataFrame([dict(r) for r in rows], infer_schema_length=None) if rows else pl.DataFrame()
+
+
+def _select(f: Filters, today: date | None) -> Select:
+    fd, oc = store.findings, store.occurrences
+    columns = (fd, oc.c.month, oc.c.program, oc.c.bank_account, oc.c.amount_fen, oc.c.title)
+    if f.month_to is None:  # the latest occurrence is the finding's last month: no grouping needed
+        q = select(*columns).join(oc, and_(oc.c.finding_id == fd.c.finding_id, oc.c.month == fd.c.last_month))
+        if f.month_from:
+            q = q.where(fd.c.last_month >= f.month_from)
+    else:
+        month_cond = [c for c in (oc.c.month >= f.month_from if f.month_from else None, oc.c.month <= f.month_to)
+                      if c is not None]
+        latest = (select(oc.c.finding_id, func.max(oc.c.month).label("month"))
+                  .where(*month_cond).group_by(oc.c.finding_id).subquery())
+        q = (select(*columns)
+             .join(latest, latest.c.finding_id == fd.c.finding_id)
+             .join(oc, and_(oc.c.finding_id == latest.c.finding_id, oc.c.month == latest.c.month)))
+    return q.where(*_conditions(f, today))
+
+
+def _conditions(f: Filters, today: date | None) -> list[ColumnElement[bool]]:
+    """The filters of ``f`` on the findings table (the month range is the caller's)."""
+    fd = store.findings
+    conds: list[ColumnElement[bool]] = []
     if f.person:  # wherever the person appears (subject, payee, account holder, relative, path)
         fp = store.finding_people
-        q = q.where((fd.c.person_id == f.person)
-                    | fd.c.finding_id.in_(select(fp.c.finding_id).where(fp.c.person_id == f.person)))
+        conds.append((fd.c.person_id == f.person)
+                     | fd.c.finding_id.in_(select(fp.c.finding_id).where(fp.c.person_id == f.person)))
     if f.staff:
-        q = q.where(fd.c.staff_id == f.staff)
+        conds.append(fd.c.staff_id == f.staff)
     if f.street:
-        q = q.where(func.coalesce(fd.c.assigned_street, fd.c.street) == f.street)
+        conds.append(func.coalesce(fd.c.assigned_street, fd.c.street) == f.street)
     if f.rule:
-        q = q.where(fd.c.rule.in_(f.rule))
+        conds.append(fd.c.rule.in_(f.rule))
+    if f.severity:
+        conds.append(fd.c.severity.in_(f.severity))
     if f.status:
         bad = [s for s in f.status if s not in FINDING_STATUSES]
         if bad:
             raise AuditInputError(f"未知状态 {bad} (known: {', '.join(FINDING_STATUSES)})")
-        q = q.where(fd.c.status.in_(f.status))
+        conds.append(fd.c.status.in_(f.status))
     if f.recurring is not None:
-        q = q.where(fd.c.recurring == f.recurring)
+        conds.append(fd.c.recurring == f.recurring)
     if f.overdue:
-        q = q.where(fd.c.status.in_(OPEN), fd.c.due_date < (today or date.today()))
+        conds += [fd.c.status.in_(OPEN), fd.c.due_date < (today or date.today())]
     if f.finding_ids:
-        q = q.where(fd.c.finding_id.in_(f.finding_ids))
-    with engine.connect() as conn:
-        rows = conn.execute(q.order_by(fd.c.finding_id)).mappings().all()
-    return pl.DataFrame([dict(r) for r in rows], infer_schema_length=None) if rows else pl.DataFrame()
+        conds.append(fd.c.finding_id.in_(f.finding_ids))
+    return conds
 
 
 def history(engine: Engine, fid: str) -> tuple[dict, list[dict], list[dict]]:

@@ -18,6 +18,10 @@ from auditor.followup.accesslog import log_access
 from auditor.followup.privacy import User, current_user
 
 
+class Refused(AuditInputError):
+    """The acting user's role or street does not allow the action (a front end answers 403)."""
+
+
 @dataclass(frozen=True)
 class Session:
     engine: Engine
@@ -32,13 +36,13 @@ class Session:
         try:
             self.user.require(permission)
         except AuditInputError as exc:
-            raise self.refuse(action, exc, target) from None
+            raise self.refuse(action, Refused(str(exc)), target) from None
 
     def require_street(self, street: str | None, action: str, target: str | None = None) -> None:
         try:
             self.user.require_street(street)
         except AuditInputError as exc:
-            raise self.refuse(action, exc, target) from None
+            raise self.refuse(action, Refused(str(exc)), target) from None
 
     def unmasked(self, requested: bool, action: str, target: str | None = None) -> bool:
         if requested:

@@ -19,7 +19,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    func,
+)
 
 metadata = MetaData()
 
@@ -78,6 +92,14 @@ occurrences = Table(
     Column("facts_hash", String(40), nullable=False),
     Column("facts", Text),  # canonical JSON of the stable facts (auditor.engine.facts)
 )
+
+# the worklist's pages (migration 0005): each order and the street filter walk an index, no sort of every row
+Index("ix_findings_work_month", findings.c.last_month, findings.c.finding_id)
+Index("ix_findings_work_street", func.coalesce(findings.c.assigned_street, findings.c.street),
+      findings.c.last_month, findings.c.finding_id)
+Index("ix_findings_work_status", findings.c.status, findings.c.last_month, findings.c.finding_id)
+Index("ix_findings_work_due", findings.c.due_date, findings.c.finding_id)
+Index("ix_occurrences_work_amount", occurrences.c.amount_fen, occurrences.c.finding_id)
 
 finding_people = Table(
     "finding_people", metadata,

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import MutableHeaders, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -26,9 +26,10 @@ from auditor.core.config import Profile, load_profile
 from auditor.core.errors import AuditInputError
 from auditor.followup.accesslog import log_access
 from auditor.reporting.env import TEMPLATE_DIR
+from auditor.services.session import Refused
 from auditor.web import auth
 from auditor.web.routes import ROUTES, Ctx, Page
-from auditor.web.routes.base import redirect, render
+from auditor.web.routes.base import UPLOAD_LIMIT, redirect, render
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -80,24 +81,41 @@ def create_app(db_url: str | None = None, profile: Profile | None = None, *,
 def _endpoint(page: Page) -> Callable[[Request], object]:
     async def endpoint(request: Request) -> Response:
         form: dict[str, str] = {}
+        lists: dict[str, list[str]] = {}
+        files: dict[str, tuple[str, bytes]] = {}
         if request.method == "POST":
-            async with request.form(max_files=0, max_fields=50) as data:
+            if page.upload and int(request.headers.get("content-length") or 0) > UPLOAD_LIMIT + 64 * 1024:
+                return await run_in_threadpool(dispatch, page, request, {}, too_big=True)
+            async with request.form(max_files=1 if page.upload else 0, max_fields=300) as data:
                 form = {k: v for k, v in data.items() if isinstance(v, str)}
-        return await run_in_threadpool(dispatch, page, request, form)
+                lists = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data}
+                for k, v in data.multi_items():
+                    if isinstance(v, UploadFile):
+                        content = await v.read(UPLOAD_LIMIT + 1)
+                        files[k] = (v.filename or "", content)
+        return await run_in_threadpool(dispatch, page, request, form, lists=lists, files=files)
     return endpoint
 
 
-def dispatch(page: Page, request: Request, form: dict[str, str]) -> Response:
+def dispatch(page: Page, request: Request, form: dict[str, str], *, lists: dict[str, list[str]] | None = None,
+             files: dict[str, tuple[str, bytes]] | None = None, too_big: bool = False) -> Response:
     """Check who may do what on ``page``, then run it; set or clear the cookies it asked for."""
     state = request.app.state
     now = state.clock()
-    ctx = Ctx(request, state.engine, state.profile, now, form)
+    ctx = Ctx(request, state.engine, state.profile, now, form, lists or {}, files or {})
     token = request.cookies.get(auth.SESSION_COOKIE)
     ctx.web_session = auth.current(ctx.engine, token, ctx.profile.web, now)
     if token and ctx.web_session is None:
         ctx.cookies.append((auth.SESSION_COOKIE, None))
     try:
-        response = _refusal(page, ctx) or page.handler(ctx)
+        if too_big or any(len(content) > UPLOAD_LIMIT for _, content in ctx.files.values()):
+            response = _refusal(page, ctx, check_csrf=not too_big) or render(
+                ctx, "error.html.j2", status=413, title="文件过大",
+                message=f"上传的文件超过 {UPLOAD_LIMIT // (1024 * 1024)} MB (file too large)")
+        else:
+            response = _refusal(page, ctx) or page.handler(ctx)
+    except Refused as exc:
+        response = render(ctx, "error.html.j2", status=403, title="无权访问", message=str(exc))
     except AuditInputError as exc:
         response = render(ctx, "error.html.j2", status=400, title="无法完成操作", message=str(exc))
     https = request.url.scheme == "https"
@@ -109,7 +127,7 @@ def dispatch(page: Page, request: Request, form: dict[str, str]) -> Response:
     return response
 
 
-def _refusal(page: Page, ctx: Ctx) -> Response | None:
+def _refusal(page: Page, ctx: Ctx, *, check_csrf: bool = True) -> Response | None:
     """The answer when ``page`` may not run for this request (None: it may), logging refusals and views."""
     if page.access == "public":
         return None
@@ -119,7 +137,7 @@ def _refusal(page: Page, ctx: Ctx) -> Response | None:
     if ctx.web_session.account.must_change and not page.while_must_change:
         return redirect("/password")
     path = ctx.request.url.path
-    if page.method == "POST" and not auth.same(ctx.form.get("csrf"), ctx.web_session.csrf):
+    if page.method == "POST" and check_csrf and not auth.same(ctx.form.get("csrf"), ctx.web_session.csrf):
         log_access(ctx.engine, user, "web.csrf_rejected", target=path)
         return render(ctx, "error.html.j2", status=403, title="请求已失效",
                       message="表单已过期或来源不明，请返回页面重新提交 (CSRF token missing or wrong)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.web.routes import pages, users
+from auditor.web.routes import findings, pages, users
 from auditor.web.routes.base import Ctx, Page
 
 ROUTES: tuple[Page, ...] = (
@@ -12,6 +12,17 @@ ROUTES: tuple[Page, ...] = (
     Page("password_form", "GET", "/password", pages.password_form, "signed_in", while_must_change=True),
     Page("password", "POST", "/password", pages.change_password, "signed_in", while_must_change=True),
     Page("home", "GET", "/", pages.home, "signed_in"),
+    Page("findings", "GET", "/findings", findings.worklist, "read"),
+    Page("findings_assign", "POST", "/findings/assign", findings.bulk_assign, "assign"),
+    Page("issues_xlsx", "GET", "/findings/issues.xlsx", findings.issues_download, "read"),
+    Page("issues_form", "GET", "/findings/import", findings.issues_form, "import"),
+    Page("issues_upload", "POST", "/findings/import", findings.issues_upload, "import", upload=True),
+    Page("finding", "GET", "/findings/{fid}", findings.finding_page, "read"),
+    Page("finding_assign", "POST", "/findings/{fid}/assign", findings.assign, "assign"),
+    Page("finding_rectifying", "POST", "/findings/{fid}/rectifying", findings.rectifying, "update"),
+    Page("finding_close", "POST", "/findings/{fid}/close", findings.close, "close"),
+    Page("finding_confirm", "POST", "/findings/{fid}/confirm", findings.confirm, "confirm"),
+    Page("finding_verify", "POST", "/findings/{fid}/verify", findings.verify, "update"),
     Page("users", "GET", "/users", users.users_page, "users"),
     Page("users_create", "POST", "/users", users.create, "users"),
     Page("users_reset", "POST", "/users/{name}/reset", users.reset, "users"),

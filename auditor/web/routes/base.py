@@ -35,6 +35,8 @@ class Ctx:
     profile: Profile
     now: datetime
     form: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value of a repeated form field
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field -> (file name, content)
     web_session: WebSession | None = None
     cookies: list[tuple[str, str | None]] = field(default_factory=list)  # (name, value); None deletes
 
@@ -65,6 +67,10 @@ class Page:
     handler: Callable[[Ctx], Response]
     access: Access
     while_must_change: bool = False  # usable before the one-time password is changed
+    upload: bool = False  # a multipart form with one file of at most ``UPLOAD_LIMIT`` bytes
+
+
+UPLOAD_LIMIT = 5 * 1024 * 1024
 
 
 def render(ctx: Ctx, template: str, *, status: int = 200, **values: object) -> HTMLResponse:
