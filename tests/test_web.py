@@ -144,6 +144,19 @@ def test_sessions_end_eight_hours_after_sign_in_however_busy(db_url):
     assert c.get("/").headers.get("location") == "/login"
 
 
+def test_a_sign_in_deletes_sessions_past_their_absolute_lifetime(db_url):
+    make_users(db_url)
+    clock = Clock()
+    c = client(db_url, clock)
+    sign_in(c, "ivy")
+    c.cookies.clear()
+    clock.advance(hours=8, seconds=1)  # the first session can never come back now
+    sign_in(c, "ivy")
+    engine = store.connect(db_url)
+    assert store.count_rows(engine, store.sessions) == 1  # only the new one is kept
+    engine.dispose()
+
+
 def test_sign_out_revokes_the_session_server_side(db_url):
     make_users(db_url)
     c = client(db_url, Clock())

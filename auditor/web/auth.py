@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from auditor import store
@@ -46,10 +46,15 @@ class WebSession:
     created_at: datetime
 
 
-def create(engine: Engine, name: str, now: datetime) -> str:
-    """Start a session for ``name``; return the cookie token (shown to nobody else, stored hashed)."""
+def create(engine: Engine, name: str, web: WebSettings, now: datetime) -> str:
+    """Start a session for ``name``; return the cookie token (shown to nobody else, stored hashed).
+
+    Sessions past their absolute lifetime can never come back, so each sign-in also deletes them:
+    the table holds live and recently ended sessions only."""
     token = new_token()
     with engine.begin() as conn:
+        conn.execute(delete(store.sessions).where(
+            store.sessions.c.created_at < now - timedelta(hours=web.absolute_hours)))
         conn.execute(insert(store.sessions).values(id_hash=token_hash(token), user_name=name, csrf=new_token(),
                                                    created_at=now, last_seen=now, revoked=False))
     return token

@@ -52,7 +52,8 @@ def login(ctx: Ctx) -> Response:
     web = ctx.profile.web
     outcome, account = accounts.sign_in(ctx.engine, name, password, web, ctx.now)
     if outcome is Outcome.OK and account is not None:
-        ctx.cookies += [(auth.SESSION_COOKIE, auth.create(ctx.engine, name, ctx.now)), (auth.LOGIN_CSRF_COOKIE, None)]
+        token = auth.create(ctx.engine, name, web, ctx.now)
+        ctx.cookies += [(auth.SESSION_COOKIE, token), (auth.LOGIN_CSRF_COOKIE, None)]
         log_access(ctx.engine, account.user, "web.signin", target=name,
                    detail={"must_change": account.must_change})
         return redirect("/password" if account.must_change else "/")
