@@ -157,6 +157,23 @@ def test_a_sign_in_deletes_sessions_past_their_absolute_lifetime(db_url):
     engine.dispose()
 
 
+def test_a_hash_made_under_older_argon2_parameters_is_renewed_at_sign_in(db_url):
+    from argon2 import PasswordHasher
+    from sqlalchemy import select, update
+
+    make_users(db_url)
+    engine = store.connect(db_url)
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024).hash(PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(update(store.users).where(store.users.c.name == "ivy").values(password_hash=weak))
+    assert sign_in(client(db_url, Clock()), "ivy").status_code == 303
+    with engine.connect() as conn:
+        renewed = conn.execute(select(store.users.c.password_hash).where(store.users.c.name == "ivy")).scalar_one()
+    assert renewed != weak and not accounts.HASHER.check_needs_rehash(renewed)
+    assert accounts.HASHER.verify(renewed, PASSWORD)
+    engine.dispose()
+
+
 def test_sign_out_revokes_the_session_server_side(db_url):
     make_users(db_url)
     c = client(db_url, Clock())

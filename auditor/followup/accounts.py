@@ -175,9 +175,11 @@ def sign_in(engine: Engine, name: str, password: str, web: WebSettings,
     if account.locked(now):
         return Outcome.LOCKED, account
     if _verify(account.password_hash, password):
+        values: dict[str, object] = {"failed_count": 0, "locked_until": None}
+        if HASHER.check_needs_rehash(account.password_hash):  # hashed under older parameters
+            values["password_hash"] = HASHER.hash(password)
         with engine.begin() as conn:
-            conn.execute(update(store.users).where(store.users.c.name == name).values(failed_count=0,
-                                                                                     locked_until=None))
+            conn.execute(update(store.users).where(store.users.c.name == name).values(**values))
         return Outcome.OK, account
     users = store.users
     with engine.begin() as conn:
