@@ -144,3 +144,10 @@ def test_the_monthly_report_is_stamped_in_beijing_time(demo_run):
     _, result, _ = demo_run
     html = (result.out_dir / "report.html").read_text(encoding="utf-8")
     assert re.search(r"生成时间：\d{4}-\d\d-\d\d \d\d:\d\d（北京时间）", html)
+
+
+def test_evidence_codes_are_shown_as_chinese_labels():
+    from auditor.reporting.labels import evidence_view
+
+    view = evidence_view({"basis": "minor", "program": "tekun", "status": "suspended"})
+    assert view["fields"] == [("认定依据", "未成年"), ("救助类型", "特困"), ("状态", "暂停")]

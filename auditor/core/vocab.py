@@ -93,3 +93,6 @@ FINDING_STATUS_LABELS = {"new": "新发现", "assigned": "已交办", "rectifyin
 
 # Suffixes of administrative level names (上海市, 长宁区, 湖南省 …): a full place name ends in one.
 LEVEL_SUFFIXES = ("省", "市", "区", "县", "州", "盟", "旗")
+
+# 特困 bases of a case (cases.basis, free text in the contract): the usual codes and how pages show them
+TEKUN_BASIS_LABELS = {"minor": "未成年", "elderly": "老年", "disabled": "残疾"}

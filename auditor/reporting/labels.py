@@ -15,6 +15,7 @@ KIND_CODES = {"program": vocab.PROGRAMS, "case_status": vocab.CASE_STATUS, "ledg
               "staff_role": vocab.STAFF_ROLES, "review_cycle": vocab.REVIEW_CYCLES,
               "business_role": vocab.BUSINESS_ROLES, "penalty_kind": vocab.PENALTY_KINDS}
 KIND_LABELS = {kind: {code: labels[0] for code, labels in codes.items()} for kind, codes in KIND_CODES.items()}
+KIND_LABELS["basis"] = vocab.TEKUN_BASIS_LABELS
 
 # evidence keys -> (label, kind of their values); contract columns first, then the checks' own keys
 KEY_LABELS: dict[str, tuple[str, str]] = {}
@@ -47,7 +48,7 @@ KEY_LABELS.update({
     "months_not_due": ("不应支付月份", "str"), "paid_not_due": ("不应支付金额(元)", "str"),
     "small_amount_total": ("小额合计(元)", "str"), "limit": ("限额(元)", "str"), "payments": ("发放记录", "str"),
     "born": ("出生日期", "str"), "came_of_age": ("成年日期", "str"), "age_limit": ("年龄上限", "str"),
-    "basis": ("依据", "str"), "working_days": ("工作日", "str"), "special": ("特殊情形", "str"),
+    "basis": ("认定依据", "basis"), "working_days": ("工作日", "str"), "special": ("特殊情形", "str"),
     "pending_at_month_end": ("月末仍未办结", "str"), "month_end": ("月末", "str"), "review_due": ("应复核日期", "str"),
     "phase_out_start": ("渐退起始", "str"), "months_since_start": ("已渐退月数", "str"),
     "phase_out_months": ("渐退期限(月)", "str"), "waiting": ("已等待天数", "str"), "delay": ("延迟天数", "str"),
