@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -125,3 +126,27 @@ def test_unchanged_rerun_loads_snapshot_changed_file_does_not(tmp_path, drop, db
     assert third.run.loaded_from_snapshot is None
     assert "loaded_from_snapshot" not in json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))
     assert sorted_findings(third.findings).equals(sorted_findings(first.findings))
+
+
+def test_scheduled_cycle_prunes_and_logs(tmp_path):
+    from auditor.core.periods import month_add
+
+    month = month_add(date.today().strftime("%Y-%m"), -2)  # always due (day 5 of the next month has passed)
+    generate(tmp_path / "inbox" / month, month=month, n_cases=60)
+    settings = PROFILE.schedule.model_copy(update={
+        "inbox": str(tmp_path / "inbox"), "out": str(tmp_path / "out"), "db": f"sqlite:///{tmp_path / 'a.db'}",
+        "reminders_dir": str(tmp_path / "reminders"), "retries": 0})
+    profile = PROFILE.model_copy(update={"schedule": settings, "snapshot_retention_months": 1})
+    old = tmp_path / "snapshots" / "77"
+    old.mkdir(parents=True)
+    (old / "manifest.json").write_text(json.dumps({"run_id": 77, "month": month_add(month, -2)}))
+    session = operator_session(settings.db, "ops")
+    try:
+        assert runs.scheduled_cycle(session, profile) == {month: True}
+        with session.engine.connect() as conn:
+            rows = conn.execute(select(store.access_log.c.actor, store.access_log.c.target)
+                                .where(store.access_log.c.action == "snapshot.delete")).all()
+    finally:
+        session.engine.dispose()
+    assert not old.exists() and rows == [("ops", "77")]
+    assert [p.name for p in (tmp_path / "snapshots").iterdir()] == ["1"]
