@@ -61,6 +61,17 @@ def access_log_key(tmp_path_factory):
         yield key
 
 
+@pytest.fixture(scope="session", autouse=True)
+def server_snapshot_dir(tmp_path_factory):
+    """Snapshots of runs on PostgreSQL (default ``out/snapshots``) go to a temp folder, not the work tree."""
+    from auditor.jobs import snapshot
+
+    with pytest.MonkeyPatch.context() as mp:
+        folder = tmp_path_factory.mktemp("snapshots")
+        mp.setattr(snapshot, "SERVER_DEFAULT", folder)
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """The demo drop generated and audited once per test session."""

@@ -151,6 +151,11 @@ class Profile(BaseModel):
     access_log_key: str = "out/keys/access-log.key"
     # the web application's password policy, lockout and session limits
     web: WebSettings = WebSettings()
+    # each run's normalised tables (Parquet) go to <snapshot_dir>/<run_id>/; default: a "snapshots"
+    # folder beside the SQLite store file, for PostgreSQL out/snapshots under the working directory
+    snapshot_dir: str | None = None
+    # snapshots of months more than this many months before a run's month are deleted (None: kept)
+    snapshot_retention_months: int | None = Field(24, ge=0)
 
     @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit",
                      "dibao_supplement_ratio", "tekun_floor_ratio")

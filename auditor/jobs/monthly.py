@@ -33,6 +33,7 @@ from auditor.jobs.faults import checkpoint
 from auditor.jobs.progress import Stages
 from auditor.jobs.publish import check_out_dir, staged
 from auditor.jobs.sample import draw_sample
+from auditor.jobs.snapshot import input_files, load_snapshot, matching_snapshot, snapshot_root, write_snapshot
 from auditor.reporting.data import build_report_data
 from auditor.reporting.drawings import relations_section
 from auditor.reporting.files import findings_csv_frame, write_csv, write_json
@@ -120,14 +121,22 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
 
     The store is written in one transaction before the outputs, which appear in ``out_dir`` all at
     once (``auditor.jobs.publish``); until they do the run is stored as ``outputs_pending``, and as
-    ``outputs_failed`` (with the error) when writing them failed.
+    ``outputs_failed`` (with the error) when writing them failed. The run's normalised tables are then
+    kept as a snapshot (``auditor.jobs.snapshot``); a rerun with unchanged files loads them from there.
     """
     started = datetime.now().astimezone()
     out = Path(out_dir)
     check_out_dir(out, OUTPUT_FILES)
     stages = Stages()
+    snapshots = snapshot_root(profile, db_url)
     with stages("load", total=len(TABLES)):
-        drop = load_drop(data_dir, profile, on_table=stages.step)
+        inputs = input_files(data_dir)
+        prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs)
+        if prior is not None:
+            log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
+            drop = load_snapshot(prior, data_dir)
+        else:
+            drop = load_drop(data_dir, profile, on_table=stages.step)
     checkpoint("load")
     require_month_rows(drop, month)
     ctx = AuditContext(month=month, profile=profile, drop=drop)
@@ -153,7 +162,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
                 started_at=started.isoformat(timespec="seconds"),
                 finished_at=datetime.now().astimezone().isoformat(timespec="seconds"),
                 tables=dict(drop.stats), quarantine_reasons=tuple(quarantine_reasons), checks=tuple(statuses),
-                money=money, findings=counts, sample_size=sample.height)
+                money=money, findings=counts, sample_size=sample.height,
+                loaded_from_snapshot=int(prior.name) if prior is not None else None)
             run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
                               started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
                               status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
@@ -171,6 +181,12 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             mark_run(engine, run_id, OUTPUTS_FAILED, f"{type(exc).__name__}: {exc}"[:500])
             raise
         mark_run(engine, run_id, "ok")
+        try:
+            write_snapshot(snapshots, run_id=run_id, month=month, profile=profile, drop=drop, inputs=inputs)
+        except OSError as exc:  # the audit itself is complete: say so, do not fail it
+            gap = f"本次运行的数据快照未能保存 (snapshot not written): {exc.strerror or exc}"
+            log.warning(gap)
+            notice = f"{notice}\n{gap}" if notice else gap
     finally:
         engine.dispose()
     return AuditResult(run_id, out, frame, summary, notice)

@@ -44,6 +44,7 @@ class RunSummary:
     sample_size: int
     run_id: int | None = None
     durations: dict[str, float] = field(default_factory=dict)
+    loaded_from_snapshot: int | None = None  # the run whose snapshot supplied the tables (files unchanged)
 
     @property
     def quarantined_rows(self) -> int:
@@ -77,4 +78,6 @@ class RunSummary:
             out["run_id"] = self.run_id
         if self.durations:
             out["durations"] = dict(self.durations)
+        if self.loaded_from_snapshot is not None:
+            out["loaded_from_snapshot"] = self.loaded_from_snapshot
         return out

@@ -12,6 +12,7 @@ from auditor.demo import generate
 from auditor.followup.accesslog import log_access
 from auditor.jobs import scheduler
 from auditor.jobs.monthly import AuditResult, month_lock, run_audit
+from auditor.jobs.snapshot import prune_snapshots, snapshot_root
 from auditor.services.session import Session
 
 
@@ -19,14 +20,25 @@ def run_month(s: Session, *, month: str, data_dir: str | Path, out_dir: str | Pa
               db_url: str | None = None) -> AuditResult:
     """Audit ``month`` of the drop in ``data_dir``; two runs of one month never overlap.
 
-    ``result.notice`` says when the month's last run did not finish its outputs."""
+    ``result.notice`` says when the month's last run did not finish its outputs. Snapshots older than
+    the profile's retention are then deleted, each deletion logged."""
     s.require("run", "run.audit", target=month)
     with month_lock(db_url, month, s.user.name):
         result = run_audit(month=month, data_dir=data_dir, out_dir=out_dir, profile=profile, db_url=db_url,
                            actor=s.user.name)
+        prune(s, profile, month, db_url)
     log_access(s.engine, s.user, "run.audit", target=month,
                detail={"run_id": result.run_id, "out": str(result.out_dir)}, unmasked=True)
     return result
+
+
+def prune(s: Session, profile: Profile, month: str, db_url: str | None) -> list[int]:
+    """Delete the snapshots older than the profile's retention before ``month``, logging each deletion."""
+    deleted = prune_snapshots(snapshot_root(profile, db_url), month, profile.snapshot_retention_months)
+    for run_id in deleted:
+        log_access(s.engine, s.user, "snapshot.delete", target=str(run_id),
+                   detail={"month": month, "retention_months": profile.snapshot_retention_months})
+    return deleted
 
 
 @dataclass(frozen=True)
@@ -50,5 +62,7 @@ def scheduled_cycle(s: Session, profile: Profile) -> dict[str, bool]:
     """One scheduler pass (``auditor.jobs.scheduler.cycle``) as the acting user, logged."""
     s.require("run", "schedule.cycle")
     done = scheduler.cycle(profile, actor=s.user.name)
+    for month in sorted(m for m, ok in done.items() if ok):
+        prune(s, profile, month, profile.schedule.db)
     log_access(s.engine, s.user, "schedule.cycle", detail={"months": done}, unmasked=bool(done))
     return done

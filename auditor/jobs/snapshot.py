@@ -1,0 +1,127 @@
+"""Each run keeps its normalised data: ``<snapshot root>/<run_id>/`` holds one Parquet file per loaded
+table, ``quarantine.parquet`` and ``manifest.json`` (run id, month, profile, each input file's name,
+size and sha256, the loader's ``TableStats``), owner-only.
+
+The root is ``Profile.snapshot_dir``, else a ``snapshots`` folder beside the SQLite store file, else
+(PostgreSQL) ``out/snapshots`` under the working directory of the machine running the auditor. A
+snapshot is written into a hidden sibling folder and renamed into place. A rerun of a month whose
+input files and profile are unchanged loads the snapshot instead of re-validating the exports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import make_url
+
+from auditor.core.config import Profile
+from auditor.core.periods import month_add
+from auditor.core.private import private_dir, private_open, write_private_text
+from auditor.ingest.loader import Drop, TableStats, find_table_file
+from auditor.ingest.schema import TABLES
+
+SERVER_DEFAULT = Path("out/snapshots")  # a store that is not a SQLite file (PostgreSQL)
+MANIFEST = "manifest.json"
+
+
+def snapshot_root(profile: Profile, db_url: str | None) -> Path:
+    """Where this profile's runs keep their snapshots (see the module docstring)."""
+    if profile.snapshot_dir:
+        return Path(profile.snapshot_dir)
+    url = make_url(db_url or "sqlite:///out/auditor.db")
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "snapshots"
+    return SERVER_DEFAULT
+
+
+def profile_hash(profile: Profile) -> str:
+    """A hash of every profile setting (normalisation depends on some of them)."""
+    return hashlib.sha256(profile.model_dump_json().encode()).hexdigest()
+
+
+def input_files(data_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Per table present in the drop: its export file's name, size and sha256."""
+    directory = Path(data_dir)
+    out: dict[str, dict[str, Any]] = {}
+    for name, table in TABLES.items():
+        path = find_table_file(directory, table)
+        if path is not None:
+            with path.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            out[name] = {"name": path.name, "size": path.stat().st_size, "sha256": digest}
+    return out
+
+
+def _manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in root.iterdir():
+        if folder.is_dir() and folder.name.isdigit() and (folder / MANIFEST).is_file():
+            try:
+                found.append((folder, json.loads((folder / MANIFEST).read_text("utf-8"))))
+            except (OSError, ValueError):
+                continue  # unreadable manifest: not a usable snapshot
+    return sorted(found, key=lambda fm: int(fm[0].name))
+
+
+def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, drop: Drop,
+                   inputs: dict[str, dict[str, Any]]) -> Path:
+    """Write run ``run_id``'s snapshot aside, then rename it to ``root/<run_id>`` (replacing one there)."""
+    private_dir(root)
+    final = root / str(run_id)
+    stage = root / f".{run_id}.writing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    private_dir(stage)
+    try:
+        for name, frame in {**drop.tables, "quarantine": drop.quarantine}.items():
+            with private_open(stage / f"{name}.parquet", "wb") as f:
+                frame.write_parquet(f)
+        manifest = {"run_id": run_id, "month": month, "profile": profile.name,
+                    "profile_sha256": profile_hash(profile), "files": inputs,
+                    "tables": {name: asdict(s) for name, s in drop.stats.items()}}
+        write_private_text(stage / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+        if final.exists():
+            shutil.rmtree(final)
+        stage.rename(final)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return final
+
+
+def matching_snapshot(root: Path, *, month: str, profile: Profile,
+                      inputs: dict[str, dict[str, Any]]) -> Path | None:
+    """The latest snapshot of ``month`` made from the same files (names, sizes, sha256) and profile."""
+    wanted = profile_hash(profile)
+    hits = [folder for folder, m in _manifests(root)
+            if m.get("month") == month and m.get("profile_sha256") == wanted and m.get("files") == inputs]
+    return hits[-1] if hits else None
+
+
+def load_snapshot(folder: Path, data_dir: str | Path) -> Drop:
+    """The ``Drop`` a snapshot holds (tables, quarantine and the loader's stats as first loaded)."""
+    manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+    stats = {name: TableStats(**s) for name, s in manifest["tables"].items()}
+    tables = {name: pl.read_parquet(folder / f"{name}.parquet") for name in stats}
+    return Drop(Path(data_dir), tables, stats, pl.read_parquet(folder / "quarantine.parquet"))
+
+
+def prune_snapshots(root: Path, month: str, keep_months: int | None) -> list[int]:
+    """Delete snapshots whose month is more than ``keep_months`` before ``month``; their run ids."""
+    if keep_months is None:
+        return []
+    oldest = month_add(month, -keep_months)
+    deleted = []
+    for folder, manifest in _manifests(root):
+        if str(manifest.get("month", "9999-99")) < oldest:
+            shutil.rmtree(folder)
+            deleted.append(int(folder.name))
+    return deleted

@@ -1,0 +1,167 @@
+"""Each run keeps its normalised data (issue 20, part 1): a Parquet snapshot per run, owner-only, with
+a manifest of the input files' hashes; retention deletes old snapshots (logged); a rerun whose files
+are unchanged loads the snapshot instead of re-validating the exports, with identical findings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import select
+
+from auditor import store
+from auditor.core.config import load_profile
+from auditor.demo import generate
+from auditor.ingest.loader import load_drop
+from auditor.jobs import monthly, snapshot
+from auditor.services import runs
+from auditor.services.session import operator_session
+
+MONTH = "2026-10"
+PROFILE = load_profile(None)
+
+
+@pytest.fixture(scope="module")
+def drop(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("snap") / "drop"
+    generate(path, month=MONTH, n_cases=60)
+    return path
+
+
+def run_month(db_url: str, drop: Path, out: Path, profile=PROFILE):
+    session = operator_session(db_url, "ops")
+    try:
+        return runs.run_month(session, month=MONTH, data_dir=drop, out_dir=out, profile=profile, db_url=db_url)
+    finally:
+        session.engine.dispose()
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def sorted_findings(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(frame.columns)
+
+
+def test_default_roots(tmp_path):
+    assert snapshot.snapshot_root(PROFILE, f"sqlite:///{tmp_path / 'a' / 'auditor.db'}") == tmp_path / "a" / "snapshots"
+    assert snapshot.snapshot_root(PROFILE, "postgresql+psycopg://u@h/db") == snapshot.SERVER_DEFAULT
+    chosen = PROFILE.model_copy(update={"snapshot_dir": str(tmp_path / "mine")})
+    assert snapshot.snapshot_root(chosen, "postgresql+psycopg://u@h/db") == tmp_path / "mine"
+
+
+def test_snapshot_holds_every_table_owner_only_with_hashes(tmp_path, drop):
+    url = f"sqlite:///{tmp_path / 'auditor.db'}"
+    result = run_month(url, drop, tmp_path / "out")
+    folder = tmp_path / "snapshots" / str(result.run_id)
+    loaded = load_drop(drop, PROFILE)
+    assert {p.name for p in folder.iterdir()} == {f"{t}.parquet" for t in loaded.tables} | {
+        "quarantine.parquet", "manifest.json"}
+    assert mode(folder) == 0o700 and mode(folder.parent) == 0o700
+    assert all(mode(p) == 0o600 for p in folder.iterdir())
+    for name, frame in loaded.tables.items():
+        assert pl.read_parquet(folder / f"{name}.parquet").equals(frame), name
+    assert pl.read_parquet(folder / "quarantine.parquet").equals(loaded.quarantine)
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert (manifest["run_id"], manifest["month"], manifest["profile"]) == (result.run_id, MONTH, PROFILE.name)
+    assert set(manifest["files"]) == set(loaded.tables)
+    for name, entry in manifest["files"].items():
+        raw = (drop / entry["name"]).read_bytes()
+        assert entry["size"] == len(raw) and entry["sha256"] == hashlib.sha256(raw).hexdigest()
+        assert manifest["tables"][name]["read"] == loaded.stats[name].read
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # nothing left aside
+
+
+def test_retention_deletes_old_snapshots_and_logs_each(tmp_path, drop):
+    url = f"sqlite:///{tmp_path / 'auditor.db'}"
+    root = tmp_path / "snapshots"
+    for run_id, month in ((901, "2024-09"), (902, "2024-10"), (903, "2023-01")):
+        (root / str(run_id)).mkdir(parents=True)
+        (root / str(run_id) / "manifest.json").write_text(json.dumps({"run_id": run_id, "month": month}))
+    result = run_month(url, drop, tmp_path / "out")  # 24 months before 2026-10: 2024-10 is kept
+    assert sorted(p.name for p in root.iterdir()) == sorted(["902", str(result.run_id)])
+    engine = store.connect(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(store.access_log.c.actor, store.access_log.c.target)
+                                .where(store.access_log.c.action == "snapshot.delete")).all()
+    finally:
+        engine.dispose()
+    assert sorted(rows) == [("ops", "901"), ("ops", "903")]
+
+
+def test_unchanged_rerun_loads_snapshot_changed_file_does_not(tmp_path, drop, db_url, monkeypatch):
+    work = tmp_path / "drop"
+    work.mkdir()
+    for p in drop.iterdir():
+        (work / p.name).write_bytes(p.read_bytes())
+    profile = PROFILE.model_copy(update={"snapshot_dir": str(tmp_path / "snaps")})
+    first = run_month(db_url, work, tmp_path / "out", profile)
+    assert first.run.loaded_from_snapshot is None
+    assert "loaded_from_snapshot" not in json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))
+
+    def no_load(*a, **kw):
+        raise AssertionError("the raw exports were re-validated")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(monthly, "load_drop", no_load)
+        second = run_month(db_url, work, tmp_path / "out", profile)
+    assert second.run.loaded_from_snapshot == first.run_id
+    assert json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))["loaded_from_snapshot"] == first.run_id
+    assert sorted_findings(second.findings).equals(sorted_findings(first.findings))
+    assert second.findings.height > 0
+    assert second.run.tables == first.run.tables
+    assert second.run.quarantine_reasons == first.run.quarantine_reasons
+    assert (tmp_path / "snaps" / str(second.run_id) / "manifest.json").is_file()
+
+    staff = next(p for p in work.iterdir() if p.stem == "staff")
+    staff.write_bytes(staff.read_bytes() + b"\n")  # one byte more
+    third = run_month(db_url, work, tmp_path / "out", profile)
+    assert third.run.loaded_from_snapshot is None
+    assert "loaded_from_snapshot" not in json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))
+    assert sorted_findings(third.findings).equals(sorted_findings(first.findings))
+
+
+def test_scheduled_cycle_prunes_and_logs(tmp_path):
+    from auditor.core.periods import month_add
+
+    month = month_add(date.today().strftime("%Y-%m"), -2)  # always due (day 5 of the next month has passed)
+    generate(tmp_path / "inbox" / month, month=month, n_cases=60)
+    settings = PROFILE.schedule.model_copy(update={
+        "inbox": str(tmp_path / "inbox"), "out": str(tmp_path / "out"), "db": f"sqlite:///{tmp_path / 'a.db'}",
+        "reminders_dir": str(tmp_path / "reminders"), "retries": 0})
+    profile = PROFILE.model_copy(update={"schedule": settings, "snapshot_retention_months": 1})
+    old = tmp_path / "snapshots" / "77"
+    old.mkdir(parents=True)
+    (old / "manifest.json").write_text(json.dumps({"run_id": 77, "month": month_add(month, -2)}))
+    session = operator_session(settings.db, "ops")
+    try:
+        assert runs.scheduled_cycle(session, profile) == {month: True}
+        with session.engine.connect() as conn:
+            rows = conn.execute(select(store.access_log.c.actor, store.access_log.c.target)
+                                .where(store.access_log.c.action == "snapshot.delete")).all()
+    finally:
+        session.engine.dispose()
+    assert not old.exists() and rows == [("ops", "77")]
+    assert [p.name for p in (tmp_path / "snapshots").iterdir()] == ["1"]
+
+
+def test_a_snapshot_that_cannot_be_written_is_a_notice_not_a_failed_audit(tmp_path, drop, monkeypatch):
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(monthly, "write_snapshot", full)
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    result = run_month(url, drop, tmp_path / "out")
+    assert result.notice and "数据快照未能保存" in result.notice and "No space left" in result.notice
+    assert (tmp_path / "out" / "run.json").exists()
+    engine = store.connect(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(store.runs.c.status)).scalars().all() == ["ok"]
+    engine.dispose()
