@@ -48,14 +48,20 @@ def profile_hash(profile: Profile) -> str:
 
 
 def input_files(data_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """Per table present in the drop: its export file's name, size and sha256."""
+    """Per table present in the drop: its export file's name, size and sha256 (nothing for a folder that
+    does not exist or a file that cannot be read: no snapshot matches, and the loader says what is wrong)."""
     directory = Path(data_dir)
     out: dict[str, dict[str, Any]] = {}
+    if not directory.is_dir():
+        return out
     for name, table in TABLES.items():
         path = find_table_file(directory, table)
         if path is not None:
-            with path.open("rb") as f:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            try:
+                with path.open("rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
+            except OSError:  # unreadable: no snapshot can match; the loader reports the file
+                return {}
             out[name] = {"name": path.name, "size": path.stat().st_size, "sha256": digest}
     return out
 
