@@ -89,6 +89,7 @@ def test_graph_staff_id_never_becomes_a_path(evil_drop, tmp_path, users_db, monk
 
 def test_run_outputs_and_sqlite_store_are_owner_only(demo_run):
     _, result, base = demo_run
+    assert mode(result.out_dir) == 0o700
     for name in ("findings.csv", "quarantine.csv", "sample.csv", "issues.xlsx", "report.html", "run.json"):
         assert mode(result.out_dir / name) == 0o600, name
     for name in ("findings.csv", "quarantine.csv", "sample.csv"):

@@ -62,7 +62,8 @@ def staged(out: Path) -> Iterator[Path]:
     _sweep(out)
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     stage = out.parent / f".{out.name}.writing-{tag}"
-    stage.mkdir()
+    stage.mkdir(mode=0o700)  # the outputs hold personal data: owner-only, as their files
+    stage.chmod(0o700)  # whatever the umask
     try:
         yield stage
         checkpoint("publish")
