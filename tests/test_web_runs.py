@@ -18,7 +18,10 @@ from auditor import store
 from auditor.core.config import load_profile
 from auditor.core.errors import AuditInputError
 from auditor.jobs import drops
+from auditor.followup.privacy import User
 from auditor.jobs.monthly import month_lock
+from auditor.services import runs as svc
+from auditor.services.session import Session
 from auditor.web.app import create_app
 from tests.runs_helpers import BAD_ID, MONTH, demo_drop, wait_for, web_profile, zipped
 from tests.web_helpers import Clock, cheap_hashes, make_users, session_csrf, sign_in  # noqa: F401
@@ -175,6 +178,15 @@ def test_upload_run_page_quarantine_and_downloads(db_url, tmp_path, drop):
     clear = c.get(f"/runs/{job.run_id}/quarantine?table=cases&unmasked=1")
     assert BAD_ID in clear.text and _log(db_url, "run.quarantine")[-1]["unmasked"]
 
+    alice = Session(c.app.state.engine, User("alice", "auditor"))
+    whole = svc.quarantine_page(alice, job.run_id, profile, db_url, size=1000)
+    assert whole.total == len(whole.rows) > 4 and whole.tables == ["cases", "ledger", "payments"]
+    n_pages = (whole.total + 1) // 2
+    pages = [svc.quarantine_page(alice, job.run_id, profile, db_url, page=n, size=2) for n in range(1, n_pages + 2)]
+    assert [len(p.rows) for p in pages] == [2] * (whole.total // 2) + [1] * (whole.total % 2) + [0]
+    assert [r for p in pages for r in p.rows] == whole.rows and all(r["reason"] for r in whole.rows)
+    assert [(r["table"], r["source_row"]) for r in whole.rows[:3]] == [("cases", 204), ("cases", 204), ("cases", 205)]
+
     x = c.get(f"/runs/{job.run_id}/files/issues.xlsx")
     assert x.status_code == 200
     assert x.headers["content-disposition"] == f'attachment; filename="run{job.run_id}-{MONTH}-issues.xlsx"'
@@ -208,9 +220,11 @@ def test_a_crash_shows_as_a_failed_run_with_its_reason(db_url, tmp_path, drop, m
     profile = web_profile(tmp_path)
     monkeypatch.setenv("AUDITOR_FAULT", "checks")
     c = _signed_in(db_url, profile)
-    r = _upload(c, zipped(drop))
+    files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in sorted(drop.iterdir())]
+    r = c.post("/runs/upload", data={"csrf": session_csrf(c), "month": MONTH}, files=files)
     assert r.status_code == 303
     job = wait_for(profile, r.headers["location"].rsplit("/", 1)[1])
+    assert job.files["cases"] == "cases.csv" and len(job.files) == len(files)
     assert job.status == "failed" and "\n" not in job.reason and job.reason
     page = c.get(f"/runs/jobs/{job.job_id}")
     assert page.status_code == 200 and "运行失败" in page.text and job.reason.split(":")[0] in page.text
