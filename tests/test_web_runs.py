@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import stat
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from starlette.testclient import TestClient
 from auditor import store
 from auditor.core.config import load_profile
 from auditor.core.errors import AuditInputError
-from auditor.jobs import drops
 from auditor.followup.privacy import User
+from auditor.jobs import drops
 from auditor.jobs.monthly import month_lock
 from auditor.services import runs as svc
 from auditor.services.session import Session
@@ -109,6 +110,17 @@ def test_a_zip_bomb_is_bounded(tmp_path):
 def test_gbk_member_names_of_a_windows_zip_are_read_as_gbk():
     info = zipfile.ZipInfo("救助案件.csv".encode("gbk").decode("cp437"))  # as zipfile reads it: no UTF-8 flag
     assert drops._zip_name(info) == "救助案件.csv"
+
+
+def test_a_job_whose_process_has_gone_shows_as_interrupted(tmp_path):
+    job = drops.new_job(tmp_path, month=MONTH, user="alice", source="upload")
+    assert drops.load_job(tmp_path, job.job_id).state == "starting"
+    child = subprocess.Popen(["true"])  # noqa: S607
+    child.wait()  # reaped: no process has its pid any more
+    job.pid = child.pid
+    job.save()
+    assert drops.load_job(tmp_path, job.job_id).state == "interrupted"
+    assert drops.load_job(tmp_path, "../" + job.job_id) is None
 
 
 def test_the_drop_limits_are_validated_at_load(tmp_path):

@@ -9,7 +9,8 @@ Member names of a zip made on Chinese Windows (GBK, no UTF-8 flag) are read as G
 
 **Jobs**: ``<runs root>/<job id>/`` (0700) holds ``drop/`` (the uploaded files, 0600), ``out/`` (the
 run's outputs) and ``job.json``: month, who, where the drop is, the status (``starting``, ``running``,
-``ok``, ``failed``, ``refused``), the stage log and the one-line reason of a failure.
+``ok``, ``failed``; ``busy`` or ``refused`` before the lock, such a job is then discarded), the stage log
+and the one-line reason of a failure.
 """
 
 from __future__ import annotations

@@ -61,16 +61,20 @@ class AuditResult:
         return self.run.to_dict()
 
 
+class MonthBusy(AuditInputError):
+    """Another run of the month holds its lock (the message names it)."""
+
+
 @contextmanager
 def month_lock(db_url: str | None, month: str, user: str | None = None) -> Iterator[None]:
-    """Hold ``audit:<month>`` (it dies with this process); a second holder gets ``AuditInputError`` naming
+    """Hold ``audit:<month>`` (it dies with this process); a second holder gets ``MonthBusy`` naming
     who runs it (host, pid, user, since when)."""
     engine = store.connect(db_url)
     try:
         with store.lock(engine, f"audit:{month}", store.holder_text(user)):
             yield
     except store.LockBusy as exc:
-        raise AuditInputError(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
+        raise MonthBusy(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
     finally:
         engine.dispose()
 

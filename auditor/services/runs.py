@@ -27,7 +27,7 @@ from auditor.demo import generate
 from auditor.followup.accesslog import log_access
 from auditor.ingest.schema import TABLES
 from auditor.jobs import drops, scheduler
-from auditor.jobs.monthly import AuditResult, month_lock, run_audit
+from auditor.jobs.monthly import AuditResult, MonthBusy, month_lock, run_audit
 from auditor.jobs.progress import Stages
 from auditor.jobs.snapshot import prune_snapshots, snapshot_root
 from auditor.services.session import Session
@@ -115,7 +115,7 @@ def start_run(s: Session, *, month: str, profile: Profile, db_url: str, files: l
               inbox: bool = False, wait: float = 15.0) -> drops.Job:
     """Start the audit of ``month`` in a background thread: of an uploaded drop (``files``: one zip or the
     table files) or of the month's folder in the scheduler's inbox. Returns once the month's lock is held;
-    a month already running, or a drop refused, raises ``AuditInputError`` with the reason in Chinese.
+    a month already running raises ``MonthBusy``, a drop refused ``AuditInputError``, in Chinese.
     A crash of the run is recorded in its job as a failed run with a one-line reason."""
     s.require("run", "run.start", target=month)
     month = _month(month)
@@ -143,9 +143,9 @@ def start_run(s: Session, *, month: str, profile: Profile, db_url: str, files: l
     threading.Thread(target=_background, args=(s, job, profile, db_url, locked), daemon=True,
                      name=f"audit-{month}-{job.job_id}").start()
     locked.wait(wait)
-    if job.status == "refused":
+    if job.status in ("busy", "refused"):
         drops.discard(job)
-        raise AuditInputError(job.reason)
+        raise (MonthBusy if job.status == "busy" else AuditInputError)(job.reason)
     return job
 
 
@@ -166,7 +166,7 @@ def _background(s: Session, job: drops.Job, profile: Profile, db_url: str, locke
             log.exception("审计 %s（任务 %s）失败", job.month, job.job_id)
             reason = f"{type(exc).__name__}: {exc}".strip()
         reason = (reason.splitlines() or ["运行失败 (run failed)"])[0][:300]
-        job.finish("failed" if locked.is_set() else "refused", reason=reason)
+        job.finish("failed" if locked.is_set() else "busy" if isinstance(exc, MonthBusy) else "refused", reason=reason)
         if locked.is_set():
             log_access(s.engine, s.user, "run.failed", target=job.month, detail={"job": job.job_id, "reason": reason})
     finally:

@@ -12,6 +12,7 @@ from auditor.core.vocab import SEVERITY_LABELS
 from auditor.engine.runner import load_catalogue
 from auditor.ingest.schema import TABLES
 from auditor.jobs.drops import STAGES, Job
+from auditor.jobs.monthly import MonthBusy
 from auditor.services import runs as svc
 from auditor.services.session import Refused
 from auditor.web.routes.base import BEIJING, Ctx, beijing, redirect, render
@@ -59,8 +60,7 @@ def _start(ctx: Ctx, *, inbox: bool) -> Response:
     except Refused:
         raise
     except AuditInputError as exc:
-        busy = "已在运行" in str(exc)
-        return runs_page(ctx, error=str(exc), status=409 if busy else 400, month=month)
+        return runs_page(ctx, error=str(exc), status=409 if isinstance(exc, MonthBusy) else 400, month=month)
     return redirect(f"/runs/jobs/{job.job_id}")
 
 
