@@ -37,6 +37,13 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
     "finding_close": (f"/findings/{FID}/close", {"outcome": "dismissed"}, 400),  # no reason
     "finding_confirm": (f"/findings/{FID}/confirm", {"recovered": "abc"}, 400),
     "finding_verify": (f"/findings/{FID}/verify", {}, 400),  # nothing filled in
+    "runs": ("/runs", {}, 200),
+    "runs_upload": ("/runs/upload", {"month": "2026-10"}, 400),  # no file chosen
+    "runs_inbox": ("/runs/inbox", {"month": "2026-13"}, 400),  # not a month
+    "run_job": ("/runs/jobs/0123456789ab", {}, 400),  # no such job
+    "run": ("/runs/1", {}, 200),  # the run ``save`` stored
+    "run_quarantine": ("/runs/999/quarantine", {}, 400),  # no such run
+    "run_download": ("/runs/999/files/issues.xlsx", {}, 400),
     "users": ("/users", {}, 200),
     "users_create": ("/users", {"name": "newbie", "role": "office"}, 200),
     "users_reset": ("/users/ole/reset", {}, 200),
@@ -58,6 +65,12 @@ def expected(page: Page, who: str | None) -> int:
 
 def test_every_route_has_an_example():
     assert {p.name for p in ROUTES} == set(EXAMPLES)
+
+
+def test_the_runs_pages_are_for_auditors_only():
+    """roles.md: uploading a drop, starting a run and seeing the quarantine are the auditor's."""
+    assert [who for who in ROLES if "run" in PERMISSIONS[ROLES[who]]] == ["alice"]
+    assert {p.access for p in ROUTES if p.path.startswith("/runs")} == {"run"}
 
 
 def test_the_users_pages_are_for_auditors_only():

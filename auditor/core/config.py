@@ -13,7 +13,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from auditor.core.errors import AuditInputError
 from auditor.core.vocab import LEVEL_SUFFIXES
@@ -98,6 +98,18 @@ class WebSettings(BaseModel):
     lockout_minutes: Annotated[int, Field(ge=1)] = 15
     idle_minutes: Annotated[int, Field(ge=1, description="a session unused this long ends")] = 30
     absolute_hours: Annotated[float, Field(gt=0, description="a session ends this long after sign-in")] = 8
+    # a month's drop uploaded in the browser (a zip or the table files): the upload, and what a zip unpacks to
+    drop_upload_mb: Annotated[int, Field(ge=1, le=10240, description="largest upload of a drop")] = 200
+    drop_unpacked_mb: Annotated[int, Field(ge=1, le=102400, description="largest drop once unzipped")] = 2048
+    # where uploaded drops and runs started in the browser live (<runs_dir>/<job>/drop, out, job.json),
+    # owner-only; default: a "web-runs" folder beside the SQLite store file, for PostgreSQL out/web-runs
+    runs_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _unpacked_holds_upload(self) -> WebSettings:
+        if self.drop_unpacked_mb < self.drop_upload_mb:
+            raise ValueError("drop_unpacked_mb must be at least drop_upload_mb")
+        return self
 
 
 class Profile(BaseModel):

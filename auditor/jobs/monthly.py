@@ -61,16 +61,20 @@ class AuditResult:
         return self.run.to_dict()
 
 
+class MonthBusy(AuditInputError):
+    """Another run of the month holds its lock (the message names it)."""
+
+
 @contextmanager
 def month_lock(db_url: str | None, month: str, user: str | None = None) -> Iterator[None]:
-    """Hold ``audit:<month>`` (it dies with this process); a second holder gets ``AuditInputError`` naming
+    """Hold ``audit:<month>`` (it dies with this process); a second holder gets ``MonthBusy`` naming
     who runs it (host, pid, user, since when)."""
     engine = store.connect(db_url)
     try:
         with store.lock(engine, f"audit:{month}", store.holder_text(user)):
             yield
     except store.LockBusy as exc:
-        raise AuditInputError(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
+        raise MonthBusy(f"审计 {month} 已在运行，不能重复运行 ({exc})") from None
     finally:
         engine.dispose()
 
@@ -116,18 +120,20 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
 
 
 def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile: Profile,
-              db_url: str | None = None, codes: list[str] | None = None, actor: str = "system") -> AuditResult:
+              db_url: str | None = None, codes: list[str] | None = None, actor: str = "system",
+              stages: Stages | None = None) -> AuditResult:
     """Run the monthly audit and write every output file; return what was found.
 
     The store is written in one transaction before the outputs, which appear in ``out_dir`` all at
     once (``auditor.jobs.publish``); until they do the run is stored as ``outputs_pending``, and as
     ``outputs_failed`` (with the error) when writing them failed. The run's normalised tables are then
     kept as a snapshot (``auditor.jobs.snapshot``); a rerun with unchanged files loads them from there.
+    ``stages`` times the stages (and may report them, see ``Stages.listener``).
     """
     started = datetime.now().astimezone()
     out = Path(out_dir)
     check_out_dir(out, OUTPUT_FILES)
-    stages = Stages()
+    stages = stages or Stages()
     snapshots = snapshot_root(profile, db_url)
     with stages("load", total=len(TABLES)):
         inputs = input_files(data_dir)

@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,10 +22,13 @@ class Stages:
     A stage given a ``total`` shows a tqdm bar on a terminal, advanced by
     ``step`` (one table loaded) or ``tick`` (one rule done); elsewhere each
     step is a log line. Rule time is summed per family and logged when the
-    stage ends.
+    stage ends. ``listener`` (if given) hears ``("start", name, total)``, ``("step", label, None)`` and
+    ``("done", name, seconds)``, e.g. to show a run's progress in the browser.
     """
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None,
+                 listener: Callable[[str, str, float | None], None] | None = None) -> None:
+        self.listener = listener
         self.t0 = time.perf_counter()
         self.durations: dict[str, float] = {}
         self.families: dict[str, float] = defaultdict(float)
@@ -41,6 +44,8 @@ class Stages:
 
             self._bar = tqdm(total=total, desc=name, file=self.stream, leave=False)
         log.info("stage %s started", name)
+        if self.listener is not None:
+            self.listener("start", name, total)
         try:
             yield self
         finally:
@@ -52,9 +57,13 @@ class Stages:
                 log.info("  family %s: %.2fs", family or "-", seconds)
             self.families.clear()
             log.info("stage %s done in %.2fs", name, self.durations[name])
+            if self.listener is not None:
+                self.listener("done", name, self.durations[name])
 
     def step(self, label: str) -> None:
         """Advance the current stage by one step named ``label``."""
+        if self.listener is not None:
+            self.listener("step", label, None)
         if self._bar is not None:
             self._bar.set_postfix_str(label)
             self._bar.update(1)
@@ -64,6 +73,8 @@ class Stages:
     def tick(self, status: CheckStatus) -> None:
         """Advance the current stage by one rule done (an engine ``CheckStatus``)."""
         self.families[status.family] += status.seconds
+        if self.listener is not None:
+            self.listener("step", status.code, None)
         if self._bar is not None:
             self._bar.set_postfix_str(status.code)
             self._bar.update(1)

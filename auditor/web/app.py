@@ -29,7 +29,7 @@ from auditor.reporting.env import TEMPLATE_DIR
 from auditor.services.session import Refused
 from auditor.web import auth
 from auditor.web.routes import ROUTES, Ctx, Page
-from auditor.web.routes.base import UPLOAD_LIMIT, redirect, render
+from auditor.web.routes.base import DROP_FILES, redirect, render, upload_limit
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -83,35 +83,43 @@ def _endpoint(page: Page) -> Callable[[Request], object]:
         form: dict[str, str] = {}
         lists: dict[str, list[str]] = {}
         files: dict[str, tuple[str, bytes]] = {}
+        uploads: list[tuple[str, bytes]] = []
         if request.method == "POST":
-            if page.upload and int(request.headers.get("content-length") or 0) > UPLOAD_LIMIT + 64 * 1024:
+            limit = upload_limit(page, request.app.state.profile)
+            if (page.upload or page.drop) and int(request.headers.get("content-length") or 0) > limit + 64 * 1024:
                 return await run_in_threadpool(dispatch, page, request, {}, too_big=True)
-            async with request.form(max_files=1 if page.upload else 0, max_fields=300) as data:
+            max_files = DROP_FILES if page.drop else 1 if page.upload else 0
+            async with request.form(max_files=max_files, max_fields=300) as data:
                 form = {k: v for k, v in data.items() if isinstance(v, str)}
                 lists = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data}
+                left = limit + 1
                 for k, v in data.multi_items():
                     if isinstance(v, UploadFile):
-                        content = await v.read(UPLOAD_LIMIT + 1)
+                        content = await v.read(left)
+                        left = max(left - len(content), 0)
+                        uploads.append((v.filename or "", content))
                         files[k] = (v.filename or "", content)
-        return await run_in_threadpool(dispatch, page, request, form, lists=lists, files=files)
+        return await run_in_threadpool(dispatch, page, request, form, lists=lists, files=files, uploads=uploads)
     return endpoint
 
 
 def dispatch(page: Page, request: Request, form: dict[str, str], *, lists: dict[str, list[str]] | None = None,
-             files: dict[str, tuple[str, bytes]] | None = None, too_big: bool = False) -> Response:
+             files: dict[str, tuple[str, bytes]] | None = None, uploads: list[tuple[str, bytes]] | None = None,
+             too_big: bool = False) -> Response:
     """Check who may do what on ``page``, then run it; set or clear the cookies it asked for."""
     state = request.app.state
     now = state.clock()
-    ctx = Ctx(request, state.engine, state.profile, now, form, lists or {}, files or {})
+    ctx = Ctx(request, state.engine, state.profile, now, form, lists or {}, files or {}, uploads or [])
     token = request.cookies.get(auth.SESSION_COOKIE)
     ctx.web_session = auth.current(ctx.engine, token, ctx.profile.web, now)
     if token and ctx.web_session is None:
         ctx.cookies.append((auth.SESSION_COOKIE, None))
     try:
-        if too_big or any(len(content) > UPLOAD_LIMIT for _, content in ctx.files.values()):
+        limit = upload_limit(page, ctx.profile)
+        if too_big or sum(len(content) for _, content in ctx.uploads) > limit:
             response = _refusal(page, ctx, check_csrf=not too_big) or render(
                 ctx, "error.html.j2", status=413, title="文件过大",
-                message=f"上传的文件超过 {UPLOAD_LIMIT // (1024 * 1024)} MB (file too large)")
+                message=f"上传的文件超过 {limit // (1024 * 1024)} MB (file too large)")
         else:
             response = _refusal(page, ctx) or page.handler(ctx)
     except Refused as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.web.routes import findings, pages, users
+from auditor.web.routes import findings, pages, runs, users
 from auditor.web.routes.base import Ctx, Page
 
 ROUTES: tuple[Page, ...] = (
@@ -23,6 +23,13 @@ ROUTES: tuple[Page, ...] = (
     Page("finding_close", "POST", "/findings/{fid}/close", findings.close, "close"),
     Page("finding_confirm", "POST", "/findings/{fid}/confirm", findings.confirm, "confirm"),
     Page("finding_verify", "POST", "/findings/{fid}/verify", findings.verify, "update"),
+    Page("runs", "GET", "/runs", runs.runs_page, "run"),
+    Page("runs_upload", "POST", "/runs/upload", runs.upload, "run", drop=True),
+    Page("runs_inbox", "POST", "/runs/inbox", runs.start_inbox, "run"),
+    Page("run_job", "GET", "/runs/jobs/{job}", runs.job_page, "run"),
+    Page("run", "GET", "/runs/{run_id:int}", runs.run_page, "run"),
+    Page("run_quarantine", "GET", "/runs/{run_id:int}/quarantine", runs.quarantine, "run"),
+    Page("run_download", "GET", "/runs/{run_id:int}/files/{name}", runs.download, "run"),
     Page("users", "GET", "/users", users.users_page, "users"),
     Page("users_create", "POST", "/users", users.create, "users"),
     Page("users_reset", "POST", "/users/{name}/reset", users.reset, "users"),

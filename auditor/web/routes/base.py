@@ -37,6 +37,7 @@ class Ctx:
     form: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)  # every value of a repeated form field
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field -> (file name, content)
+    uploads: list[tuple[str, bytes]] = field(default_factory=list)  # every file of a ``drop`` page's form
     web_session: WebSession | None = None
     cookies: list[tuple[str, str | None]] = field(default_factory=list)  # (name, value); None deletes
 
@@ -68,9 +69,16 @@ class Page:
     access: Access
     while_must_change: bool = False  # usable before the one-time password is changed
     upload: bool = False  # a multipart form with one file of at most ``UPLOAD_LIMIT`` bytes
+    drop: bool = False  # a multipart form with a month's drop: files up to the profile's ``web.drop_upload_mb``
 
 
 UPLOAD_LIMIT = 5 * 1024 * 1024
+DROP_FILES = 40  # files of one drop upload (the contract has 20 tables)
+
+
+def upload_limit(page: Page, profile: Profile) -> int:
+    """The most bytes ``page`` takes in one request's files."""
+    return profile.web.drop_upload_mb * 1024 * 1024 if page.drop else UPLOAD_LIMIT
 
 
 def render(ctx: Ctx, template: str, *, status: int = 200, **values: object) -> HTMLResponse:
