@@ -240,3 +240,28 @@ def test_the_dishonesty_list_is_published_from_the_dashboard_by_publishers_only(
         ("ole", "csv", True), ("ole", "xlsx", True)]
     assert {(r.actor, r.action) for r in rows if r.action == "web.denied"} == {("ivy", "web.denied"),
                                                                                ("bob", "web.denied")}
+
+
+def test_the_worklist_filters_behind_the_drill_downs(db_url):
+    """Age band (open findings by days since opened), 区级 (no street), closed, several rules at once."""
+    from auditor.services.findings import FindingQuery, list_findings
+
+    build(db_url)
+    engine = store.connect(db_url)
+    s = Session(engine, User("ole", "office"))
+
+    def ids(**kw: object) -> set[str]:
+        found = list_findings(s, FindingQuery(month_from="2026-10", month_to="2026-10", **kw))  # type: ignore[arg-type]
+        return set() if found.is_empty() else set(found["finding_id"])
+
+    try:
+        assert ids(age="31-60") == {E["finding_id"]}
+        assert ids(age="0-30") == {A["finding_id"], D["finding_id"], H["finding_id"]}  # B is closed: no age
+        assert ids(age="61-90") == set() and ids(age="90+") == set()
+        assert ids(street="区级") == {H["finding_id"]}
+        assert ids(statuses=["rectified", "confirmed", "dismissed"]) == {B["finding_id"]}
+        assert ids(rules=["R02", "R03"]) == {B["finding_id"], D["finding_id"]}
+        with pytest.raises(Refused):
+            list_findings(Session(engine, User("bob", "street", STREET)), FindingQuery(street="区级"))
+    finally:
+        engine.dispose()
