@@ -265,3 +265,20 @@ def test_the_worklist_filters_behind_the_drill_downs(db_url):
             list_findings(Session(engine, User("bob", "street", STREET)), FindingQuery(street="区级"))
     finally:
         engine.dispose()
+
+
+def test_money_at_risk_is_the_runs_own_figure_on_the_demo(demo_run):
+    """Computed from the stored findings, the dashboard's money at risk is the run's ``run.json`` figure, and its
+    reconciled money the run's totals."""
+    _, _, base = demo_run
+    summary = json.loads((base / "out" / "run.json").read_text(encoding="utf-8"))
+    engine = store.connect(f"sqlite:///{base / 'auditor.db'}")
+    try:
+        month = dashboard(Session(engine, User("ole", "office")), "2026-10").periods[0]
+    finally:
+        engine.dispose()
+    assert month.at_risk.amount == summary["money"]["at_risk"] and month.at_risk.amount_fen > 0
+    assert month.reconciled is not None
+    assert {k: f"{v // 100}.{v % 100:02d}" for k, v in month.reconciled.items()} == {
+        k: summary["money"][k] for k in ("instructed", "paid", "matched")}
+    assert month.findings.count == summary["findings"]["total"]

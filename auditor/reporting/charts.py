@@ -25,7 +25,7 @@ def columns(title: str, labels: list[str], values: list[int], width: int = 720, 
     slot = (width - 40) / n
     bar = min(slot * 0.6, 60)
     base = height - 28
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{escape(title)}" '
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" '
              f'width="100%" viewBox="0 0 {width} {height}" font-size="12" '
              f'font-family="sans-serif"><line x1="30" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#999"/>']
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -49,7 +49,7 @@ def bars(title: str, labels: list[str], series: dict[str, list[int]], width: int
     row = 8 + 14 * len(names)
     height = 30 + row * len(labels) + 10
     scale = (width - left - 60) / top
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{escape(title)}" '
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" '
              f'width="100%" viewBox="0 0 {width} {height}" font-size="12" '
              f'font-family="sans-serif">']
     x = left
