@@ -85,6 +85,7 @@ class TrendPoint:
     new: int
     at_risk_fen: int
     href: str
+    risk_href: str  # the month's R01–R05 findings
 
 
 @dataclass(frozen=True)
@@ -250,8 +251,10 @@ def _trend(conn: Connection, month: str, street: str | None) -> list[TrendPoint]
         .group_by(oc.c.month)).all()
     counts = {m: (int(n), int(new or 0)) for m, n, new in rows}
     risk = _at_risk(conn, window[0], month, street)
+    recon = ",".join(rules_in("reconciliation_totals"))
     return [TrendPoint(m, *counts.get(m, (0, 0)), risk.get(m, 0),
-                       worklist(month_from=m, month_to=m, street=street or "")) for m in window]
+                       worklist(month_from=m, month_to=m, street=street or ""),
+                       worklist(month_from=m, month_to=m, street=street or "", rule=recon)) for m in window]
 
 
 def _score_links(street: str, month: str) -> dict[str, str]:
