@@ -223,6 +223,10 @@ def test_the_dishonesty_list_is_published_from_the_dashboard_by_publishers_only(
                   "amount_recovered": [50000], "reported_on": [None], "unit": ["区民政局"]},
                  schema_overrides={"reason": pl.String, "restricted_until": pl.Date, "reported_on": pl.Date}
                  ).write_parquet(kept / "dishonesty.parquet")
+    (kept / "manifest.json").write_text(json.dumps({"run_id": run_id + 1, "month": "2026-10"}), "utf-8")
+    r = c.post("/dashboard/dishonesty", data={"month": "2026-10", "format": "csv", "csrf": token})
+    assert person("@x") in r.content.decode("utf-8-sig")  # another run's snapshot is not this run's: the drop
+    (kept / "manifest.json").write_text(json.dumps({"run_id": run_id, "month": "2026-10"}), "utf-8")
     r = c.post("/dashboard/dishonesty", data={"month": "2026-10", "format": "xlsx", "csrf": token})
     assert r.status_code == 200
     cells = [[v for v in row] for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)]
@@ -237,7 +241,7 @@ def test_the_dishonesty_list_is_published_from_the_dashboard_by_publishers_only(
     engine.dispose()
     published = [r for r in rows if r.action == "dishonesty.publish"]
     assert [(r.actor, json.loads(r.detail)["format"], r.unmasked) for r in published] == [
-        ("ole", "csv", True), ("ole", "xlsx", True)]
+        ("ole", "csv", True), ("ole", "csv", True), ("ole", "xlsx", True)]
     assert {(r.actor, r.action) for r in rows if r.action == "web.denied"} == {("ivy", "web.denied"),
                                                                                ("bob", "web.denied")}
 

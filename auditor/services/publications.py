@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from auditor.followup.accesslog import log_access
 from auditor.followup.office import build_office_report, render_office_report
 from auditor.ingest.loader import load_drop
 from auditor.jobs.dishonesty import active_records, write_csv, write_xlsx
-from auditor.jobs.snapshot import snapshot_root
+from auditor.jobs.snapshot import MANIFEST, snapshot_root
 from auditor.services.session import Session
 
 
@@ -67,8 +68,15 @@ def _stored_records(s: Session, month: str, profile: Profile) -> tuple[pl.DataFr
                            .order_by(runs.c.run_id.desc()).limit(1)).first()
     if run is None:
         raise AuditInputError(f"{month} 尚无审计运行记录，无法生成失信名单 (no run of {month} in the store)")
-    kept = snapshot_root(profile, str(s.engine.url)) / str(run.run_id) / "dishonesty.parquet"
-    return (pl.read_parquet(kept) if kept.is_file() else _from_drop(run.data_dir, profile)), run.run_id
+    folder = snapshot_root(profile, str(s.engine.url)) / str(run.run_id)
+    try:  # the snapshot must be this run's (a folder shared by two stores could hold another's)
+        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    kept = folder / "dishonesty.parquet"
+    if (manifest.get("run_id"), manifest.get("month")) == (run.run_id, month) and kept.is_file():
+        return pl.read_parquet(kept), run.run_id
+    return _from_drop(run.data_dir, profile), run.run_id
 
 
 def publish_dishonesty(s: Session, month: str, *, profile: Profile, fmt: str = "xlsx") -> tuple[str, bytes, int]:
