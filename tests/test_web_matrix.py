@@ -26,6 +26,8 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
     "password_form": ("/password", {}, 200),
     "password": ("/password", {"current": PASSWORD, "new": "Changed-pass-2026", "again": "Changed-pass-2026"}, 303),
     "home": ("/", {}, 200),
+    "dashboard": ("/dashboard", {}, 200),
+    "dashboard_dishonesty": ("/dashboard/dishonesty", {"month": "2026-09"}, 400),  # no run of that month
     "findings": ("/findings", {}, 200),
     "findings_assign": ("/findings/assign", {"fid": FID, "person": "王五", "due": DUE}, 303),
     "issues_xlsx": ("/findings/issues.xlsx?street=华阳路街道", {}, 200),

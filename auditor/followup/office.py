@@ -31,6 +31,7 @@ from auditor.core.periods import month_window
 from auditor.core.vocab import FINDING_STATUS_LABELS, FINDING_STATUSES
 from auditor.engine.runner import load_catalogue
 from auditor.followup.lifecycle import CLOSED, OPEN
+from auditor.followup.workflow import AGE_BANDS
 from auditor.reporting.charts import bars, columns
 from auditor.reporting.env import environment
 from auditor.reporting.issues_xlsx import DISTRICT_SHEET
@@ -40,7 +41,6 @@ SCORE_FORMULA = ("得分 = 40 × 结案率 + 30 × 按期结案率 + 30 × (1 �
                  "排名：有结案的街镇在前，其次按得分、追回金额从高到低。")
 TREND_MONTHS = 6
 LIST_OPEN = 100
-AGE_BUCKETS = ((30, "30天内"), (60, "31–60天"), (90, "61–90天"), (None, "90天以上"))
 
 
 @dataclass
@@ -120,57 +120,27 @@ def _trend(occ: pl.DataFrame, key: str, months: list[str], labels: dict[str, str
     return sorted(rows, key=lambda r: (-r.counts[-1], r.key))
 
 
-def _pct(num: int, den: int) -> float:
-    return num / den if den else 1.0
-
-
 def build_office_report(engine: Engine, month: str, *, district: str, today: date | None = None) -> OfficeReport:
     today = today or date.today()
     months = month_window(month, TREND_MONTHS)
-    oc, fd, ev = store.occurrences, store.findings, store.events
+    oc = store.occurrences
     occ = _frame(engine, select(oc.c.finding_id, oc.c.month, oc.c.rule, oc.c.street, oc.c.amount_fen)
                  .where(oc.c.month.in_(months)))
     if not occ.is_empty():
         occ = occ.with_columns(street=pl.col("street").fill_null(DISTRICT_SHEET))
     names = {code: f"{code} {cls.name}" for code, cls in load_catalogue().items()}
-    fnd = _frame(engine, select(fd).where(fd.c.first_month <= month))
-    latest = _frame(engine, select(oc.c.finding_id, oc.c.amount_fen, oc.c.title, oc.c.month)
-                    .where(oc.c.month <= month).order_by(oc.c.finding_id, oc.c.month.desc()))
-    created = _frame(engine, select(ev.c.finding_id, ev.c.at, ev.c.action, ev.c.amount_fen)
-                     .where(ev.c.action.in_(["created", "reopened", "closed_confirmed",
-                                             "closed_rectified", "closed_dismissed"])))
     report = OfficeReport(district, month, today.isoformat(), months,
                           _trend(occ, "rule", months, names), _trend(occ, "street", months, {}),
                           [], [], [], 0, 0, 0, "0.00", "0.00")
-    if fnd.is_empty():
+    f = followup_frame(engine, month, today)
+    if f.is_empty():
         return report
-    fnd = fnd.with_columns(pl.col("due_date").cast(pl.Date), pl.col("amount_recovered_fen").cast(pl.Int64),
-                           pl.col("assigned_street", "assignee", "street").cast(pl.String),
-                           pl.col("recurring").cast(pl.Boolean))
-    created = created.with_columns(pl.col("at").cast(pl.Datetime("us")))
-    latest = latest.unique("finding_id", keep="first", maintain_order=True)
-    opened = (created.filter(pl.col("action").is_in(["created", "reopened"]))
-              .group_by("finding_id").agg(opened=pl.col("at").max()))
-    closed_at = (created.filter(pl.col("action").str.starts_with("closed_"))
-                 .group_by("finding_id").agg(closed=pl.col("at").max()))
-    f = (fnd.join(latest.select("finding_id", "amount_fen", "title"), on="finding_id", how="left")
-         .join(opened, on="finding_id", how="left").join(closed_at, on="finding_id", how="left")
-         .with_columns(street=pl.coalesce("assigned_street", "street").fill_null(DISTRICT_SHEET),
-                       today=pl.lit(today)))
-    f = f.with_columns(
-        is_open=pl.col("status").is_in(OPEN),
-        overdue_days=pl.when(pl.col("status").is_in(OPEN) & (pl.col("due_date") < pl.col("today")))
-        .then((pl.col("today") - pl.col("due_date")).dt.total_days()),
-        age_days=(pl.col("today") - pl.col("opened").dt.date()).dt.total_days().fill_null(0),
-        on_time=pl.col("due_date").is_null() | (pl.col("closed").dt.date() <= pl.col("due_date")),
-    )
     counts = dict(f["status"].value_counts().iter_rows())
     report.status_counts = [{"status": s, "label": FINDING_STATUS_LABELS[s], "count": counts.get(s, 0)}
                             for s in FINDING_STATUSES]
     open_f = f.filter(pl.col("is_open"))
     report.open_total, report.overdue_total = open_f.height, int(open_f["overdue_days"].is_not_null().sum())
-    bounds = [0] + [b for b, _ in AGE_BUCKETS[:-1]]
-    for (upper, label), lower in zip(AGE_BUCKETS, bounds, strict=False):
+    for label, lower, upper in AGE_BANDS.values():
         cond = pl.col("age_days") > lower if lower else pl.lit(True)
         if upper is not None:
             cond = cond & (pl.col("age_days") <= upper)
@@ -187,23 +157,66 @@ def build_office_report(engine: Engine, month: str, *, district: str, today: dat
     report.recovered_amount = fen_to_yuan(int(f["amount_recovered_fen"].fill_null(0).sum()))
 
     this_month = {} if occ.is_empty() else dict(
-        occ.filter(pl.col("month") == month)["street"].value_counts().iter_rows())
-    for street in sorted(set(f["street"].to_list()) | set(this_month)):
-        s = f.filter(pl.col("street") == street)
-        closed = s.filter(pl.col("status").is_in(CLOSED))
-        on_time_n = int(closed["on_time"].sum()) if closed.height else 0
-        rate, on_time = _pct(closed.height, s.height), _pct(on_time_n, s.height)
-        recurring = int(s["recurring"].sum())
-        score = 40 * rate + 30 * on_time + 30 * (1 - _pct(recurring, s.height) if s.height else 1)
-        report.scorecard.append(ScoreRow(
-            street, this_month.get(street, 0), s.height, int(s["is_open"].sum()),
-            int(s["overdue_days"].is_not_null().sum()), closed.height, f"{rate:.0%}", f"{on_time:.0%}",
-            recurring, int((s["status"] == "confirmed").sum()),
-            fen_to_yuan(int(s["amount_recovered_fen"].fill_null(0).sum())), f"{score:.1f}",
-            int(s["amount_recovered_fen"].fill_null(0).sum())))
-    report.scorecard.sort(key=lambda r: (r.closed == 0 < r.total, -float(r.score), -r.recovered_fen,
-                                         r.street))
+        occ.filter(pl.col("month") == month).join(f.select("finding_id", "street"), on="finding_id", how="inner",
+                                                  suffix="_now")["street_now"].value_counts().iter_rows())
+    report.scorecard = scorecard(f, this_month)
     return report
+
+
+def followup_frame(engine: Engine, month: str, today: date) -> pl.DataFrame:
+    """The findings first seen up to ``month`` with their follow-up as of ``today``: current ``street`` (区级 when
+    none), ``is_open``, ``overdue_days``, ``age_days`` since (re)opened, ``on_time`` closure, latest ``amount_fen``
+    and ``title`` up to ``month``; empty when there are none."""
+    oc, fd, ev = store.occurrences, store.findings, store.events
+    fnd = _frame(engine, select(fd).where(fd.c.first_month <= month))
+    if fnd.is_empty():
+        return fnd
+    latest = _frame(engine, select(oc.c.finding_id, oc.c.amount_fen, oc.c.title, oc.c.month)
+                    .where(oc.c.month <= month).order_by(oc.c.finding_id, oc.c.month.desc()))
+    created = _frame(engine, select(ev.c.finding_id, ev.c.at, ev.c.action, ev.c.amount_fen)
+                     .where(ev.c.action.in_(["created", "reopened", "closed_confirmed",
+                                             "closed_rectified", "closed_dismissed"])))
+    fnd = fnd.with_columns(pl.col("due_date").cast(pl.Date), pl.col("amount_recovered_fen").cast(pl.Int64),
+                           pl.col("assigned_street", "assignee", "street").cast(pl.String),
+                           pl.col("recurring").cast(pl.Boolean))
+    created = created.with_columns(pl.col("at").cast(pl.Datetime("us")))
+    latest = latest.unique("finding_id", keep="first", maintain_order=True)
+    opened = (created.filter(pl.col("action").is_in(["created", "reopened"]))
+              .group_by("finding_id").agg(opened=pl.col("at").max()))
+    closed_at = (created.filter(pl.col("action").str.starts_with("closed_"))
+                 .group_by("finding_id").agg(closed=pl.col("at").max()))
+    f = (fnd.join(latest.select("finding_id", "amount_fen", "title"), on="finding_id", how="left")
+         .join(opened, on="finding_id", how="left").join(closed_at, on="finding_id", how="left")
+         .with_columns(street=pl.coalesce("assigned_street", "street").fill_null(DISTRICT_SHEET),
+                       today=pl.lit(today)))
+    return f.with_columns(
+        is_open=pl.col("status").is_in(OPEN),
+        overdue_days=pl.when(pl.col("status").is_in(OPEN) & (pl.col("due_date") < pl.col("today")))
+        .then((pl.col("today") - pl.col("due_date")).dt.total_days()),
+        age_days=(pl.col("today") - pl.col("opened").dt.date()).dt.total_days().fill_null(0),
+        on_time=pl.col("due_date").is_null() | (pl.col("closed").dt.date() <= pl.col("due_date")),
+    )
+
+
+def scorecard(f: pl.DataFrame, month_counts: dict[str, int]) -> list[ScoreRow]:
+    """One ``ScoreRow`` per street of ``followup_frame`` (``SCORE_FORMULA``), ranked; ``month_counts``: the
+    report month's findings per street."""
+    if f.is_empty():
+        return []
+    closed = pl.col("status").is_in(CLOSED)
+    g = (f.group_by("street").agg(
+        total=pl.len(), open=pl.col("is_open").sum(), overdue=pl.col("overdue_days").is_not_null().sum(),
+        closed=closed.sum(), on_time=(closed & pl.col("on_time").fill_null(False)).sum(),
+        recurring=pl.col("recurring").sum(), confirmed=(pl.col("status") == "confirmed").sum(),
+        recovered=pl.col("amount_recovered_fen").fill_null(0).sum())
+        .with_columns(rate=pl.col("closed") / pl.col("total"), on_time_rate=pl.col("on_time") / pl.col("total"))
+        .with_columns(score=40 * pl.col("rate") + 30 * pl.col("on_time_rate")
+                      + 30 * (1 - pl.col("recurring") / pl.col("total"))))
+    rows = [ScoreRow(r["street"], month_counts.get(r["street"], 0), r["total"], r["open"], r["overdue"], r["closed"],
+                     f"{r['rate']:.0%}", f"{r['on_time_rate']:.0%}", r["recurring"], r["confirmed"],
+                     fen_to_yuan(int(r["recovered"])), f"{r['score']:.1f}", int(r["recovered"]))
+             for r in g.iter_rows(named=True)]
+    return sorted(rows, key=lambda r: (r.closed == 0 < r.total, -float(r.score), -r.recovered_fen, r.street))
 
 
 def _charts(report: OfficeReport) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
 from sqlalchemy import ColumnElement, Select, and_, func, select, update
@@ -109,6 +109,15 @@ class Filters:
     recurring: bool | None = None
     overdue: bool = False
     finding_ids: list[str] | None = None
+    age: str | None = None  # a key of ``AGE_BANDS``: open findings (re)opened that many days ago
+
+
+# ageing of open findings: key -> (label, more than ``low`` days, at most ``high`` days) since the finding was
+# created or last reopened (UTC dates of its events)
+AGE_BANDS = {"0-30": ("30天内", 0, 30), "31-60": ("31–60天", 30, 60), "61-90": ("61–90天", 60, 90),
+             "90+": ("90天以上", 90, None)}
+OPENED = ("created", "reopened")
+DISTRICT = "区级"  # the street shown for findings with none (dishonesty records...); a street filter value
 
 
 # worklist orders: key -> (column of findings or of the latest occurrence, descending); ties by finding id in
@@ -178,7 +187,9 @@ def _conditions(f: Filters, today: date | None) -> list[ColumnElement[bool]]:
                      | fd.c.finding_id.in_(select(fp.c.finding_id).where(fp.c.person_id == f.person)))
     if f.staff:
         conds.append(fd.c.staff_id == f.staff)
-    if f.street:
+    if f.street == DISTRICT:
+        conds.append(func.coalesce(fd.c.assigned_street, fd.c.street).is_(None))
+    elif f.street:
         conds.append(func.coalesce(fd.c.assigned_street, fd.c.street) == f.street)
     if f.rule:
         conds.append(fd.c.rule.in_(f.rule))
@@ -195,6 +206,43 @@ def _conditions(f: Filters, today: date | None) -> list[ColumnElement[bool]]:
         conds += [fd.c.status.in_(OPEN), fd.c.due_date < (today or date.today())]
     if f.finding_ids:
         conds.append(fd.c.finding_id.in_(f.finding_ids))
+    if f.age:
+        conds += [fd.c.status.in_(OPEN), _age_band(f.age, today or date.today())]
+    return conds
+
+
+def _age_band(key: str, today: date) -> ColumnElement[bool]:
+    """Findings last (re)opened more than ``low`` and at most ``high`` days before ``today``."""
+    if key not in AGE_BANDS:
+        raise AuditInputError(f"账龄 {key!r} 无效 (age band one of {', '.join(AGE_BANDS)})")
+    _, low, high = AGE_BANDS[key]
+    ev, fd = store.events, store.findings
+    opened = (select(ev.c.finding_id, func.max(ev.c.at).label("at")).where(ev.c.action.in_(OPENED))
+              .group_by(ev.c.finding_id).subquery())
+
+    def older(days: int) -> Select:  # age > days  <=>  opened before midnight (UTC) of today - days
+        return select(opened.c.finding_id).where(opened.c.at < datetime.combine(today - timedelta(days=days),
+                                                                                 time(), UTC))
+
+    if high is None:
+        return fd.c.finding_id.in_(older(low))
+    if low == 0:  # no opening event counts as age 0
+        return fd.c.finding_id.not_in(older(high))
+    return fd.c.finding_id.in_(older(low)) & fd.c.finding_id.not_in(older(high))
+
+
+def scope(f: Filters, today: date | None = None) -> list[ColumnElement[bool]]:
+    """The conditions on ``findings`` selecting exactly what ``query`` returns for ``f`` (no join needed: a month
+    range is a finding with an occurrence in it), for counting and summing by group."""
+    conds = _conditions(f, today)
+    oc = store.occurrences
+    if f.month_to is not None:
+        in_range = select(oc.c.finding_id).where(oc.c.month <= f.month_to)
+        if f.month_from:
+            in_range = in_range.where(oc.c.month >= f.month_from)
+        conds.append(store.findings.c.finding_id.in_(in_range))
+    elif f.month_from:
+        conds.append(store.findings.c.last_month >= f.month_from)
     return conds
 
 

@@ -45,6 +45,7 @@ class FindingQuery:
     month_to: str | None = None
     recurring: bool = False
     overdue: bool = False
+    age: str | None = None  # a key of ``workflow.AGE_BANDS`` (open findings only)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _filters(s: Session, q: FindingQuery) -> workflow.Filters:
         severity=list(q.severities) or None, status=statuses or None,
         month_from=parse_month(q.month_from, "--from") if q.month_from else None,
         month_to=parse_month(q.month_to, "--to") if q.month_to else None,
-        recurring=True if q.recurring else None, overdue=q.overdue)
+        recurring=True if q.recurring else None, overdue=q.overdue, age=q.age)
 
 
 def list_findings(s: Session, q: FindingQuery, *, unmasked: bool = False) -> pl.DataFrame:

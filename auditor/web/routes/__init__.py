@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.web.routes import findings, pages, runs, users
+from auditor.web.routes import dashboard, findings, pages, runs, users
 from auditor.web.routes.base import Ctx, Page
 
 ROUTES: tuple[Page, ...] = (
@@ -12,6 +12,8 @@ ROUTES: tuple[Page, ...] = (
     Page("password_form", "GET", "/password", pages.password_form, "signed_in", while_must_change=True),
     Page("password", "POST", "/password", pages.change_password, "signed_in", while_must_change=True),
     Page("home", "GET", "/", pages.home, "signed_in"),
+    Page("dashboard", "GET", "/dashboard", dashboard.dashboard_page, "read"),
+    Page("dashboard_dishonesty", "POST", "/dashboard/dishonesty", dashboard.dishonesty, "publish"),
     Page("findings", "GET", "/findings", findings.worklist, "read"),
     Page("findings_assign", "POST", "/findings/assign", findings.bulk_assign, "assign"),
     Page("issues_xlsx", "GET", "/findings/issues.xlsx", findings.issues_download, "read"),

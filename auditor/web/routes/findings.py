@@ -18,7 +18,7 @@ from auditor.core.money import fen_to_yuan, to_fen
 from auditor.core.periods import beijing_text
 from auditor.core.vocab import FINDING_STATUS_LABELS, SEVERITY_LABELS
 from auditor.engine.runner import load_catalogue
-from auditor.followup import importer, lifecycle
+from auditor.followup import importer, lifecycle, workflow
 from auditor.followup.dossier import evidence_parts
 from auditor.followup.lifecycle import EVENT_LABELS, status_label
 from auditor.services import findings as svc
@@ -28,7 +28,8 @@ from auditor.web.routes.base import BEIJING, Ctx, redirect, render
 PAGE_SIZE = 50
 SORTS = {"month": "月份（新→旧）", "amount": "金额（大→小）", "due": "完成期限", "rule": "规则", "street": "街镇",
          "status": "状态"}
-FILTERS = ("month_from", "month_to", "street", "rule", "severity", "status", "overdue", "recurring", "sort")
+FILTERS = ("month_from", "month_to", "street", "rule", "severity", "status", "overdue", "recurring", "age", "sort")
+AGES = {key: label for key, (label, _, _) in workflow.AGE_BANDS.items()}
 
 
 def _query(ctx: Ctx) -> tuple[svc.FindingQuery, dict[str, str]]:
@@ -37,11 +38,13 @@ def _query(ctx: Ctx) -> tuple[svc.FindingQuery, dict[str, str]]:
     for key, name in (("month_from", "起始月份"), ("month_to", "截止月份")):
         if p[key] and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", p[key]):
             raise AuditInputError(f"{name} {p[key]!r} 无效，应为 YYYY-MM (month as YYYY-MM)")
-    q = svc.FindingQuery(street=p["street"] or None, rules=[p["rule"]] if p["rule"] else [],
+    statuses = ([p["status"]] if p["status"] in FINDING_STATUS_LABELS else
+                list(lifecycle.CLOSED) if p["status"] == "closed" else [])
+    q = svc.FindingQuery(street=p["street"] or None, rules=[r for r in p["rule"].split(",") if r],  # R01,R02: any
                          severities=[p["severity"]] if p["severity"] in SEVERITY_LABELS else [],
-                         statuses=[p["status"]] if p["status"] in FINDING_STATUS_LABELS else [],
-                         open_only=p["status"] == "open", month_from=p["month_from"] or None,
-                         month_to=p["month_to"] or None, recurring=p["recurring"] == "1", overdue=p["overdue"] == "1")
+                         statuses=statuses, open_only=p["status"] == "open", month_from=p["month_from"] or None,
+                         month_to=p["month_to"] or None, recurring=p["recurring"] == "1", overdue=p["overdue"] == "1",
+                         age=p["age"] if p["age"] in AGES else None)
     return q, p
 
 
@@ -66,7 +69,8 @@ def worklist(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Respon
     return render(ctx, "findings.html.j2", status=status, rows=rows, total=total, page=page, pages=pages,
                   prev=link(page - 1) if page > 1 else None, next=link(page + 1) if page < pages else None,
                   p=p, sorts=SORTS, order=order, streets=ctx.profile.streets, rules=names,
-                  severities=SEVERITY_LABELS, statuses=FINDING_STATUS_LABELS, error=error,
+                  severities=SEVERITY_LABELS, statuses=FINDING_STATUS_LABELS, error=error, ages=AGES,
+                  district_street=workflow.DISTRICT,
                   can_assign=user.can("assign"), back=ctx.request.url.path + (
                       "?" + ctx.request.url.query if ctx.request.url.query else ""),
                   assigned=ctx.request.query_params.get("assigned"), today=today.isoformat())
