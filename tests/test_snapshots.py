@@ -51,7 +51,10 @@ def sorted_findings(frame: pl.DataFrame) -> pl.DataFrame:
 
 def test_default_roots(tmp_path):
     assert snapshot.snapshot_root(PROFILE, f"sqlite:///{tmp_path / 'a' / 'auditor.db'}") == tmp_path / "a" / "snapshots"
-    assert snapshot.snapshot_root(PROFILE, "postgresql+psycopg://u@h/db") == snapshot.SERVER_DEFAULT
+    server = snapshot.snapshot_root(PROFILE, "postgresql+psycopg://u@h/db")
+    assert server.parent == snapshot.SERVER_DEFAULT
+    assert snapshot.snapshot_root(PROFILE, "postgresql+psycopg://u:secret@h/db") == server  # password not part of it
+    assert snapshot.snapshot_root(PROFILE, "postgresql+psycopg://u@h/db?options=-csearch_path%3Dother") != server
     chosen = PROFILE.model_copy(update={"snapshot_dir": str(tmp_path / "mine")})
     assert snapshot.snapshot_root(chosen, "postgresql+psycopg://u@h/db") == tmp_path / "mine"
 

@@ -3,7 +3,8 @@ table, ``quarantine.parquet`` and ``manifest.json`` (run id, month, profile, eac
 size and sha256, the loader's ``TableStats``), owner-only.
 
 The root is ``Profile.snapshot_dir``, else a ``snapshots`` folder beside the SQLite store file, else
-(PostgreSQL) ``out/snapshots`` under the working directory of the machine running the auditor. A
+(PostgreSQL) ``out/snapshots/<store key>`` under the working directory of the machine running the auditor,
+the key a hash of the store's URL without its password (run ids restart in every store). A
 snapshot is written into a hidden sibling folder and renamed into place. A rerun of a month whose
 input files and profile are unchanged loads the snapshot instead of re-validating the exports.
 """
@@ -39,7 +40,9 @@ def snapshot_root(profile: Profile, db_url: str | None) -> Path:
     url = make_url(db_url or "sqlite:///out/auditor.db")
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).parent / "snapshots"
-    return SERVER_DEFAULT
+    # Run ids restart in every store: one folder per store (server, database, options such as the schema).
+    store = repr((url.drivername, url.username, url.host, url.port, url.database, sorted(url.query.items())))
+    return SERVER_DEFAULT / hashlib.sha256(store.encode()).hexdigest()[:16]
 
 
 def profile_hash(profile: Profile) -> str:
