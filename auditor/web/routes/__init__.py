@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.web.routes import findings, pages, users
+from auditor.web.routes import findings, graph, pages, users
 from auditor.web.routes.base import Ctx, Page
 
 ROUTES: tuple[Page, ...] = (
@@ -23,6 +23,8 @@ ROUTES: tuple[Page, ...] = (
     Page("finding_close", "POST", "/findings/{fid}/close", findings.close, "close"),
     Page("finding_confirm", "POST", "/findings/{fid}/confirm", findings.confirm, "confirm"),
     Page("finding_verify", "POST", "/findings/{fid}/verify", findings.verify, "update"),
+    Page("graph", "GET", "/graph", graph.graph_page, "read"),
+    Page("graph_data", "GET", "/graph/data", graph.graph_data, "read"),
     Page("users", "GET", "/users", users.users_page, "users"),
     Page("users_create", "POST", "/users", users.create, "users"),
     Page("users_reset", "POST", "/users/{name}/reset", users.reset, "users"),
