@@ -95,10 +95,11 @@
     data.nodes.forEach(function (n) { self.nodes[n.key] = n; });
     while (view.firstChild) { view.removeChild(view.firstChild); }
     var xs = data.nodes.map(function (n) { return n.x; }), ys = data.nodes.map(function (n) { return n.y; });
-    var span = Math.max(Math.max.apply(null, xs) - Math.min.apply(null, xs),
-      Math.max.apply(null, ys) - Math.min.apply(null, ys)) || 1;
+    var wide = Math.max.apply(null, xs) - Math.min.apply(null, xs) || 1;
+    var high = Math.max.apply(null, ys) - Math.min.apply(null, ys) || 1;
     var box = this.canvas.getBoundingClientRect();
-    var scale = Math.max(110 * Math.sqrt(Math.max(data.nodes.length, 2)), 0.8 * Math.min(box.width, box.height)) / span;
+    // pixels per layout unit: fill the canvas at zoom 1 (labels legible), never closer than 70 or wider than 220
+    var scale = Math.max(70, Math.min(220, (box.width - 200) / wide, (box.height - 90) / high));
     data.nodes.forEach(function (n) { n.px = n.x * scale; n.py = n.y * scale; });
 
     var edges = svg("g", { "class": "graph-edges" }, view);
