@@ -63,10 +63,18 @@ class MonthSnapshot:
     month: str
 
     def rows(self, table: str, cols: Sequence[str], where: pl.Expr) -> pl.DataFrame:
-        path = self.folder / f"{table}.parquet"
-        if not path.is_file():
-            return pl.DataFrame(schema=dict.fromkeys(cols, pl.String))
-        return pl.scan_parquet(path).filter(where).select(cols).head(SCAN_LIMIT).collect()
+        return self.fetch({table: (table, cols, where)})[table]
+
+    def fetch(self, queries: dict[str, tuple[str, Sequence[str], pl.Expr]]) -> dict[str, pl.DataFrame]:
+        """Several filtered reads (name -> table, columns, filter), scanned together (``collect_all``)."""
+        out, lazy = {}, {}
+        for name, (table, cols, where) in queries.items():
+            path = self.folder / f"{table}.parquet"
+            if path.is_file():
+                lazy[name] = pl.scan_parquet(path).filter(where).select(cols).head(SCAN_LIMIT)
+            else:
+                out[name] = pl.DataFrame(schema=dict.fromkeys(cols, pl.String))
+        return out | dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))
 
 
 def month_snapshot(engine: Engine, profile: Profile, month: str) -> MonthSnapshot:
@@ -112,9 +120,6 @@ class _Graph:
             self.order.setdefault(n, len(self.order))
         self.edges.setdefault((e[0], e[1], e[2]), set()).add(e[3])
 
-    def neighbours(self, n: str) -> set[str]:
-        return {v if u == n else u for u, v, _ in self.edges if n in (u, v)}
-
     def note(self, n: str, **facts: Any) -> None:
         for k, v in facts.items():
             if v is not None and k not in self.facts[n]:
@@ -126,85 +131,78 @@ def _touching(g: _Graph, ids: set[str]) -> list[Edge]:
     by: dict[str, set[str]] = defaultdict(set)
     for i in ids:
         by[i[0]].add(i[2:])
-    snap, m = g.snap, g.snap.month
+    m = g.snap.month
     people, cases, posts = _ids(by["P"]), _ids(by["C"]), _ids(by["S"])
     phones, homes, accounts = _ids(by["T"]), _ids(by["D"]), _ids(by["A"])
-    out: list[Edge] = []
+
+    def anyof(*terms: tuple[str, str, pl.Series]) -> pl.Expr:  # (column, kind, ids): only kinds asked for
+        return pl.any_horizontal(*[pl.col(c).is_in(v) for c, k, v in terms if by[k]])
+
+    contact = (("person_id", "P", people), ("phone", "T", phones), ("address_key", "D", homes))
+    queries: dict[str, tuple[str, Sequence[str], pl.Expr]] = {}
     if by["P"]:
-        rel = snap.rows("relations", ["person_id", "relative_id", "relation"],
-                        pl.col("person_id").is_in(people) | pl.col("relative_id").is_in(people))
-        for r in rel.iter_rows(named=True):  # "relative_id is person_id's relation"
-            if r["person_id"] != r["relative_id"]:
-                out.append((f"P:{r['person_id']}", f"P:{r['relative_id']}", "kin",
-                            RELATION_LABELS.get(r["relation"], r["relation"] or "亲属")))
-        fil = snap.rows("custody_filings", ["filing_id", "person_id", "bank_account", "custodian_id",
-                                            "custodian_name", "start_date", "end_date"],
-                        pl.col("person_id").is_in(people) | pl.col("custodian_id").is_in(people))
-        out += _custody(g, fil)
-    contact_where = []
-    if by["P"]:
-        contact_where.append(pl.col("person_id").is_in(people))
-    if by["T"]:
-        contact_where.append(pl.col("phone").is_in(phones))
-    if by["D"]:
-        contact_where.append(pl.col("address_key").is_in(homes))
-    members = pl.DataFrame()
-    if contact_where or by["C"]:
-        where = pl.any_horizontal(*contact_where, pl.col("case_id").is_in(cases))
-        members = snap.rows("members", ["case_id", "person_id", "name", "phone", "address", "address_key"], where)
-        for r in members.iter_rows(named=True):
-            g.note(f"P:{r['person_id']}", name=r["name"])
-            if r["person_id"] in by["P"] or r["case_id"] in by["C"]:
-                out.append((f"P:{r['person_id']}", f"C:{r['case_id']}", "kin", "成员"))
-            out += _contacts(g, r, by)
-    if contact_where or by["S"]:
-        where = pl.any_horizontal(*contact_where, pl.col("staff_id").is_in(posts))
-        staff = snap.rows("staff", ["staff_id", "person_id", "name", "role", "street", "phone", "address",
-                                    "address_key"], where)
-        for r in staff.iter_rows(named=True):
-            _note_post(g, r)
-            g.note(f"P:{r['person_id']}", name=r["name"], staff=True)
-            if r["person_id"] in by["P"] or r["staff_id"] in by["S"]:
-                out.append((f"P:{r['person_id']}", f"S:{r['staff_id']}", "post", "任职"))
-            out += _contacts(g, r, by)
-    if by["P"] or by["C"] or by["S"]:
-        rows = snap.rows("cases", ["case_id", "program", "payee_id", "street", "status", "approved_by", "handled_by"],
-                         pl.col("payee_id").is_in(people) | pl.col("case_id").is_in(cases)
-                         | pl.col("approved_by").is_in(posts) | pl.col("handled_by").is_in(posts))
-        for r in rows.iter_rows(named=True):
-            _note_case(g, r)
-            if r["payee_id"] in by["P"] or r["case_id"] in by["C"]:
-                out.append((f"P:{r['payee_id']}", f"C:{r['case_id']}", "kin", "领款人"))
-            for col, label in (("approved_by", "审批人"), ("handled_by", "经办人")):
-                if r[col] and (r[col] in by["S"] or r["case_id"] in by["C"]):
-                    out.append((f"S:{r[col]}", f"C:{r['case_id']}", "post", label))
+        queries["relations"] = ("relations", ["person_id", "relative_id", "relation"],
+                                anyof(("person_id", "P", people), ("relative_id", "P", people)))
     if by["P"] or by["A"]:
-        held = snap.rows("accounts", ["bank_account", "holder_id", "holder_name"],
-                         pl.col("holder_id").is_in(people) | pl.col("bank_account").is_in(accounts))
-        for r in held.iter_rows(named=True):
-            g.note(f"P:{r['holder_id']}", name=r["holder_name"])
-            out.append((f"A:{r['bank_account']}", f"P:{r['holder_id']}", "account", "开户人"))
-        paid = snap.rows("ledger", ["payee_id", "bank_account"],
-                         (pl.col("month") == m) & (pl.col("status") == "paid")
-                         & (pl.col("payee_id").is_in(people) | pl.col("bank_account").is_in(accounts)))
-        for r in paid.unique().iter_rows(named=True):
-            out.append((f"P:{r['payee_id']}", f"A:{r['bank_account']}", "account", "收款账户"))
-    if by["A"]:
-        fil = snap.rows("custody_filings", ["filing_id", "person_id", "bank_account", "custodian_id",
-                                            "custodian_name", "start_date", "end_date"],
-                        pl.col("bank_account").is_in(accounts))
-        out += _custody(g, fil)
+        queries["custody"] = ("custody_filings", ["filing_id", "person_id", "bank_account", "custodian_id",
+                                                  "custodian_name", "start_date", "end_date"],
+                              anyof(("person_id", "P", people), ("custodian_id", "P", people),
+                                    ("bank_account", "A", accounts)))
+        queries["accounts"] = ("accounts", ["bank_account", "holder_id"],
+                               anyof(("holder_id", "P", people), ("bank_account", "A", accounts)))
+        queries["ledger"] = ("ledger", ["payee_id", "bank_account"],
+                             (pl.col("month") == m) & (pl.col("status") == "paid")
+                             & anyof(("payee_id", "P", people), ("bank_account", "A", accounts)))
+    if by["P"] or by["T"] or by["D"] or by["C"]:  # key columns only: names and addresses are read for the nodes shown
+        queries["members"] = ("members", ["case_id", "person_id", "phone", "address_key"],
+                              anyof(*contact, ("case_id", "C", cases)))
+    if by["P"] or by["T"] or by["D"] or by["S"]:
+        queries["staff"] = ("staff", ["staff_id", "person_id", "name", "role", "street", "phone", "address_key"],
+                            anyof(*contact, ("staff_id", "S", posts)))
+    if by["P"] or by["C"] or by["S"]:
+        queries["cases"] = ("cases", ["case_id", "program", "payee_id", "street", "status", "approved_by",
+                                      "handled_by"],
+                            anyof(("payee_id", "P", people), ("case_id", "C", cases), ("approved_by", "S", posts),
+                                  ("handled_by", "S", posts)))
+    rows = g.snap.fetch(queries)
+    out: list[Edge] = []
+    for r in rows.get("relations", pl.DataFrame()).iter_rows(named=True):  # "relative_id is person_id's relation"
+        if r["person_id"] != r["relative_id"]:
+            out.append((f"P:{r['person_id']}", f"P:{r['relative_id']}", "kin",
+                        RELATION_LABELS.get(r["relation"], r["relation"] or "亲属")))
+    if "custody" in rows:
+        out += _custody(g, rows["custody"])
+    for r in rows.get("members", pl.DataFrame()).iter_rows(named=True):
+        if r["person_id"] in by["P"] or r["case_id"] in by["C"]:
+            out.append((f"P:{r['person_id']}", f"C:{r['case_id']}", "kin", "成员"))
+        out += _contacts(r, by)
+    for r in rows.get("staff", pl.DataFrame()).iter_rows(named=True):
+        _note_post(g, r)
+        g.note(f"P:{r['person_id']}", name=r["name"], staff=True)
+        if r["person_id"] in by["P"] or r["staff_id"] in by["S"]:
+            out.append((f"P:{r['person_id']}", f"S:{r['staff_id']}", "post", "任职"))
+        out += _contacts(r, by)
+    for r in rows.get("cases", pl.DataFrame()).iter_rows(named=True):
+        _note_case(g, r)
+        if r["payee_id"] in by["P"] or r["case_id"] in by["C"]:
+            out.append((f"P:{r['payee_id']}", f"C:{r['case_id']}", "kin", "领款人"))
+        for col, label in (("approved_by", "审批人"), ("handled_by", "经办人")):
+            if r[col] and (r[col] in by["S"] or r["case_id"] in by["C"]):
+                out.append((f"S:{r[col]}", f"C:{r['case_id']}", "post", label))
+    for r in rows.get("accounts", pl.DataFrame()).iter_rows(named=True):
+        out.append((f"A:{r['bank_account']}", f"P:{r['holder_id']}", "account", "开户人"))
+    for r in rows.get("ledger", pl.DataFrame()).unique().iter_rows(named=True):
+        out.append((f"P:{r['payee_id']}", f"A:{r['bank_account']}", "account", "收款账户"))
     return [e for e in out if e[0] in ids or e[1] in ids]
 
 
-def _contacts(g: _Graph, r: dict, by: dict[str, set[str]]) -> list[Edge]:
+def _contacts(r: dict, by: dict[str, set[str]]) -> list[Edge]:
     """A member's or staff member's phone and dwelling links (for the people, phones and dwellings asked)."""
     out: list[Edge] = []
     mine = r["person_id"] in by["P"]
     if r["phone"] and (mine or r["phone"] in by["T"]):
         out.append((f"P:{r['person_id']}", f"T:{r['phone']}", "phone", "电话"))
     if r["address_key"] and (mine or r["address_key"] in by["D"]):
-        g.note(f"D:{r['address_key']}", address=r["address"])
         out.append((f"P:{r['person_id']}", f"D:{r['address_key']}", "dwelling", "住址"))
     return out
 
@@ -224,8 +222,7 @@ def _custody(g: _Graph, filings: pl.DataFrame) -> list[Edge]:
 
 
 def _note_post(g: _Graph, r: dict) -> None:
-    g.note(f"S:{r['staff_id']}", name=r["name"], street=r["street"], role=STAFF_ROLE_LABELS.get(r["role"], r["role"]),
-           person=r["person_id"])
+    g.note(f"S:{r['staff_id']}", name=r["name"], street=r["street"], role=STAFF_ROLE_LABELS.get(r["role"], r["role"]))
 
 
 def _note_case(g: _Graph, r: dict) -> None:
@@ -480,7 +477,7 @@ def _layout(graph: nx.Graph, centre: str) -> dict[str, Any]:
             angle[m] = 2 * math.pi * (i + 0.5) / len(nxt) + depth * 0.3
             pos[m] = (depth * math.cos(angle[m]), depth * math.sin(angle[m]))
         ring = nxt
-    return dict(nx.spring_layout(graph, pos=pos, fixed=[centre], k=1.0, iterations=120, seed=7))
+    return dict(nx.spring_layout(graph, pos=pos, fixed=[centre], k=1.0, iterations=80, seed=7))
 
 
 def _reachable(centre: str, edges: Iterable[tuple[str, str, str]]) -> set[str]:
@@ -523,29 +520,40 @@ def _finding_edges(graph: nx.Graph, findings: _Findings) -> dict[Any, set[str]]:
 
 
 def _fill_facts(g: _Graph, nodes: set[str]) -> None:
-    """Names of people, and facts of cases and posts, not met while reading their links."""
-    snap = g.snap
-    people = {n[2:] for n in nodes if n[0] == "P" and "name" not in g.facts[n]}
-    for table, col, name in (("members", "person_id", "name"), ("staff", "person_id", "name"),
-                             ("accounts", "holder_id", "holder_name"), ("custody_filings", "custodian_id",
-                                                                        "custodian_name"),
-                             ("dishonesty", "person_id", "name")):
-        if not people:
-            break
-        for r in snap.rows(table, [col, name], pl.col(col).is_in(_ids(people))).iter_rows():
-            if r[1]:
+    """Names of people, addresses of dwellings and facts of cases and posts not met while reading their
+    links (one scan of each table, together)."""
+    want = {k: {n[2:] for n in nodes if n[0] == k and not g.facts[n].keys() & {"name", "address", "program", "role"}}
+            for k in "PDCS"}
+    people, homes = _ids(want["P"]), _ids(want["D"])
+    queries: dict[str, tuple[str, Sequence[str], pl.Expr]] = {}
+    if want["P"]:  # the first source with a name wins: small tables first
+        for table, col, name in NAME_SOURCES:
+            queries[table] = (table, [col, name], pl.col(col).is_in(people))
+    if want["D"]:
+        for table in ("staff", "members"):
+            queries[f"{table}:home"] = (table, ["address_key", "address"], pl.col("address_key").is_in(homes))
+    if want["C"]:
+        queries["cases"] = ("cases", ["case_id", "program", "street", "status"],
+                            pl.col("case_id").is_in(_ids(want["C"])))
+    if want["S"]:
+        queries["staff:post"] = ("staff", ["staff_id", "name", "role", "street"],
+                                 pl.col("staff_id").is_in(_ids(want["S"])))
+    rows = g.snap.fetch(queries)
+    for name, frame in rows.items():
+        for r in frame.iter_rows():
+            if name.endswith(":home") and r[1]:
+                g.note(f"D:{r[0]}", address=r[1])
+            elif name in dict.fromkeys(t for t, _, _ in NAME_SOURCES) and r[1]:
                 g.note(f"P:{r[0]}", name=r[1])
-                people.discard(r[0])
-    cases = {n[2:] for n in nodes if n[0] == "C" and "program" not in g.facts[n]}
-    if cases:
-        for c in snap.rows("cases", ["case_id", "program", "street", "status"],
-                           pl.col("case_id").is_in(_ids(cases))).iter_rows(named=True):
-            _note_case(g, c)
-    posts = {n[2:] for n in nodes if n[0] == "S" and "role" not in g.facts[n]}
-    if posts:
-        for p in snap.rows("staff", ["staff_id", "person_id", "name", "role", "street"],
-                           pl.col("staff_id").is_in(_ids(posts))).iter_rows(named=True):
-            _note_post(g, p)
+    for c in rows.get("cases", pl.DataFrame()).iter_rows(named=True):
+        _note_case(g, c)
+    for p in rows.get("staff:post", pl.DataFrame()).iter_rows(named=True):
+        _note_post(g, p)
+
+
+NAME_SOURCES = (("staff", "person_id", "name"), ("custody_filings", "custodian_id", "custodian_name"),
+                ("members", "person_id", "name"), ("accounts", "holder_id", "holder_name"),
+                ("dishonesty", "person_id", "name"))
 
 
 def _tags(g: _Graph, n: str) -> list[str]:
