@@ -152,4 +152,14 @@ def test_graph_in_chromium_draws_expands_and_filters(server):
         drawn = page.inner_html(".graph-body")  # masked for the inspector who gave no reason
         assert not [s for s in SECRETS if s in drawn]
         assert not errors, errors  # no CSP violations or failed loads
+
+        street = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        street.goto(f"{server}/login")
+        street.fill("#name", "bob")
+        street.fill("#password", "Initial-pass-2026")
+        street.click("button.primary")
+        street.goto(f"{server}/graph?person={OTHER}&month=2026-10")  # a person of another street
+        street.wait_for_selector("section[data-graph][data-state=error]")
+        assert "街镇经办只能查看本街镇人员" in street.inner_text(".graph-message")
+        assert street.locator(".graph-view .gnode").count() == 0
         browser.close()

@@ -84,6 +84,7 @@
 
   Graph.prototype.fail = function (message) {
     this.root.dataset.state = this.data ? "ready" : "error";
+    this.root.querySelector(".graph-message").textContent = this.data ? "" : message;
     this.status.textContent = message;
     this.status.classList.add("graph-error");
   };
