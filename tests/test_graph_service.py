@@ -195,6 +195,8 @@ def test_answers_from_the_snapshot_alone_and_logs_each_view(audited):
         view(engine, "alice", person_id=person("@nobody"))
     with pytest.raises(AuditInputError, match="工号"):
         view(engine, "alice", staff_id="S99")
+    with pytest.raises(AuditInputError, match="尚无"):  # a page of a store without any run
+        graph.neighbourhood(Session(engine, ROLES["alice"]), profile=PROFILE, month="", person_id=MUM)
 
 
 def test_a_large_neighbourhood_is_capped_and_says_so(db_url, tmp_path, monkeypatch):

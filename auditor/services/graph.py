@@ -360,6 +360,8 @@ def neighbourhood(s: Session, *, profile: Profile, month: str, person_id: str | 
     keys = list(expand or [])
     if len(keys) > MAX_EXPAND:
         raise AuditInputError(f"一次最多展开 {MAX_EXPAND} 个节点，请从该节点重新打开关系图 (too many expansions)")
+    if not month:
+        raise AuditInputError("尚无审计运行保存的数据快照，无法显示关系图 (no month with a snapshot)")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise AuditInputError(f"月份 {month!r} 无效，应为 YYYY-MM (month as YYYY-MM)")
     snap = month_snapshot(s.engine, profile, month)
