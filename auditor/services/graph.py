@@ -479,7 +479,7 @@ def _layout(graph: nx.Graph, centre: str) -> dict[str, Any]:
             angle[m] = 2 * math.pi * (i + 0.5) / len(nxt) + depth * 0.3
             pos[m] = (depth * math.cos(angle[m]), depth * math.sin(angle[m]))
         ring = nxt
-    return dict(nx.spring_layout(graph, pos=pos, fixed=[centre], k=1.0, iterations=80, seed=7))
+    return dict(nx.spring_layout(graph, pos=pos, fixed=[centre], k=1.0, iterations=100, seed=7))
 
 
 def _reachable(centre: str, edges: Iterable[tuple[str, str, str]]) -> set[str]:

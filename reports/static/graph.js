@@ -95,12 +95,14 @@
     this.nodes = {};
     data.nodes.forEach(function (n) { self.nodes[n.key] = n; });
     while (view.firstChild) { view.removeChild(view.firstChild); }
-    var xs = data.nodes.map(function (n) { return n.x; }), ys = data.nodes.map(function (n) { return n.y; });
-    var wide = Math.max.apply(null, xs) - Math.min.apply(null, xs) || 1;
-    var high = Math.max.apply(null, ys) - Math.min.apply(null, ys) || 1;
-    var box = this.canvas.getBoundingClientRect();
-    // pixels per layout unit: fill the canvas at zoom 1 (labels legible), never closer than 70 or wider than 220
-    var scale = Math.max(70, Math.min(220, (box.width - 200) / wide, (box.height - 90) / high));
+    var at = {};
+    data.nodes.forEach(function (n) { at[n.key] = n; });
+    var lengths = data.edges.map(function (e) {
+      var a = at[e.source], b = at[e.target];
+      return Math.sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y));
+    }).filter(function (d) { return d > 0; }).sort(function (p, q) { return p - q; });
+    var median = lengths.length ? lengths[Math.floor(lengths.length / 2)] : 1;
+    var scale = 150 / median; // pixels per layout unit: a typical link is 150 px long at zoom 1
     data.nodes.forEach(function (n) { n.px = n.x * scale; n.py = n.y * scale; });
 
     var edges = svg("g", { "class": "graph-edges" }, view);
@@ -123,7 +125,10 @@
       svg("title", {}, path).textContent = (data.kind_labels[e.kind] || e.kind) + "：" + e.label +
         (hot ? "\n问题线索：" + e.rules.join("、") : "");
       if (data.edges.length <= LABELLED_EDGES) {
-        var mx = (a.px + 2 * cx + b.px) / 4, my = (a.py + 2 * cy + b.py) / 4;
+        var t = n > 1 ? e.rank / (n + 1) : 0.5; // parallel links: labels spread along the link, not stacked
+        if (sign < 0) { t = 1 - t; }
+        var mx = (1 - t) * (1 - t) * a.px + 2 * (1 - t) * t * cx + t * t * b.px;
+        var my = (1 - t) * (1 - t) * a.py + 2 * (1 - t) * t * cy + t * t * b.py;
         svg("text", { x: mx, y: my, "class": "gedge-label" + (hot ? " hot" : "") }, labels).textContent =
           short(e.label, 12);
       }
@@ -223,7 +228,7 @@
   Graph.prototype.fit = function () {
     var box = this.canvas.getBoundingClientRect(), b = this.view.getBBox();
     if (!b.width && !b.height) { return; }
-    var k = Math.min(box.width / (b.width + 60), box.height / (b.height + 60), 1.2);
+    var k = Math.min(box.width / (b.width + 60), box.height / (b.height + 60), 1);
     this.t = { k: k, x: box.width / 2 - (b.x + b.width / 2) * k, y: box.height / 2 - (b.y + b.height / 2) * k };
     this.apply();
   };
