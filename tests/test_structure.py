@@ -87,6 +87,7 @@ def test_the_wheel_installs_in_a_clean_venv_and_runs_the_demo(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "auditor/templates/monthly.html.j2" in names and "auditor/profiles/changning.toml" in names
     assert "auditor/templates/web/base.html.j2" in names and "auditor/templates/static/site.css" in names
+    assert "auditor/templates/web/_graph.html.j2" in names and "auditor/templates/static/graph.js" in names
     assert not any(n.startswith(("reports/", "config/", "tests/")) for n in names)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

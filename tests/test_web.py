@@ -262,12 +262,20 @@ def test_security_headers_and_cookie_flags(db_url):
 
 def test_pages_have_no_inline_script_or_style_and_every_form_carries_a_token(db_url):
     make_users(db_url)
+    engine = store.connect(db_url)
+    save(engine, "2026-10", finding(PID_A))  # a month, so the graph page carries its drawing's partial
+    engine.dispose()
     c = client(db_url, Clock())
     pages = [c.get("/login").text]
     sign_in(c, "alice")
-    pages += [c.get(p.path).text for p in ROUTES if p.method == "GET" and "{" not in p.path]
+    answers = [c.get(p.path) for p in ROUTES if p.method == "GET" and "{" not in p.path]
+    answers.append(c.get(f"/graph?person={PID_A}"))
+    pages += [r.text for r in answers if r.headers["content-type"].startswith("text/html")]  # not /graph/data
+    scripts = [re.findall(r"<script[^>]*>", html) for html in pages]
+    assert [s for s in scripts if s] == [['<script src="/static/graph.js" defer>']]  # one page, a static file
     for html in pages:
-        assert "<script" not in html and " style=" not in html and "http://" not in html and "https://" not in html
+        assert "</script>" not in html.replace('<script src="/static/graph.js" defer></script>', "")
+        assert " style=" not in html and "http://" not in html and "https://" not in html
         forms = re.findall(r"<form\b.*?</form>", html, flags=re.S)
         posts = [f for f in forms if 'method="post"' in f]  # a GET form (filters) must not carry the token
         assert posts and all('name="csrf"' in f for f in posts)

@@ -7,13 +7,19 @@ page can be left out of the matrix.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
+import polars as pl
 import pytest
 
 from auditor import store
+from auditor.core.config import load_profile
 from auditor.followup.privacy import PERMISSIONS
+from auditor.ingest.loader import load_drop
+from auditor.jobs.snapshot import snapshot_root, write_snapshot
 from auditor.web.routes import ROUTES, Page
 from tests.followup_helpers import PID_A, finding, save
+from tests.rulecases import write_case
 from tests.web_helpers import PASSWORD, ROLES, Clock, cheap_hashes, client, make_users, session_csrf, sign_in  # noqa: F401
 
 FID = finding(PID_A)["finding_id"]  # a finding of 华阳路街道, bob's street
@@ -46,6 +52,9 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
     "run": ("/runs/1", {}, 200),  # the run ``save`` stored
     "run_quarantine": ("/runs/999/quarantine", {}, 400),  # no such run
     "run_download": ("/runs/999/files/issues.xlsx", {}, 400),
+
+    "graph": (f"/graph?person={PID_A}&month=2026-10", {}, 200),
+    "graph_data": (f"/graph/data?person={PID_A}&month=2026-10", {}, 200),  # bob's street: members of its case
     "users": ("/users", {}, 200),
     "users_create": ("/users", {"name": "newbie", "role": "office"}, 200),
     "users_reset": ("/users/ole/reset", {}, 200),
@@ -53,6 +62,20 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
     "users_set": ("/users/ole/role", {"role": "inspector"}, 200),
 }
 IDENTITIES = [None, "ivy", "ole", "bob", "alice"]  # None: anonymous; the auditor last (she changes ole)
+
+
+def keep_snapshot(db_url: str, run_id: int, folder: Path) -> None:
+    """A snapshot for the run: PID_A a member of a case of 华阳路街道 (the graph pages read it)."""
+    drop = folder / "drop"
+    drop.mkdir()
+    write_case(drop, {"tables": {"cases": [{"case_id": "C1", "payee_id": "@a"}],
+                                 "members": [{"case_id": "C1", "person_id": "@a"}]}}, {})
+    profile = load_profile(None)
+    loaded = load_drop(drop, profile)  # PID_A's check digit is wrong: put it in after loading
+    loaded.tables["cases"] = loaded.tables["cases"].with_columns(payee_id=pl.lit(PID_A))
+    loaded.tables["members"] = loaded.tables["members"].with_columns(person_id=pl.lit(PID_A))
+    write_snapshot(snapshot_root(profile, db_url), run_id=run_id, month="2026-10", profile=profile, drop=loaded,
+                   inputs={})
 
 
 def expected(page: Page, who: str | None) -> int:
@@ -82,11 +105,13 @@ def test_the_users_pages_are_for_auditors_only():
 
 
 @pytest.mark.parametrize("page", ROUTES, ids=lambda p: p.name)
-def test_permission_matrix(db_url, page):
+def test_permission_matrix(db_url, page, tmp_path):
     make_users(db_url)
     engine = store.connect(db_url)
-    save(engine, "2026-10", finding(PID_A))
+    run_id = save(engine, "2026-10", finding(PID_A))
     engine.dispose()
+    if page.name.startswith("graph"):
+        keep_snapshot(db_url, run_id, tmp_path)
     clock = Clock()
     wrong = []
     for who in IDENTITIES:

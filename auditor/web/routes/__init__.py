@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.web.routes import dashboard, findings, pages, runs, users
+from auditor.web.routes import dashboard, findings, graph, pages, runs, users
 from auditor.web.routes.base import Ctx, Page
 
 ROUTES: tuple[Page, ...] = (
@@ -32,6 +32,9 @@ ROUTES: tuple[Page, ...] = (
     Page("run", "GET", "/runs/{run_id:int}", runs.run_page, "run"),
     Page("run_quarantine", "GET", "/runs/{run_id:int}/quarantine", runs.quarantine, "run"),
     Page("run_download", "GET", "/runs/{run_id:int}/files/{name}", runs.download, "run"),
+
+    Page("graph", "GET", "/graph", graph.graph_page, "read"),
+    Page("graph_data", "GET", "/graph/data", graph.graph_data, "read"),
     Page("users", "GET", "/users", users.users_page, "users"),
     Page("users_create", "POST", "/users", users.create, "users"),
     Page("users_reset", "POST", "/users/{name}/reset", users.reset, "users"),
