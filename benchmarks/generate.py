@@ -10,9 +10,12 @@ columnar (numpy + polars, no per-row Python), so a province takes minutes.
 Parquet columns are typed: dates are ``Date``, amounts ``Decimal(14, 2)``
 (exact), everything else text. The base population is clean (every
 instruction paid on time to the registered account, reviews current, nobody
-related to staff); ``plant`` then draws ``PLANTS_PER_RULE`` cases for each rule
-of the catalogue and runs the rule's ``bench`` hook from the plant registry
-(``checks/<family>/<CODE>_plant.py``), applying the changes it declares.
+related to staff); ``plant`` then draws cases for each rule of the catalogue
+and runs the rule's ``bench`` hook from the plant registry
+(``checks/<family>/<CODE>_plant.py``), applying the changes it declares. Without
+``--density`` each rule gets ``PLANTS_PER_RULE`` cases; ``--density 0.01`` plants
+problems into about 1% of the cases, spread evenly over the rules (a realistic
+finding load: ~5,000 findings at city scale, ~50,000 at province).
 """
 
 from __future__ import annotations
@@ -344,15 +347,17 @@ class Generator:
             "outcome": np.where(decided < 0, "审核中", "批准")})
 
     # ------------------------------------------------------------- problems
-    def plant(self) -> dict[str, list[str]]:
-        """Plant PLANTS_PER_RULE problems per rule (its ``bench`` hook) into fully-paid active dibao
-        cases; return the planted case ids per rule."""
+    def plant(self, density: float | None = None) -> dict[str, list[str]]:
+        """Plant problems per rule (its ``bench`` hook) into fully-paid active dibao cases:
+        PLANTS_PER_RULE each, or ``density`` x cases spread over the rules (at least
+        PLANTS_PER_RULE each); return the planted case ids per rule."""
         plants = load_plants()
         codes = list(plants)
         pool = self.cases_frame.filter(
             (pl.col("status") == "active") & (pl.col("program") == "dibao") & (pl.col("size") >= 2)
             & (pl.col("start_mi") <= self.mi - self.history))
-        k = min(PLANTS_PER_RULE, pool.height // (len(codes) + 4))
+        wanted = max(PLANTS_PER_RULE, round(density * self.n / len(codes))) if density else PLANTS_PER_RULE
+        k = min(wanted, pool.height // (len(codes) + 4))
         if k == 0:
             raise ValueError("too few cases to plant problems")
         chosen = pool.sample(k * (len(codes) + 1), seed=int(self.rng.integers(1 << 31)), shuffle=True)
@@ -434,7 +439,7 @@ class Generator:
 
 
 def generate(scale: str | int, out: str | Path, month: str = "2026-10", seed: int = 20261001,
-             history: int = 3) -> dict:
+             history: int = 3, density: float | None = None) -> dict:
     """Write a drop of ``scale`` (a name of SCALES or a case count) to ``out``; return a manifest."""
     start = time.perf_counter()
     n = SCALES[scale] if isinstance(scale, str) else int(scale)
@@ -444,11 +449,12 @@ def generate(scale: str | int, out: str | Path, month: str = "2026-10", seed: in
         old.unlink()
     g = Generator(n, month, seed, history, out)
     g.build()
-    planted = g.plant()
+    planted = g.plant(density)
     for name, frame in sorted(g.tables.items()):
         g.emit(name, frame)
     rows = dict(sorted(g.rows.items()))
-    manifest = {"scale": scale, "cases": n, "month": month, "seed": seed, "history": history, "rows": rows,
+    manifest = {"scale": scale, "cases": n, "month": month, "seed": seed, "history": history, "density": density,
+                "planted_cases": sum(len(v) for v in planted.values()), "rows": rows,
                 "planted": planted, "seconds": round(time.perf_counter() - start, 2)}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
@@ -461,10 +467,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--month", default="2026-10", help="audit month M (YYYY-MM)")
     p.add_argument("--seed", type=int, default=20261001)
     p.add_argument("--history", type=int, default=3, help="months of payments before M")
+    p.add_argument("--density", type=float, default=None,
+                   help=f"share of cases planted with a problem, e.g. 0.01 (default: {PLANTS_PER_RULE} per rule)")
     args = p.parse_args(argv)
     scale = args.scale if args.scale in SCALES else int(args.scale)
-    m = generate(scale, args.out, args.month, args.seed, args.history)
-    print(f"{m['cases']} cases, {sum(m['rows'].values())} rows in {m['seconds']}s -> {args.out}")
+    m = generate(scale, args.out, args.month, args.seed, args.history, args.density)
+    print(f"{m['cases']} cases, {sum(m['rows'].values())} rows, {m['planted_cases']} planted cases "
+          f"in {m['seconds']}s -> {args.out}")
     return 0
 
 

@@ -162,3 +162,22 @@ def test_every_rule_finds_its_planted_problems_in_a_generated_drop(tmp_path):
         assert set(manifest["planted"][code]) <= cases, code
     for code in ("S01", "S02", "S03"):  # exactly the planted cases: the base population is within the standards
         assert set(found.filter(pl.col("rule") == code)["case_id"]) == set(manifest["planted"][code]), code
+
+
+def test_density_plants_about_that_share_of_cases_with_findings(tmp_path):
+    """``density`` spreads planted problems over every rule; the audit finds about one per planted case."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    from auditor.jobs.monthly import run_audit
+
+    manifest = generate(5000, tmp_path / "data", month="2026-10", density=0.1)
+    rules = len(load_catalogue())
+    assert manifest["planted_cases"] >= 0.9 * 500
+    assert all(len(manifest["planted"][code]) == round(500 / rules) for code in ("E01", "R01", "S01", "D01", "C04"))
+    found = run_audit(month="2026-10", data_dir=tmp_path / "data", out_dir=tmp_path / "out",
+                      profile=load_profile(None), db_url=f"sqlite:///{tmp_path / 'a.db'}").findings
+    assert set(found["rule"]) == set(load_catalogue())
+    assert 0.8 * manifest["planted_cases"] <= found.height <= 1.6 * manifest["planted_cases"], found.height
+    for code in ("E07", "E08", "S01", "S02"):  # one finding per planted case
+        assert set(found.filter(pl.col("rule") == code)["case_id"]) == set(manifest["planted"][code]), code
