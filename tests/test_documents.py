@@ -23,7 +23,8 @@ def test_issues_xlsx_prints_landscape_one_page_wide_with_the_header_repeated(tmp
     wb = issues(tmp_path, finding(PID_A), finding(PID_B, street="江苏路街道"))
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape"
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        # fitToWidth left out means 1 (the OOXML default; xlsxwriter writes only non-defaults)
+        assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
     street = wb["华阳路街道"]
     assert street.print_title_rows == "$1:$1" and wb["汇总"].print_title_rows == "$3:$3"
