@@ -292,6 +292,7 @@ def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path,
         "stage_peak_rss_mb": {k: round(v, 1) for k, v in mem.peaks.items()},
         "findings": summary["findings"]["total"], "findings_by_rule": summary["findings"]["by_rule"],
         "quarantined_rows": summary["quarantined_rows"], "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 1),  # other jobs on the machine: wall times are noisy
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     if runs:
@@ -341,7 +342,8 @@ def check_targets(r: dict) -> dict:
 def print_report(r: dict) -> None:
     print(f"scale {r['scale']}: {r['cases']:,} cases, {r['rows']:,} rows, {r['findings']:,} findings "
           f"({r.get('planted_cases')} planted cases), {r['quarantined_rows']} quarantined")
-    print(f"  total {r['total_s']:.2f}s wall, {r['cpu_s']:.2f}s CPU, peak RSS {r['peak_rss_mb']:.0f} MiB")
+    print(f"  total {r['total_s']:.2f}s wall, {r['cpu_s']:.2f}s CPU, peak RSS {r['peak_rss_mb']:.0f} MiB "
+          f"(load average at the end {r.get('load_avg_1m')} on {r['cpus']} CPUs)")
     peaks, cpu = r["stage_peak_rss_mb"], r.get("stage_cpu_s", {})
     for name, s in r["stages"].items():
         key = {"sample+summary": None, "snapshot": "snapshot"}.get(name, name)

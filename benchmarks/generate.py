@@ -38,7 +38,8 @@ from auditor.demo.columnar import ColumnarPlanting, as_date, day_of, money, seq_
 from auditor.demo.district import STANDARDS  # noqa: E402
 from auditor.demo.plants import load_plants  # noqa: E402
 
-SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000}
+SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000, "national": 30_000_000}
+IN_MEMORY_MAX = 6_000_000  # cases: a province takes ~13 GiB to generate; more needs a streaming generator
 CASES_PER_STREET = 2_500
 PLANTS_PER_RULE = 3
 STAFF_ROLES = ("civil_affairs", "civil_affairs", "case_worker", "case_worker", "cadre", "cadre", "advisor")
@@ -443,6 +444,9 @@ def generate(scale: str | int, out: str | Path, month: str = "2026-10", seed: in
     """Write a drop of ``scale`` (a name of SCALES or a case count) to ``out``; return a manifest."""
     start = time.perf_counter()
     n = SCALES[scale] if isinstance(scale, str) else int(scale)
+    if n > IN_MEMORY_MAX:
+        raise ValueError(f"{n:,} cases would not fit in memory: this generator holds a whole drop "
+                         f"(at most {IN_MEMORY_MAX:,} cases); a national drop needs a streaming generator")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.parquet"):
