@@ -5,7 +5,8 @@
 Real findings come from auditing a 50,000-case drop planted at 10% density
 (``benchmarks/generate.py``, ~5,000 findings of every rule); they are repeated
 with fresh finding ids up to each count. Timed per count (wall and CPU
-seconds): masking (``mask_frame``), findings.csv, the store save
+seconds), as the monthly job does them: masking (``mask_frame``, once for the
+问题清单 and the report), findings.csv, the store save
 (``save_run``: facts, occurrences, finding_people, findings, events) on SQLite
 and PostgreSQL, the 问题清单 rows (``issue_rows`` + ``fill_programs``), the
 ``issues.xlsx`` writer, the report (relations drawing, data, HTML) and the
@@ -94,9 +95,9 @@ def measure(frame: pl.DataFrame, summary: Any, cases: pl.DataFrame, work: Path, 
             e, month=MONTH, profile=profile.name, data_dir="bench", started_at=datetime.now().astimezone(),
             frame=frame, summary={}, actor="bench"))
         if dialect == "sqlite":
-            out["issue_rows"], issues = timed(lambda e=engine: fill_programs(issue_rows(e, frame, MONTH), cases))
+            out["issue_rows"], issues = timed(lambda e=engine: fill_programs(issue_rows(e, masked, MONTH), cases))
             out["issues_xlsx"], _ = timed(lambda i=issues: write_issues_xlsx(i, work / "issues.xlsx", month=MONTH,
-                                                                      district=profile.district, mask=mask_frame))
+                                                                      district=profile.district))
             out["issues_xlsx"]["mb"] = round((work / "issues.xlsx").stat().st_size / 2**20, 2)
             out["office_report"], html = timed(lambda e=engine: render_office_report(
                 build_office_report(e, MONTH, district=profile.district)))
