@@ -181,3 +181,17 @@ def test_density_plants_about_that_share_of_cases_with_findings(tmp_path):
     assert 0.8 * manifest["planted_cases"] <= found.height <= 1.6 * manifest["planted_cases"], found.height
     for code in ("E07", "E08", "S01", "S02"):  # one finding per planted case
         assert set(found.filter(pl.col("rule") == code)["case_id"]) == set(manifest["planted"][code]), code
+
+
+def test_growth_fit_finds_the_exponent_and_the_fastest_growing_stage():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench import exponent, growth
+
+    assert exponent([1e4, 1e5, 1e6], [2.0, 2.0 * 10**1.5, 2.0 * 10**3]) == pytest.approx(1.5)
+    assert exponent([1e4], [1.0]) is None
+    runs = [{"scale": s, "cases": n, "total_s": n / 1e3, "cpu_s": n / 1e3, "peak_rss_mb": 100 + n / 1e4,
+             "stages": {"load": n / 2e3, "store": (n / 1e4) ** 1.2, "tiny": 1e-3 * n / 1e4}}
+            for s, n in (("district", 10_000), ("city", 500_000), ("province", 5_000_000))]
+    g = growth(runs)
+    assert g["time"] == pytest.approx(1.0) and g["stages"]["store"] == pytest.approx(1.2)
+    assert 0 < g["memory"] < 1 and g["fastest_stage"] == "store"
