@@ -137,8 +137,10 @@ def ensure_data(scale: str, data: Path, month: str) -> dict:
     old = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
     if old.get("density") != DENSITY or old.get("month") != month:
         print(f"generating {scale} data into {data} ...", file=sys.stderr)
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", scale,
-                        "--out", str(data), "--month", month, "--density", str(DENSITY)], check=True)
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", scale,
+                               "--out", str(data), "--month", month, "--density", str(DENSITY)])
+        if done.returncode:
+            raise SystemExit(f"no {scale} drop in {data}: the generator failed (see above)")
     return json.loads(manifest.read_text(encoding="utf-8"))
 
 

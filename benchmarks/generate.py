@@ -475,7 +475,11 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"share of cases planted with a problem, e.g. 0.01 (default: {PLANTS_PER_RULE} per rule)")
     args = p.parse_args(argv)
     scale = args.scale if args.scale in SCALES else int(args.scale)
-    m = generate(scale, args.out, args.month, args.seed, args.history, args.density)
+    try:
+        m = generate(scale, args.out, args.month, args.seed, args.history, args.density)
+    except ValueError as exc:
+        print(f"generate.py: {exc}", file=sys.stderr)
+        return 2
     print(f"{m['cases']} cases, {sum(m['rows'].values())} rows, {m['planted_cases']} planted cases "
           f"in {m['seconds']}s -> {args.out}")
     return 0
