@@ -195,3 +195,25 @@ def test_growth_fit_finds_the_exponent_and_the_fastest_growing_stage():
     g = growth(runs)
     assert g["time"] == pytest.approx(1.0) and g["stages"]["store"] == pytest.approx(1.2)
     assert 0 < g["memory"] < 1 and g["fastest_stage"] == "store"
+
+
+def test_a_drop_generated_in_chunks_is_one_valid_file_per_table(tmp_path):
+    """The national generator's path at a tiny size: chunks numbered on, one Parquet file per table
+    (several row groups), every id unique, nothing quarantined, every rule fires."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    from auditor.jobs.monthly import run_audit
+
+    manifest = generate(1500, tmp_path / "data", month="2026-10", chunk=500)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(
+        [f"{name}.parquet" for name in TABLES] + ["manifest.json"])
+    drop = load_drop(tmp_path / "data", load_profile(None))
+    assert drop.quarantine.height == 0
+    assert {n: s.read for n, s in drop.stats.items()} == manifest["rows"]
+    assert drop.tables["cases"]["case_id"].n_unique() == 1500 == drop.tables["cases"].height
+    assert drop.tables["staff"]["staff_id"].is_unique().all()
+    assert drop.tables["members"]["person_id"].n_unique() >= 0.99 * drop.tables["members"].height
+    found = run_audit(month="2026-10", data_dir=tmp_path / "data", out_dir=tmp_path / "out",
+                      profile=load_profile(None), db_url=f"sqlite:///{tmp_path / 'a.db'}").findings
+    assert set(found["rule"]) == set(load_catalogue())
