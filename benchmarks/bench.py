@@ -371,8 +371,9 @@ def print_report(r: dict) -> None:
 
 def load_results(folder: Path = RESULTS) -> list[dict]:
     """The saved result of every scale, smallest first."""
-    found = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.glob("*.json"))]
-    return sorted((r for r in found if r.get("scale") in SCALES and r["scale"] != "tiny"), key=lambda r: r["cases"])
+    found = [json.loads(f.read_text(encoding="utf-8")) for f in (folder / f"{s}.json" for s in SCALES[1:])
+             if f.exists()]
+    return sorted(found, key=lambda r: r["cases"])
 
 
 def exponent(xs: list[float], ys: list[float]) -> float | None:
