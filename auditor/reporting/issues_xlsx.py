@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from auditor.core.cells import xlsx_stream_row
+from auditor.core.money import yuan
 from auditor.core.private import make_private
 from auditor.core.vocab import FINDING_STATUS_LABELS, PROGRAM_LABELS, SEVERITY_LABELS
 from auditor.engine.runner import load_catalogue
@@ -103,7 +104,7 @@ def _street_rows(data: pl.DataFrame) -> pl.DataFrame:
         rule_name=pl.col("rule").replace_strict(names, default=""),
         severity=pl.col("severity").replace_strict(SEVERITY_LABELS),
         program=pl.when(pl.col("program") != "").then(program),
-        amount=pl.col("amount_fen").cast(pl.Decimal(20, 0)) / 100,
+        amount=yuan(pl.col("amount_fen")).cast(pl.Decimal(20, 2)),  # exact: 1234 fen -> 12.34
         status=pl.col("status").fill_null(FINDING_STATUS_LABELS["new"]) if "status" in data.columns
         else pl.lit(FINDING_STATUS_LABELS["new"]))
 
