@@ -10,9 +10,12 @@ columnar (numpy + polars, no per-row Python), so a province takes minutes.
 Parquet columns are typed: dates are ``Date``, amounts ``Decimal(14, 2)``
 (exact), everything else text. The base population is clean (every
 instruction paid on time to the registered account, reviews current, nobody
-related to staff); ``plant`` then draws ``PLANTS_PER_RULE`` cases for each rule
-of the catalogue and runs the rule's ``bench`` hook from the plant registry
-(``checks/<family>/<CODE>_plant.py``), applying the changes it declares.
+related to staff); ``plant`` then draws cases for each rule of the catalogue
+and runs the rule's ``bench`` hook from the plant registry
+(``checks/<family>/<CODE>_plant.py``), applying the changes it declares. Without
+``--density`` each rule gets ``PLANTS_PER_RULE`` cases; ``--density 0.01`` plants
+problems into about 1% of the cases, spread evenly over the rules (a realistic
+finding load: ~5,000 findings at city scale, ~50,000 at province).
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ from auditor.demo.columnar import ColumnarPlanting, as_date, day_of, money, seq_
 from auditor.demo.district import STANDARDS  # noqa: E402
 from auditor.demo.plants import load_plants  # noqa: E402
 
-SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000}
+SCALES = {"tiny": 500, "district": 10_000, "city": 500_000, "province": 5_000_000, "national": 30_000_000}
+IN_MEMORY_MAX = 6_000_000  # cases: a province takes ~13 GiB to generate; bigger drops are written in chunks
+CHUNK_CASES = 2_000_000  # cases per chunk of a chunked drop (~5 GiB to generate)
+# ids numbered per chunk that are not derived from the case, staff or payment numbers: suffixed with the chunk
+CHUNK_SUFFIXED = {"kin_filings": ("filing_id",), "custody_filings": ("filing_id",), "dishonesty": ("record_id",),
+                  "applications": ("application_id",), "vehicles": ("plate",), "businesses": ("business_id",),
+                  "real_estate": ("property_id",)}
 CASES_PER_STREET = 2_500
 PLANTS_PER_RULE = 3
 STAFF_ROLES = ("civil_affairs", "civil_affairs", "case_worker", "case_worker", "cadre", "cadre", "advisor")
@@ -71,7 +80,8 @@ def pick(values: list[str], idx: np.ndarray) -> pl.Series:
 class Generator:
     """Builds every table of one synthetic drop; ``tables`` holds the results."""
 
-    def __init__(self, n_cases: int, month: str, seed: int, history: int, out: Path) -> None:
+    def __init__(self, n_cases: int, month: str, seed: int, history: int, out: Path,
+                 prior: Generator | None = None) -> None:
         self.n, self.month, self.history, self.out = n_cases, month, history, out
         self.rows: dict[str, int] = {}
         self.mi = month_index(month)
@@ -80,6 +90,15 @@ class Generator:
         self.id_counts = pl.DataFrame(schema={"r": pl.Int64, "b": pl.Int32, "used": pl.Int64})
         self.serial = 0
         self.tables: dict[str, pl.DataFrame] = {}
+        # a later chunk of a chunked drop numbers on from the chunk before it (ids stay unique)
+        self.chunk, self.case_base, self.street_base, self.staff_base, self.pay_base = 0, 0, 0, 0, 0
+        if prior is not None:
+            self.id_counts, self.serial, self.chunk = prior.id_counts, prior.serial, prior.chunk + 1
+            self.case_base = prior.case_base + prior.n
+            self.street_base = prior.street_base + prior.tables_streets
+            self.staff_base = prior.staff_base + prior.tables_staff
+            self.pay_base = prior.pay_base + prior.pay_count
+        self.tables_streets = self.tables_staff = self.pay_count = 0
 
     # ------------------------------------------------------------- values
     def person_ids(self, ages: np.ndarray) -> pl.Series:
@@ -156,16 +175,18 @@ class Generator:
 
     def streets(self) -> pl.DataFrame:
         k = max(10, self.n // CASES_PER_STREET) if self.n >= 10_000 else max(2, min(10, self.n // 50))
-        idx = np.arange(k)
+        self.tables_streets = k
+        idx = np.arange(self.street_base, self.street_base + k)
         p = len(PLACES)
-        return pl.DataFrame({"s": idx}).with_columns(street=pl.concat_str(
+        return pl.DataFrame({"s": idx - self.street_base}).with_columns(street=pl.concat_str(
             pick(ROADS, (idx // p**2) % len(ROADS)), pick(PLACES, (idx // p) % p), pick(PLACES, idx % p),
             pl.lit("街道")))
 
     def staff(self, streets: pl.DataFrame) -> pl.DataFrame:
         n = streets.height * len(STAFF_ROLES)
+        self.tables_staff = n
         return pl.DataFrame({
-            "staff_id": seq_text("S", 1, n, 6), "person_id": self.people(n, 25, 55), "name": self.names(n),
+            "staff_id": seq_text("S", 1 + self.staff_base, n, 6), "person_id": self.people(n, 25, 55), "name": self.names(n),
             "role": np.tile(np.array(STAFF_ROLES), streets.height),
             "s": np.repeat(streets["s"].to_numpy(), len(STAFF_ROLES)),
         }).join(streets, on="s", maintain_order="left").with_columns(
@@ -197,7 +218,7 @@ class Generator:
             "payee_age": np.where(tekun, r.integers(60, 93, n), r.integers(20, 86, n)),
             "reviewed": self.first - r.integers(5, 61, n), "community": r.integers(0, 4, n),
         }).with_columns(
-            case_id=seq_text("C", 0, n, 8), end_mi=pl.when(pl.col("end_mi") >= 0).then(pl.col("end_mi")),
+            case_id=seq_text("C", self.case_base, n, 8), end_mi=pl.when(pl.col("end_mi") >= 0).then(pl.col("end_mi")),
             bank_account=self.accounts(n), address=self.addresses(n), phone=self.phones(n),
         ).join(streets, on="s", maintain_order="left").join(approver, on="s", how="left", maintain_order="left") \
          .join(handler, on="s", how="left", maintain_order="left")
@@ -225,8 +246,9 @@ class Generator:
                                      mi=pl.lit(m, pl.Int64),
                                      paid_on=pl.Series(day_of(m, 1) + self.rng.integers(2, 9, due.height))))
         rows = pl.concat(frames).with_row_index("n").with_columns(
-            n=pl.col("n").cast(pl.Int64), status=pl.lit("paid"), small_amount=pl.lit(False))
+            n=pl.col("n").cast(pl.Int64) + self.pay_base, status=pl.lit("paid"), small_amount=pl.lit(False))
         self.pay_rows = rows
+        self.pay_count = rows.height
 
     def build_relations(self, cases: pl.DataFrame, members: pl.DataFrame, staff: pl.DataFrame) -> None:
         r = self.rng
@@ -344,15 +366,17 @@ class Generator:
             "outcome": np.where(decided < 0, "审核中", "批准")})
 
     # ------------------------------------------------------------- problems
-    def plant(self) -> dict[str, list[str]]:
-        """Plant PLANTS_PER_RULE problems per rule (its ``bench`` hook) into fully-paid active dibao
-        cases; return the planted case ids per rule."""
+    def plant(self, density: float | None = None) -> dict[str, list[str]]:
+        """Plant problems per rule (its ``bench`` hook) into fully-paid active dibao cases:
+        PLANTS_PER_RULE each, or ``density`` x cases spread over the rules (at least
+        PLANTS_PER_RULE each); return the planted case ids per rule."""
         plants = load_plants()
         codes = list(plants)
         pool = self.cases_frame.filter(
             (pl.col("status") == "active") & (pl.col("program") == "dibao") & (pl.col("size") >= 2)
             & (pl.col("start_mi") <= self.mi - self.history))
-        k = min(PLANTS_PER_RULE, pool.height // (len(codes) + 4))
+        wanted = max(PLANTS_PER_RULE, round(density * self.n / len(codes))) if density else PLANTS_PER_RULE
+        k = min(wanted, pool.height // (len(codes) + 4))
         if k == 0:
             raise ValueError("too few cases to plant problems")
         chosen = pool.sample(k * (len(codes) + 1), seed=int(self.rng.integers(1 << 31)), shuffle=True)
@@ -392,7 +416,14 @@ class Generator:
 
     # ------------------------------------------------------------- output frames
     def emit(self, name: str, frame: pl.DataFrame) -> None:
-        """Write a finished table now (it leaves memory as soon as the caller drops it)."""
+        """Write a finished table now (it leaves memory as soon as the caller drops it); a chunk of a
+        chunked drop writes ``<name>.chunk<i>.parquet`` with its chunk-numbered ids suffixed."""
+        if self.chunk or self.out.name.endswith(".chunks"):
+            frame = frame.with_columns(pl.col(c) + f"-{self.chunk}" for c in CHUNK_SUFFIXED.get(name, ()))
+            frame.write_parquet(self.out / f"{name}.chunk{self.chunk:03d}.parquet", statistics=True)
+            self.rows[name] = frame.height
+            self.tables.pop(name, None)
+            return
         frame.write_parquet(self.out / f"{name}.parquet", statistics=True)
         self.rows[name] = frame.height
         self.tables.pop(name, None)
@@ -433,22 +464,61 @@ class Generator:
             phase_out_start=month_text(pl.col("phase_out")))
 
 
+def _chunked(n: int, out: Path, month: str, seed: int, history: int, density: float | None,
+             chunk: int) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Generate ``n`` cases ``chunk`` at a time (each chunk its own streets, staff and population, ids
+    numbered on), each table's chunks written aside and then streamed into one Parquet file (polars
+    ``sink_parquet``): memory stays that of one chunk."""
+    parts = out / ".chunks"
+    parts.mkdir(exist_ok=True)
+    rows: dict[str, int] = {}
+    planted: dict[str, list[str]] = {}
+    g: Generator | None = None
+    for i, start in enumerate(range(0, n, chunk)):
+        g = Generator(min(chunk, n - start), month, seed + i, history, parts, prior=g)
+        g.build()
+        if i:
+            g.tables.pop("standards")  # the same table in every chunk: written once
+        for code, cases in g.plant(density).items():
+            planted.setdefault(code, []).extend(cases)
+        for name, frame in sorted(g.tables.items()):
+            g.emit(name, frame)
+        for name, count in g.rows.items():
+            rows[name] = rows.get(name, 0) + count
+        g.tables, g.cases_frame, g.members_frame = {}, pl.DataFrame(), pl.DataFrame()
+        print(f"  chunk {i}: {g.n:,} cases", file=sys.stderr)
+    for name in sorted(rows):
+        files = sorted(parts.glob(f"{name}.chunk*.parquet"))
+        schema = pl.read_parquet_schema(files[0])
+        pl.concat([pl.scan_parquet(f).cast(schema) for f in files]).sink_parquet(out / f"{name}.parquet",
+                                                                                  statistics=True)
+        for f in files:
+            f.unlink()
+    parts.rmdir()
+    return dict(sorted(rows.items())), planted
+
+
 def generate(scale: str | int, out: str | Path, month: str = "2026-10", seed: int = 20261001,
-             history: int = 3) -> dict:
-    """Write a drop of ``scale`` (a name of SCALES or a case count) to ``out``; return a manifest."""
+             history: int = 3, density: float | None = None, chunk: int | None = None) -> dict:
+    """Write a drop of ``scale`` (a name of SCALES or a case count) to ``out``; return a manifest. Over
+    IN_MEMORY_MAX cases (or with ``chunk``) the drop is generated ``chunk`` cases at a time."""
     start = time.perf_counter()
     n = SCALES[scale] if isinstance(scale, str) else int(scale)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.parquet"):
         old.unlink()
-    g = Generator(n, month, seed, history, out)
-    g.build()
-    planted = g.plant()
-    for name, frame in sorted(g.tables.items()):
-        g.emit(name, frame)
-    rows = dict(sorted(g.rows.items()))
-    manifest = {"scale": scale, "cases": n, "month": month, "seed": seed, "history": history, "rows": rows,
+    if n > IN_MEMORY_MAX or chunk:
+        rows, planted = _chunked(n, out, month, seed, history, density, chunk or CHUNK_CASES)
+    else:
+        g = Generator(n, month, seed, history, out)
+        g.build()
+        planted = g.plant(density)
+        for name, frame in sorted(g.tables.items()):
+            g.emit(name, frame)
+        rows = dict(sorted(g.rows.items()))
+    manifest = {"scale": scale, "cases": n, "month": month, "seed": seed, "history": history, "density": density,
+                "planted_cases": sum(len(v) for v in planted.values()), "rows": rows,
                 "planted": planted, "seconds": round(time.perf_counter() - start, 2)}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
@@ -461,10 +531,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--month", default="2026-10", help="audit month M (YYYY-MM)")
     p.add_argument("--seed", type=int, default=20261001)
     p.add_argument("--history", type=int, default=3, help="months of payments before M")
+    p.add_argument("--chunk", type=int, default=None,
+                   help=f"generate this many cases at a time (default: {CHUNK_CASES:,} above {IN_MEMORY_MAX:,} cases)")
+    p.add_argument("--density", type=float, default=None,
+                   help=f"share of cases planted with a problem, e.g. 0.01 (default: {PLANTS_PER_RULE} per rule)")
     args = p.parse_args(argv)
     scale = args.scale if args.scale in SCALES else int(args.scale)
-    m = generate(scale, args.out, args.month, args.seed, args.history)
-    print(f"{m['cases']} cases, {sum(m['rows'].values())} rows in {m['seconds']}s -> {args.out}")
+    try:
+        m = generate(scale, args.out, args.month, args.seed, args.history, args.density, args.chunk)
+    except ValueError as exc:
+        print(f"generate.py: {exc}", file=sys.stderr)
+        return 2
+    print(f"{m['cases']} cases, {sum(m['rows'].values())} rows, {m['planted_cases']} planted cases "
+          f"in {m['seconds']}s -> {args.out}")
     return 0
 
 

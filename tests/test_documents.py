@@ -23,7 +23,8 @@ def test_issues_xlsx_prints_landscape_one_page_wide_with_the_header_repeated(tmp
     wb = issues(tmp_path, finding(PID_A), finding(PID_B, street="江苏路街道"))
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape"
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        # fitToWidth left out means 1 (the OOXML default; xlsxwriter writes only non-defaults)
+        assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
     street = wb["华阳路街道"]
     assert street.print_title_rows == "$1:$1" and wb["汇总"].print_title_rows == "$3:$3"
@@ -151,3 +152,12 @@ def test_evidence_codes_are_shown_as_chinese_labels():
 
     view = evidence_view({"basis": "minor", "program": "tekun", "status": "suspended"})
     assert view["fields"] == [("认定依据", "未成年"), ("救助类型", "特困"), ("状态", "暂停")]
+
+
+def test_issues_amounts_keep_their_fen(tmp_path):
+    wb = issues(tmp_path, finding(PID_A, amount=1234), finding(PID_B, amount=-5))
+    street = wb["华阳路街道"]
+    header = [c.value for c in street[1]]
+    amounts = sorted(r[header.index("涉及金额(元)")] for r in street.iter_rows(min_row=2, values_only=True))
+    assert amounts == [-0.05, 12.34]
+    assert wb["汇总"].cell(4, 6).value == 12.29 and wb["汇总"].cell(4, 6).number_format == "#,##0.00"

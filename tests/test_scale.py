@@ -162,3 +162,58 @@ def test_every_rule_finds_its_planted_problems_in_a_generated_drop(tmp_path):
         assert set(manifest["planted"][code]) <= cases, code
     for code in ("S01", "S02", "S03"):  # exactly the planted cases: the base population is within the standards
         assert set(found.filter(pl.col("rule") == code)["case_id"]) == set(manifest["planted"][code]), code
+
+
+def test_density_plants_about_that_share_of_cases_with_findings(tmp_path):
+    """``density`` spreads planted problems over every rule; the audit finds about one per planted case."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    from auditor.jobs.monthly import run_audit
+
+    manifest = generate(5000, tmp_path / "data", month="2026-10", density=0.1)
+    rules = len(load_catalogue())
+    assert manifest["planted_cases"] >= 0.9 * 500
+    assert all(len(manifest["planted"][code]) == round(500 / rules) for code in ("E01", "R01", "S01", "D01", "C04"))
+    found = run_audit(month="2026-10", data_dir=tmp_path / "data", out_dir=tmp_path / "out",
+                      profile=load_profile(None), db_url=f"sqlite:///{tmp_path / 'a.db'}").findings
+    assert set(found["rule"]) == set(load_catalogue())
+    assert 0.8 * manifest["planted_cases"] <= found.height <= 1.6 * manifest["planted_cases"], found.height
+    for code in ("E07", "E08", "S01", "S02"):  # one finding per planted case
+        assert set(found.filter(pl.col("rule") == code)["case_id"]) == set(manifest["planted"][code]), code
+
+
+def test_growth_fit_finds_the_exponent_and_the_fastest_growing_stage():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench import exponent, growth
+
+    assert exponent([1e4, 1e5, 1e6], [2.0, 2.0 * 10**1.5, 2.0 * 10**3]) == pytest.approx(1.5)
+    assert exponent([1e4], [1.0]) is None
+    runs = [{"scale": s, "cases": n, "total_s": n / 1e3, "cpu_s": n / 1e3, "peak_rss_mb": 100 + n / 1e4,
+             "stages": {"load": n / 2e3, "store": (n / 1e4) ** 1.2, "tiny": 1e-3 * n / 1e4}}
+            for s, n in (("district", 10_000), ("city", 500_000), ("province", 5_000_000))]
+    g = growth(runs)
+    assert g["time"] == pytest.approx(1.0) and g["stages"]["store"] == pytest.approx(1.2)
+    assert 0 < g["memory"] < 1 and g["fastest_stage"] == "store"
+
+
+def test_a_drop_generated_in_chunks_is_one_valid_file_per_table(tmp_path):
+    """The national generator's path at a tiny size: chunks numbered on, one Parquet file per table
+    (several row groups), every id unique, nothing quarantined, every rule fires."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    from auditor.jobs.monthly import run_audit
+
+    manifest = generate(1500, tmp_path / "data", month="2026-10", chunk=500)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(
+        [f"{name}.parquet" for name in TABLES] + ["manifest.json"])
+    drop = load_drop(tmp_path / "data", load_profile(None))
+    assert drop.quarantine.height == 0
+    assert {n: s.read for n, s in drop.stats.items()} == manifest["rows"]
+    assert drop.tables["cases"]["case_id"].n_unique() == 1500 == drop.tables["cases"].height
+    assert drop.tables["staff"]["staff_id"].is_unique().all()
+    assert drop.tables["members"]["person_id"].n_unique() >= 0.99 * drop.tables["members"].height
+    found = run_audit(month="2026-10", data_dir=tmp_path / "data", out_dir=tmp_path / "out",
+                      profile=load_profile(None), db_url=f"sqlite:///{tmp_path / 'a.db'}").findings
+    assert set(found["rule"]) == set(load_catalogue())

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet as StreamedSheet
 
 import polars as pl
 
@@ -52,6 +54,19 @@ def xlsx_row(ws: Worksheet, values: list[Any]) -> None:
     ws.append(values)
     for cell in ws[ws.max_row]:
         xlsx_text(cell)
+
+
+def xlsx_stream_row(ws: StreamedSheet, row: int, values: list[Any], formats: list[Format | None]) -> None:
+    """Write one row (0-based) of an xlsxwriter sheet: text always as a string cell, never a formula;
+    numbers (Decimal amounts too) as numbers; an empty cell only when it has a format."""
+    for col, (value, fmt) in enumerate(zip(values, formats, strict=True)):
+        if value is None or value == "":
+            if fmt is not None:
+                ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):
+            ws.write_string(row, col, value, fmt)
+        else:
+            ws.write_number(row, col, float(value), fmt)
 
 
 def xlsx_text(cell: Cell) -> None:

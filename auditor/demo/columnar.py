@@ -78,6 +78,13 @@ class ColumnarPlanting:
         keys = self.group().select(pl.struct(list(cols))).to_series().implode()
         return pl.struct(list(cols)).is_in(keys)
 
+    def one_per_street(self, offset: int, every: int) -> pl.DataFrame:
+        """One pool case per street for up to k streets, taking every ``every``-th street (sorted) from
+        ``offset``: hooks that edit whole streets with different offsets never meet in one street."""
+        streets = self.pool["street"].unique().sort().gather_every(every, offset=offset)
+        return (self.pool.filter(pl.col("street").is_in(streets.implode()))
+                .unique("street", keep="first", maintain_order=True).head(self.k))
+
     def members_of(self, code: str | None = None) -> pl.DataFrame:
         """The hook's cases with their second member (``member``, ``member_name``)."""
         first_member = (self.gen.members_frame.filter(pl.col("pos") == 1)

@@ -174,11 +174,12 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
                               started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
                               status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
         try:
-            issues = fill_programs(issue_rows(engine, frame, month), drop.tables["cases"])
             with staged(out) as stage:
                 with stages("outputs"):
-                    write_outputs(stage, frame=frame, drop=drop, sample=sample, issues=issues, month=month,
-                                  profile=profile, summary=summary)
+                    masked = mask_frame(frame)  # once, for the 问题清单 and the report
+                    issues = fill_programs(issue_rows(engine, masked, month), drop.tables["cases"])
+                    write_outputs(stage, frame=frame, masked=masked, drop=drop, sample=sample, issues=issues,
+                                  month=month, profile=profile, summary=summary)
                 summary = summary.finished(run_id=run_id, durations=stages.durations
                                            | {"total": round(time.perf_counter() - stages.t0, 3)})
                 write_json(summary.to_dict(), stage / "run.json")
@@ -188,7 +189,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             raise
         mark_run(engine, run_id, "ok")
         try:
-            write_snapshot(snapshots, run_id=run_id, month=month, profile=profile, drop=drop, inputs=inputs)
+            with stages("snapshot"):  # after run.json: its time is in the log and the benchmark, not in run.json
+                write_snapshot(snapshots, run_id=run_id, month=month, profile=profile, drop=drop, inputs=inputs)
         except OSError as exc:  # the audit itself is complete: say so, do not fail it
             gap = f"本次运行的数据快照未能保存 (snapshot not written): {exc.strerror or exc}"
             log.warning(gap)
@@ -198,9 +200,10 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     return AuditResult(run_id, out, frame, summary, notice)
 
 
-def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.DataFrame, issues: pl.DataFrame,
-                  month: str, profile: Profile, summary: RunSummary) -> None:
-    """Write every output file but ``run.json`` into ``folder`` (owner-only: they hold personal data)."""
+def write_outputs(folder: Path, *, frame: pl.DataFrame, masked: pl.DataFrame, drop: Drop, sample: pl.DataFrame,
+                  issues: pl.DataFrame, month: str, profile: Profile, summary: RunSummary) -> None:
+    """Write every output file but ``run.json`` into ``folder`` (owner-only: they hold personal data);
+    ``masked`` is ``frame`` masked, ``issues`` the 问题清单 rows made from it."""
     private_dir(folder)
     write_csv(findings_csv_frame(frame), folder / "findings.csv")
     checkpoint("output:findings.csv")
@@ -208,9 +211,8 @@ def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.D
     checkpoint("output:quarantine.csv")
     write_csv(sample, folder / "sample.csv")
     checkpoint("output:sample.csv")
-    write_issues_xlsx(issues, folder / "issues.xlsx", month=month, district=profile.district, mask=mask_frame)
+    write_issues_xlsx(issues, folder / "issues.xlsx", month=month, district=profile.district)
     checkpoint("output:issues.xlsx")
-    masked = mask_frame(frame)
     section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
     data = build_report_data(masked, summary, [section] if section else [])
     write_private_text(folder / "report.html", data.render())

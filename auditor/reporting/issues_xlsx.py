@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from openpyxl.worksheet.worksheet import Worksheet
 
-from auditor.core.cells import xlsx_row
+from auditor.core.cells import xlsx_stream_row
+from auditor.core.money import yuan
 from auditor.core.private import make_private
 from auditor.core.vocab import FINDING_STATUS_LABELS, PROGRAM_LABELS, SEVERITY_LABELS
 from auditor.engine.runner import load_catalogue
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet as StreamedSheet
 
 DISTRICT_SHEET = "区级"  # findings with no street (e.g. dishonesty records)
 
@@ -75,15 +80,13 @@ def _sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def _print_setup(ws: Worksheet, title_rows: str) -> None:
-    """Landscape A4, one page wide (as many pages tall as needed), ``title_rows`` repeated on each page."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = title_rows
-    ws.page_margins.left = ws.page_margins.right = 0.4
+def _print_setup(ws: StreamedSheet, title_row: int) -> None:
+    """Landscape A4, one page wide (as many pages tall as needed), ``title_row`` (0-based) repeated on each page."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(title_row)
+    ws.set_margins(left=0.4, right=0.4)
 
 
 def _lines(text: str | None, width: int) -> int:
@@ -92,102 +95,92 @@ def _lines(text: str | None, width: int) -> int:
     return max(1, -(-shown // max(width - 2, 1)))
 
 
-def _program_label(program: str | None) -> str | None:
-    return "、".join(PROGRAM_LABELS.get(p, p) for p in program.split(",")) if program else None
+def _street_rows(data: pl.DataFrame) -> pl.DataFrame:
+    """The values of the street sheets' issue columns (labels, yuan amounts), in sheet order."""
+    names = {code: cls.name for code, cls in load_catalogue().items()}
+    program = (pl.col("program").str.split(",")
+               .list.eval(pl.element().replace(PROGRAM_LABELS)).list.join("、"))
+    return data.sort("street", "severity", "rule", "finding_id").with_columns(
+        rule_name=pl.col("rule").replace_strict(names, default=""),
+        severity=pl.col("severity").replace_strict(SEVERITY_LABELS),
+        program=pl.when(pl.col("program") != "").then(program),
+        amount=yuan(pl.col("amount_fen")).cast(pl.Decimal(20, 2)),  # exact: 1234 fen -> 12.34
+        status=pl.col("status").fill_null(FINDING_STATUS_LABELS["new"]) if "status" in data.columns
+        else pl.lit(FINDING_STATUS_LABELS["new"]))
 
 
 def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: str,
                       mask: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> None:
     """问题清单: a summary sheet and one sheet per street, with columns for the street to fill.
 
-    ``mask`` (optional) is applied to the person/account columns before writing.
+    ``mask`` (optional) is applied to the person/account columns before writing. The workbook is
+    streamed row by row (xlsxwriter, constant memory): time and memory grow linearly with the findings.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-    from openpyxl.worksheet.hyperlink import Hyperlink
+    import xlsxwriter
 
-    names = {code: cls.name for code, cls in load_catalogue().items()}
-    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
-    fill_fill = PatternFill("solid", fgColor="FFF2CC")
-    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "汇总"
-    summary.append([f"{district} {month} 社会救助资金审计问题清单"])
-    summary["A1"].font = Font(bold=True, size=14)
-    summary.append([])
-    summary.append(["街镇", "问题总数", "高", "中", "低", "涉及金额(元)", "工作表"])
-    for cell in summary[3]:
-        cell.font, cell.fill = head_font, head_fill
     data = frame.with_columns(street=pl.col("street").fill_null(DISTRICT_SHEET))
-    taken = {"汇总"}
+    if mask is not None and data.height:
+        data = mask(data)
     streets = sorted(s for s in data["street"].unique().to_list() if s != DISTRICT_SHEET) if data.height else []
     if data.height and (data["street"] == DISTRICT_SHEET).any():
         streets.append(DISTRICT_SHEET)  # 区级 after the streets
-    totals = [0, 0, 0, 0, 0]
-    headers = ISSUE_HEADERS + STREET_FILLS
-    col_of = {key: i for i, (key, _, _) in enumerate(headers, start=1)}
-    for street in streets:
-        rows = data.filter(pl.col("street") == street).sort("severity", "rule", "finding_id")
-        if mask is not None:
-            rows = mask(rows)
-        title = _sheet_title(street, taken)
-        sev = rows["severity"].value_counts()
-        count = dict(zip(sev["severity"].to_list(), sev["count"].to_list(), strict=False))
-        fen = rows["amount_fen"].fill_null(0).sum()
-        line = [rows.height, count.get("high", 0), count.get("medium", 0), count.get("low", 0), fen]
-        totals = [a + b for a, b in zip(totals, line, strict=True)]
-        xlsx_row(summary, [street, *line[:4], Decimal(fen) / 100, title])
-        summary.cell(summary.max_row, 6).number_format = "#,##0.00"
-        link = summary.cell(summary.max_row, 7)
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{title}'!A1", display=title)
-        link.style = "Hyperlink"
-        ws = wb.create_sheet(title)
-        ws.append([h[1] for h in headers])
-        for i, (_, _, width) in enumerate(headers, start=1):
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = width
-            cell = ws.cell(1, i)
-            cell.font, cell.alignment = head_font, Alignment(wrap_text=True)
-            cell.fill = fill_fill if i > len(ISSUE_HEADERS) else head_fill
-            if i > len(ISSUE_HEADERS):
-                cell.font = Font(bold=True)
-        for r in rows.iter_rows(named=True):
-            values = {**r, "rule_name": names.get(r["rule"], ""), "severity": SEVERITY_LABELS[r["severity"]],
-                      "program": _program_label(r["program"]),
-                      "amount": None if r["amount_fen"] is None else Decimal(r["amount_fen"]) / 100,
-                      "status": r.get("status") or FINDING_STATUS_LABELS["new"]}
-            xlsx_row(ws, [values.get(key) for key, _, _ in ISSUE_HEADERS] + [None] * len(STREET_FILLS))
-            ws.cell(ws.max_row, col_of["amount"]).number_format = "#,##0.00"
-            for cell in ws[ws.max_row]:
-                cell.alignment = wrap if cell.column in (col_of["title"], col_of["rectification"]) else top
-            ws.row_dimensions[ws.max_row].height = 15 * _lines(values["title"], headers[col_of["title"] - 1][2])
-        for key in OPTIONAL:  # still there for the import, just not printed
-            if rows[key].null_count() == rows.height:
-                ws.column_dimensions[ws.cell(1, col_of[key]).column_letter].hidden = True
-        last = max(rows.height + 1, 2)
-        ws.freeze_panes = "B2"
-        ws.auto_filter.ref = ws.dimensions
-        check = DataValidation(type="list", formula1=f'"{VERIFY_CHOICES}"', allow_blank=True)
-        ws.add_data_validation(check)
-        col = ws.cell(1, col_of["verify_result"]).column_letter
-        check.add(f"{col}2:{col}{last}")
-        when = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,  # 2000-01-01
-                              showErrorMessage=True, errorTitle="完成日期",
-                              error="请填写日期，如 2026-11-15 (a date)")
-        ws.add_data_validation(when)
-        done = ws.cell(1, col_of["done_on"]).column_letter
-        when.add(f"{done}2:{done}{last}")
-        for row in range(2, last + 1):
-            ws[f"{done}{row}"].number_format = "yyyy-mm-dd"
-        _print_setup(ws, "1:1")
+    taken = {"汇总"}
+    titles = [_sheet_title(street, taken) for street in streets]
+    lines = {r["street"]: r for r in data.group_by("street").agg(
+        total=pl.len(), high=(pl.col("severity") == "high").sum(), medium=(pl.col("severity") == "medium").sum(),
+        low=(pl.col("severity") == "low").sum(), fen=pl.col("amount_fen").fill_null(0).sum()).iter_rows(named=True)}
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    head = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79", "text_wrap": True})
+    fill_head = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "text_wrap": True})
+    money, bold = wb.add_format({"num_format": "#,##0.00"}), wb.add_format({"bold": True})
+    bold_money = wb.add_format({"bold": True, "num_format": "#,##0.00"})
+    summary = wb.add_worksheet("汇总")
+    for col, width in enumerate((16, 10, 6, 6, 6, 16, 16)):
+        summary.set_column(col, col, width)
+    _print_setup(summary, 2)
+    big = wb.add_format({"bold": True, "font_size": 14})
+    summary.write_string(0, 0, f"{district} {month} 社会救助资金审计问题清单", big)
+    xlsx_stream_row(summary, 2, ["街镇", "问题总数", "高", "中", "低", "涉及金额(元)", "工作表"], [head] * 7)
+    for row, (street, title) in enumerate(zip(streets, titles, strict=True), start=3):
+        line = lines[street]
+        xlsx_stream_row(summary, row, [street, line["total"], line["high"], line["medium"], line["low"],
+                                       Decimal(line["fen"]) / 100], [None] * 5 + [money])
+        summary.write_url(row, 6, f"internal:'{title}'!A1", string=title)
     if streets:
-        xlsx_row(summary, ["合计", *totals[:4], Decimal(totals[4]) / 100, None])
-        summary.cell(summary.max_row, 6).number_format = "#,##0.00"
-        for cell in summary[summary.max_row]:
-            cell.font = Font(bold=True)
-    for letter, width in zip("ABCDEFG", (16, 10, 6, 6, 6, 16, 16), strict=False):
-        summary.column_dimensions[letter].width = width
-    _print_setup(summary, "3:3")
-    wb.save(path)
+        totals = [sum(lines[s][k] for s in streets) for k in ("total", "high", "medium", "low", "fen")]
+        xlsx_stream_row(summary, 3 + len(streets), ["合计", *totals[:4], Decimal(totals[4]) / 100],
+                        [bold] * 5 + [bold_money])
+
+    headers = ISSUE_HEADERS + STREET_FILLS
+    col_of = {key: i for i, (key, _, _) in enumerate(headers)}
+    keys = [key for key, _, _ in ISSUE_HEADERS]
+    top, wrap = wb.add_format({"valign": "top"}), wb.add_format({"valign": "top", "text_wrap": True})
+    formats = [wrap if key in ("title", "rectification") else
+               wb.add_format({"valign": "top", "num_format": "#,##0.00"}) if key == "amount" else
+               wb.add_format({"valign": "top", "num_format": "yyyy-mm-dd"}) if key == "done_on" else top
+               for key, _, _ in headers]
+    title_width = headers[col_of["title"]][2]
+    parts = _street_rows(data).partition_by("street", as_dict=True) if data.height else {}
+    for street, title in zip(streets, titles, strict=True):
+        part = parts[(street,)]
+        ws = wb.add_worksheet(title)
+        for col, (key, _, width) in enumerate(headers):
+            hidden = key in OPTIONAL and part[key].null_count() == part.height  # kept for the import, not printed
+            ws.set_column(col, col, width, formats[col], {"hidden": True} if hidden else None)
+        ws.freeze_panes(1, 1)
+        _print_setup(ws, 0)
+        xlsx_stream_row(ws, 0, [h for _, h, _ in headers],
+                        [fill_head if i >= len(ISSUE_HEADERS) else head for i in range(len(headers))])
+        for row, values in enumerate(part.select(keys).iter_rows(), start=1):
+            ws.set_row(row, 15 * _lines(values[col_of["title"]], title_width))
+            xlsx_stream_row(ws, row, list(values), formats[:len(keys)])  # the fill-in columns: the column's format
+        last = part.height
+        ws.autofilter(0, 0, last, len(headers) - 1)
+        ws.data_validation(1, col_of["verify_result"], last, col_of["verify_result"],
+                           {"validate": "list", "source": VERIFY_CHOICES.split(","), "ignore_blank": True})
+        ws.data_validation(1, col_of["done_on"], last, col_of["done_on"], {
+            "validate": "date", "criteria": ">", "value": date(2000, 1, 1), "ignore_blank": True,
+            "error_title": "完成日期", "error_message": "请填写日期，如 2026-11-15 (a date)"})
+    wb.close()
     make_private(path)

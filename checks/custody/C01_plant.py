@@ -32,10 +32,14 @@ def demo(d: District) -> None:
 
 
 def bench(b: ColumnarPlanting) -> None:
-    """The other planted payees' instructions and payments of M go to the first one's account."""
-    group = b.group()
-    others = pl.col("case_id").is_in(group["case_id"][1:].implode())
-    b.edit("pay", others & b.in_m, bank_account=pl.lit(group["bank_account"][0]))
+    """Planted payees in threes (the last group up to five): the instructions and payments of M of
+    the others in a group go to its first payee's account."""
+    group = b.group().with_row_index("j")
+    lead = pl.col("j") // 3 * 3
+    lead = pl.when((lead >= group.height - 2) & (lead > 0)).then(lead - 3).otherwise(lead)
+    others = group.with_columns(shared=pl.col("bank_account").gather(lead)).filter(pl.col("j") != lead)
+    b.edit("pay", pl.col("case_id").is_in(others["case_id"].implode()) & b.in_m,
+           bank_account=pl.col("case_id").replace_strict(others["case_id"], others["shared"], default=None))
 
 
 register_plant("C01", demo=demo, bench=bench)

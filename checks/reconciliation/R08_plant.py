@@ -20,6 +20,8 @@ def demo(d: District) -> None:
 
 
 def bench(b: ColumnarPlanting) -> None:
+    """Up to k streets (those R07 leaves): their 低保 allocation of M cut by 10%."""
+    b.regroup(b.one_per_street(1, 2))
     b.edit("allocations", b.in_m & b.key_in("street", "program"), fen=pl.col("fen") * 9 // 10)
 
 

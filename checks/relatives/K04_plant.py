@@ -35,10 +35,12 @@ def demo(d: District) -> None:
 
 
 def bench(b: ColumnarPlanting) -> None:
-    """One advisor with an unfiled sibling in k cases of one street (cases no other plant took)."""
-    street = b.chosen["street"][0]
-    b.regroup(b.pool.filter((pl.col("street") == street) & ~pl.col("case_id").is_in(b.chosen["case_id"].implode()))
-              .head(b.k))
+    """Per street of about k/3 streets, its advisor with an unfiled sibling in three cases (cases no
+    other plant took)."""
+    streets = b.chosen["street"].unique(maintain_order=True).head(max(1, b.k // 3))
+    b.regroup(b.pool.filter(pl.col("street").is_in(streets.implode())
+                            & ~pl.col("case_id").is_in(b.chosen["case_id"].implode()))
+              .group_by("street", maintain_order=True).head(3))
     advisors = b.members_of().join(b.street_staff("advisor"), on="street", maintain_order="left")
     b.add("relations", relation_rows(advisors, "sibling"))
 
