@@ -168,7 +168,7 @@ def test_upload_run_page_quarantine_and_downloads(db_url, tmp_path, drop):
     assert stat.S_IMODE((folder / "drop" / "cases.csv").stat().st_mode) == 0o600
     job = wait_for(profile, job_id)
     assert job.status == "ok", job.reason
-    assert [s.state for s in job.stages] == ["done"] * 4
+    assert [s.state for s in job.stages] == ["done"] * 5
     checks = next(s for s in job.stages if s.name == "checks")
     assert checks.total and checks.done == checks.total
     page = c.get(f"/runs/jobs/{job_id}")

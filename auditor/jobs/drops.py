@@ -42,7 +42,8 @@ SERVER_DEFAULT = Path("out/web-runs")  # a store that is not a SQLite file (Post
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
 MAX_MEMBERS = 200  # entries of a zip (a zip of a million empty files is a bomb too)
 IGNORED = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")  # what archivers add on their own
-STAGES = {"load": "读取数据", "checks": "运行检查规则", "store": "写入数据库", "outputs": "生成报告文件"}
+STAGES = {"load": "读取数据", "checks": "运行检查规则", "store": "写入数据库", "outputs": "生成报告文件",
+          "snapshot": "保存数据快照"}
 CHUNK = 1 << 20
 
 
