@@ -432,9 +432,9 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
                 or not distinct.gather(index).eq_missing(s).all()):  # a few codes, or a collision
             distinct = s.unique()
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        lookup = _evaluate(col, distinct.to_frame("raw"), profile)
+        lookup = _normalise(col, distinct, profile)
         return [lookup[c].gather(index) for c in lookup.columns]
-    out = _evaluate(col, s.to_frame("raw"), profile)
+    out = _normalise(col, s, profile)
     return [out[c] for c in out.columns]
 
 
@@ -442,6 +442,28 @@ def _column(col: Column, s: pl.Series, profile: Profile) -> Sequence[pl.Series]:
     """value, error (+ address key) of one column."""
     out = _typed(col, s)
     return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String), profile)
+
+
+def _normalise(col: Column, s: pl.Series, profile: Profile) -> pl.DataFrame:
+    """value, error (+ key) of the text values ``s``.
+
+    Values already in normal form (``N.canonical``: nearly every row of an export) keep their raw
+    value: no string is rewritten or copied; only the others (nulls, spaces, full-width digits,
+    errors ...) go through the normaliser.
+    """
+    if col.kind not in N.CANONICAL_KINDS:
+        return _evaluate(col, s.to_frame("raw"), profile)
+    rest = s.to_frame("raw").select(~N.canonical(col.kind, pl.col("raw")).fill_null(False)).to_series()
+    n_rest = int(rest.sum())
+    if n_rest == s.len():
+        return _evaluate(col, s.to_frame("raw"), profile)
+    error = pl.repeat(None, s.len(), dtype=pl.String, eager=True)
+    if n_rest == 0:
+        return pl.DataFrame({"value": s, "error": error})
+    where = rest.arg_true()
+    other = _evaluate(col, s.filter(rest).to_frame("raw"), profile)
+    return pl.DataFrame({"value": s.clone().scatter(where, other["value"]),
+                         "error": error.scatter(where, other["error"])})
 
 
 class _Source:
