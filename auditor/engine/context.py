@@ -11,6 +11,7 @@ import polars as pl
 from auditor.core.config import Profile
 from auditor.core.periods import month_bounds
 from auditor.ingest.loader import Drop
+from auditor.ingest.spill import SpilledTables
 
 
 @dataclass
@@ -19,6 +20,7 @@ class AuditContext:
     profile: Profile
     drop: Drop
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    _tables: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def first_day(self) -> date:
@@ -32,7 +34,20 @@ class AuditContext:
         return table in self.drop.tables
 
     def table(self, name: str) -> pl.DataFrame:
-        return self.drop.tables[name]
+        """A loaded table; one kept on disk (streamed) is read once and held until ``release``."""
+        if name not in self._tables:
+            self._tables[name] = self.drop.tables[name]
+        return self._tables[name]
+
+    def on_disk(self, name: str) -> bool:
+        """Whether table ``name`` is kept on disk (a streamed load): read it through ``scan``."""
+        tables = self.drop.tables
+        return isinstance(tables, SpilledTables) and tables.on_disk(name)
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """Table ``name`` as a lazy frame; from disk, filters and projections read only what they need."""
+        tables = self.drop.tables
+        return tables.scan(name) if isinstance(tables, SpilledTables) else tables[name].lazy()
 
     def shared(self, fn: Callable[[AuditContext], pl.DataFrame]) -> pl.DataFrame:
         """Compute a derived frame once (e.g. paid rows of M) and reuse it until ``release``."""
@@ -44,3 +59,4 @@ class AuditContext:
     def release(self) -> None:
         """Drop the shared frames (the engine does this between rule families to bound memory)."""
         self._cache.clear()
+        self._tables.clear()

@@ -32,6 +32,7 @@ from auditor.core.errors import AuditInputError
 from auditor.ingest import layout
 from auditor.ingest import normalize as N
 from auditor.ingest.schema import TABLES, Column, Table
+from auditor.ingest.spill import SpilledTables
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
 QUARANTINE_SCHEMA = {"table": pl.String, "source_row": pl.Int64, "column": pl.String,
@@ -97,7 +98,7 @@ class TableStats:
 @dataclass
 class Drop:
     directory: Path
-    tables: dict[str, pl.DataFrame]
+    tables: Mapping[str, pl.DataFrame]  # a dict, or ``SpilledTables`` when streamed
     stats: dict[str, TableStats]
     quarantine: pl.DataFrame
 
@@ -473,7 +474,7 @@ class _Source:
     projection), so a big table never sits in memory raw all at once.
     """
 
-    def __init__(self, path: Path, table: Table, profile: Profile) -> None:
+    def __init__(self, path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None) -> None:
         self.path, self.table = path, table
         self.line = self.sheet = self.broken = None  # CSV/XLSX: where each row is, rows that could not be read
         self.numbers: dict[str, pl.Series] = {}
@@ -489,7 +490,14 @@ class _Source:
             self.original = {c: h for h, c in mapping.items()}
             self.names = list(self.original)
             self.frame = None  # read column by column ...
-            if path.stat().st_size < WHOLE_READ_MAX_BYTES:  # ... unless small: one read is quicker
+            if window is not None:  # ... or rows [offset, offset + length) of every column (a streamed batch)
+                try:
+                    self.frame = (pl.scan_parquet(path).select(list(mapping)).slice(*window).collect()
+                                  .rename(mapping))
+                except Exception as exc:
+                    raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+                self.height = self.frame.height
+            elif path.stat().st_size < WHOLE_READ_MAX_BYTES:  # ... unless small: one read is quicker
                 self.frame = read_raw(path, table, columns=list(mapping)).rename(mapping)
                 self.height = self.frame.height
             else:
@@ -549,9 +557,15 @@ def _columns(columns: list[Column], source: _Source,
             yield c, *fut.result()
 
 
-def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
-    """Read, map, normalise and quarantine one table file."""
-    source = _Source(path, table, profile)
+def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None,
+               ) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
+    """Read, map, normalise and quarantine one table file.
+
+    ``window`` (Parquet only): (offset, length) of the rows to load, a batch of a streamed table; the
+    batch's accepted rows keep ``_row`` (source row) and its keys are not checked for duplicates
+    (``load_streamed`` does that across batches).
+    """
+    source = _Source(path, table, profile, window)
     known = [c for c in table.columns if c.name in source.names]
     absent = [c for c in table.columns if c.name not in source.names]
     for col in absent:
@@ -561,7 +575,8 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
                 f"(missing required column {col.name!r})"
             )
     n = source.height
-    rows = pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("_row")
+    first = 1 + (window[0] if window is not None else 0)
+    rows = pl.int_range(first, first + n, dtype=pl.Int64, eager=True).alias("_row")
 
     where = {"_line": source.line} if source.line is not None else {}
     if source.sheet is not None:
@@ -604,7 +619,7 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     del values, extras
     if bad is not None:
         good = good.filter(~bad)
-    if key_raw is not None and table.key is not None:
+    if key_raw is not None and table.key is not None and window is None:
         dup = good.get_column(table.key).is_duplicated()
         if dup.any():
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
@@ -636,16 +651,70 @@ def _number_lost(col: Column, raw: pl.Series, error: pl.Series, numbers: pl.Seri
     return lost
 
 
+def _parquet_height(path: Path) -> int:
+    try:
+        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    except Exception as exc:
+        raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+
+
+def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
+                  out: Path) -> tuple[pl.DataFrame, TableStats]:
+    """Load a Parquet table ``batch_rows`` rows at a time, writing its accepted rows to ``out``
+    (Parquet, in an owner-only folder): the table is never in memory whole, raw or normalised.
+
+    Same rows, values, quarantine and stats as ``load_table``; duplicate keys are found across
+    batches from the key column alone. Returns (quarantine, stats).
+    """
+    n = _parquet_height(path)
+    parts, quarantine, accepted = [], [], 0
+    missing: list[str] = []
+    for i, offset in enumerate(range(0, n, batch_rows)):
+        frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
+        parts.append(out.with_name(f"{out.stem}.part{i}.parquet"))
+        frame.write_parquet(parts[-1])
+        quarantine.append(q)
+        accepted, missing = accepted + frame.height, stats.missing_columns
+        del frame
+    rows = pl.scan_parquet(parts)
+    if table.key is not None:
+        keys = rows.select(table.key, "_row").collect()
+        dup = keys.filter(pl.col(table.key).is_duplicated()).get_column("_row")
+        del keys
+        if dup.len():
+            original = {c: h for h, c in header_map(table, list(pl.read_parquet_schema(path)), path, profile).items()}
+            label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
+            quarantine.append(
+                pl.scan_parquet(path).select(pl.col(original[table.key]).cast(pl.String).alias("value"))
+                .with_row_index("source_row", offset=1).filter(pl.col("source_row").is_in(dup.implode()))
+                .select(pl.lit(table.name).alias("table"), pl.col("source_row").cast(pl.Int64),
+                        pl.lit(table.key).alias("column"), "value", pl.lit(label).alias("reason"),
+                        pl.lit(None, pl.String).alias("location")).collect())
+            rows = rows.filter(~pl.col("_row").is_in(dup.implode()))
+            accepted -= dup.len()
+    rows.drop("_row").sink_parquet(out)
+    out.chmod(0o600)
+    for part in parts:
+        part.unlink()
+    q = pl.concat(quarantine).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+    return q, TableStats(file=path.name, read=n, accepted=accepted, quarantined=n - accepted,
+                         missing_columns=missing)
+
+
 def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None,
-              on_table: Callable[[str], None] | None = None) -> Drop:
+              on_table: Callable[[str], None] | None = None, stream_rows: int | None = None) -> Drop:
     """Load every table present in ``directory``; required tables must be there.
 
-    ``on_table`` is called once per table of the contract (progress).
+    ``on_table`` is called once per table of the contract (progress). ``stream_rows``: a Parquet
+    table of more rows is loaded in batches of that many rows and kept on disk
+    (``auditor.ingest.spill``) instead of in memory, with the same results.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
-    tables, stats, quarantines = {}, {}, []
+    spill = SpilledTables() if stream_rows else None
+    tables: dict[str, pl.DataFrame] = {}
+    stats, quarantines = {}, []
     for name, table in TABLES.items():
         if only is not None and name not in only and not table.required:
             continue
@@ -659,10 +728,17 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
             if on_table is not None:
                 on_table(f"{name}: absent")
             continue
-        accepted, q, stats[name] = load_table(path, table, profile)
-        tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
+        if (spill is not None and stream_rows and path.suffix.lower() == ".parquet"
+                and _parquet_height(path) > stream_rows):
+            q, stats[name] = load_streamed(path, table, profile, stream_rows, spill.spill_path(name))
+        else:
+            accepted, q, stats[name] = load_table(path, table, profile)
+            tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
+            if spill is not None:
+                spill.put(name, tables.pop(name))
         quarantines.append(q)
         if on_table is not None:
             on_table(f"{name}: {stats[name].read:,} rows")
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    return Drop(directory, tables, stats, quarantine.sort("table", "source_row", "column"))
+    return Drop(directory, spill if spill is not None else tables, stats,
+                quarantine.sort("table", "source_row", "column"))
