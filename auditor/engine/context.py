@@ -13,6 +13,19 @@ from auditor.core.periods import month_bounds
 from auditor.ingest.loader import Drop
 from auditor.ingest.spill import SpilledTables
 
+_KEPT: set[str] = set()  # shared frames kept across rule families (see ``kept``)
+
+
+def _key(fn: Callable[..., pl.DataFrame]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def kept(fn: Callable[[AuditContext], pl.DataFrame]) -> Callable[[AuditContext], pl.DataFrame]:
+    """Mark a narrow shared frame that several families use to be computed once per run, not once
+    per family (``release`` keeps it)."""
+    _KEPT.add(_key(fn))
+    return fn
+
 
 @dataclass
 class AuditContext:
@@ -51,12 +64,13 @@ class AuditContext:
 
     def shared(self, fn: Callable[[AuditContext], pl.DataFrame]) -> pl.DataFrame:
         """Compute a derived frame once (e.g. paid rows of M) and reuse it until ``release``."""
-        key = f"{fn.__module__}.{fn.__qualname__}"
+        key = _key(fn)
         if key not in self._cache:
             self._cache[key] = fn(self)
         return self._cache[key]
 
     def release(self) -> None:
-        """Drop the shared frames (the engine does this between rule families to bound memory)."""
-        self._cache.clear()
+        """Drop the shared frames but the ``kept`` ones, and the tables read from disk (the engine does
+        this between rule families to bound memory)."""
+        self._cache = {k: v for k, v in self._cache.items() if k in _KEPT}
         self._tables.clear()
