@@ -47,6 +47,7 @@ def test_streamed_and_in_memory_loads_find_the_same(tmp_path):
     streamed = load_drop(folder, profile, stream_rows=300)
     tables = streamed.tables
     assert isinstance(tables, SpilledTables) and tables.on_disk("ledger") and tables.on_disk("payments")
+    assert len(list(tables.folder.glob("ledger.*.parquet"))) > 3  # batches of 300 rows
     assert not tables.on_disk("staff")  # small tables stay in memory
     assert stat.S_IMODE(tables.folder.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in tables.folder.iterdir())

@@ -29,6 +29,7 @@ import polars as pl
 from auditor.core import vocab as V
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
+from auditor.core.private import private_open
 from auditor.ingest import layout
 from auditor.ingest import normalize as N
 from auditor.ingest.schema import TABLES, Column, Table
@@ -659,28 +660,34 @@ def _parquet_height(path: Path) -> int:
 
 
 def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
-                  out: Path) -> tuple[pl.DataFrame, TableStats]:
-    """Load a Parquet table ``batch_rows`` rows at a time, writing its accepted rows to ``out``
-    (Parquet, in an owner-only folder): the table is never in memory whole, raw or normalised.
+                  new_part: Callable[[], Path]) -> tuple[pl.DataFrame, TableStats]:
+    """Load a Parquet table ``batch_rows`` rows at a time, writing each batch's accepted rows to a
+    part file (``new_part()``: Parquet in an owner-only folder): the table is never in memory whole,
+    raw or normalised.
 
     Same rows, values, quarantine and stats as ``load_table``; duplicate keys are found across
     batches from the key column alone. Returns (quarantine, stats).
     """
     n = _parquet_height(path)
-    parts, quarantine, accepted = [], [], 0
+    parts: list[tuple[Path, pl.Series]] = []  # (file, source rows of its accepted rows)
+    keys: list[pl.Series] = []
+    quarantine, accepted = [], 0
     missing: list[str] = []
-    for i, offset in enumerate(range(0, n, batch_rows)):
+    for offset in range(0, n, batch_rows):
         frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
-        parts.append(out.with_name(f"{out.stem}.part{i}.parquet"))
-        frame.write_parquet(parts[-1])
+        if table.key is not None:
+            keys.append(frame.get_column(table.key))
+        part = new_part()
+        with private_open(part, "wb") as f:
+            frame.drop("_row").write_parquet(f, compression="lz4")  # a spill: fast to write and read back
+        parts.append((part, frame.get_column("_row")))
         quarantine.append(q)
         accepted, missing = accepted + frame.height, stats.missing_columns
         del frame
-    rows = pl.scan_parquet(parts)
-    if table.key is not None:
-        keys = rows.select(table.key, "_row").collect()
-        dup = keys.filter(pl.col(table.key).is_duplicated()).get_column("_row")
-        del keys
+    if table.key is not None and keys:
+        rows = pl.concat([r for _, r in parts])
+        dup = rows.filter(pl.concat(keys).is_duplicated())
+        del keys, rows
         if dup.len():
             original = {c: h for h, c in header_map(table, list(pl.read_parquet_schema(path)), path, profile).items()}
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
@@ -690,12 +697,13 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
                 .select(pl.lit(table.name).alias("table"), pl.col("source_row").cast(pl.Int64),
                         pl.lit(table.key).alias("column"), "value", pl.lit(label).alias("reason"),
                         pl.lit(None, pl.String).alias("location")).collect())
-            rows = rows.filter(~pl.col("_row").is_in(dup.implode()))
+            for part, source_rows in parts:  # rewrite the parts holding a duplicate
+                drop = source_rows.is_in(dup.implode())
+                if drop.any():
+                    kept = pl.read_parquet(part).filter(~drop)
+                    with private_open(part, "wb") as f:
+                        kept.write_parquet(f, compression="lz4")
             accepted -= dup.len()
-    rows.drop("_row").sink_parquet(out)
-    out.chmod(0o600)
-    for part in parts:
-        part.unlink()
     q = pl.concat(quarantine).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     return q, TableStats(file=path.name, read=n, accepted=accepted, quarantined=n - accepted,
                          missing_columns=missing)
@@ -730,7 +738,7 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
             continue
         if (spill is not None and stream_rows and path.suffix.lower() == ".parquet"
                 and _parquet_height(path) > stream_rows):
-            q, stats[name] = load_streamed(path, table, profile, stream_rows, spill.spill_path(name))
+            q, stats[name] = load_streamed(path, table, profile, stream_rows, partial(spill.new_part, name))
         else:
             accepted, q, stats[name] = load_table(path, table, profile)
             tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)

@@ -23,27 +23,29 @@ class SpilledTables(Mapping[str, pl.DataFrame]):
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="auditor-spill-"))  # mode 0700
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
-        self._tables: dict[str, pl.DataFrame | Path] = {}
+        self._tables: dict[str, pl.DataFrame | list[Path]] = {}
 
     def put(self, name: str, frame: pl.DataFrame) -> None:
         self._tables[name] = frame
 
-    def spill_path(self, name: str) -> Path:
-        """Where the streamed table ``name`` is to be written; it is read from there from now on."""
-        path = self._tables[name] = self.folder / f"{name}.parquet"
-        return path
+    def new_part(self, name: str) -> Path:
+        """The path of the next part file of the streamed table ``name`` (read in order of creation)."""
+        parts = self._tables.setdefault(name, [])
+        assert isinstance(parts, list), f"{name} is held in memory"
+        parts.append(self.folder / f"{name}.{len(parts)}.parquet")
+        return parts[-1]
 
     def on_disk(self, name: str) -> bool:
-        return isinstance(self._tables.get(name), Path)
+        return isinstance(self._tables.get(name), list)
 
     def scan(self, name: str) -> pl.LazyFrame:
         """The table as a lazy scan (projection and filters read only what they need from disk)."""
         held = self._tables[name]
-        return pl.scan_parquet(held) if isinstance(held, Path) else held.lazy()
+        return pl.scan_parquet(held) if isinstance(held, list) else held.lazy()
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         held = self._tables[name]
-        return pl.read_parquet(held) if isinstance(held, Path) else held
+        return pl.read_parquet(held) if isinstance(held, list) else held
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._tables)
