@@ -108,6 +108,26 @@ def test_person_ids_normalised_per_distinct_value_and_column_by_column(tmp_path,
     assert direct[1].filter(pl.col("column") == "payee_id").height == 80  # bad checksum and missing
 
 
+def test_canonical_rows_shortcut_matches_normalising_every_row(tmp_path, monkeypatch):
+    """Rows already in normal form skip the normalisers; the result, quarantine included, is what
+    normalising every row gives, with or without the distinct-value path."""
+    good = "110101199001011237"
+    ids = [good, "110101199001011238", f" {good}", None, "１１０１０１１９９００１０１１２３７", good] * 30
+    n = len(ids)
+    frame = pl.DataFrame({"txn_id": [f"T{i}" if i % 7 else f" T{i}\x01" for i in range(n)], "payee_id": ids,
+                          "program": ["dibao"] * n, "month": ["2026-10"] * n, "amount": ["1.00"] * n,
+                          "bank_account": ["6222020000000001", "6222 0200 0000 0001", "12"] * (n // 3),
+                          "paid_on": ["2026-10-09"] * n, "street": ["s"] * n, "status": ["paid"] * n})
+    shortcut = _load(tmp_path, "ledger", frame)
+    monkeypatch.setattr(loader.N, "CANONICAL_KINDS", frozenset())
+    every_row = _load(tmp_path, "ledger", frame)
+    assert shortcut[0].equals(every_row[0]) and shortcut[1].equals(every_row[1])
+    assert {"payee_id", "bank_account"} <= set(shortcut[1]["column"]) and shortcut[0].height > 0
+    monkeypatch.undo()
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
+    assert _load(tmp_path, "ledger", frame)[0].equals(every_row[0])
+
+
 def test_bulk_insert_many_rows(db_url):
     engine = store.connect(db_url)
     stamp = datetime(2026, 11, 1, tzinfo=UTC)

@@ -168,6 +168,9 @@ class Profile(BaseModel):
     snapshot_dir: str | None = None
     # snapshots of months more than this many months before a run's month are deleted (None: kept)
     snapshot_retention_months: int | None = Field(24, ge=0)
+    # out-of-core loading: a Parquet table of more rows than this is validated in batches of this
+    # many rows and kept on disk (owner-only temporary folder), not in memory; None: all in memory
+    stream_above_rows: int | None = Field(None, ge=1000)
 
     @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit",
                      "dibao_supplement_ratio", "tekun_floor_ratio")

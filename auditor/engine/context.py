@@ -11,6 +11,20 @@ import polars as pl
 from auditor.core.config import Profile
 from auditor.core.periods import month_bounds
 from auditor.ingest.loader import Drop
+from auditor.ingest.spill import SpilledTables
+
+_KEPT: set[str] = set()  # shared frames kept across rule families (see ``kept``)
+
+
+def _key(fn: Callable[..., pl.DataFrame]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def kept(fn: Callable[[AuditContext], pl.DataFrame]) -> Callable[[AuditContext], pl.DataFrame]:
+    """Mark a narrow shared frame that several families use to be computed once per run, not once
+    per family (``release`` keeps it)."""
+    _KEPT.add(_key(fn))
+    return fn
 
 
 @dataclass
@@ -19,6 +33,7 @@ class AuditContext:
     profile: Profile
     drop: Drop
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    _tables: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def first_day(self) -> date:
@@ -32,15 +47,30 @@ class AuditContext:
         return table in self.drop.tables
 
     def table(self, name: str) -> pl.DataFrame:
-        return self.drop.tables[name]
+        """A loaded table; one kept on disk (streamed) is read once and held until ``release``."""
+        if name not in self._tables:
+            self._tables[name] = self.drop.tables[name]
+        return self._tables[name]
+
+    def on_disk(self, name: str) -> bool:
+        """Whether table ``name`` is kept on disk (a streamed load): read it through ``scan``."""
+        tables = self.drop.tables
+        return isinstance(tables, SpilledTables) and tables.on_disk(name)
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """Table ``name`` as a lazy frame; from disk, filters and projections read only what they need."""
+        tables = self.drop.tables
+        return tables.scan(name) if isinstance(tables, SpilledTables) else tables[name].lazy()
 
     def shared(self, fn: Callable[[AuditContext], pl.DataFrame]) -> pl.DataFrame:
         """Compute a derived frame once (e.g. paid rows of M) and reuse it until ``release``."""
-        key = f"{fn.__module__}.{fn.__qualname__}"
+        key = _key(fn)
         if key not in self._cache:
             self._cache[key] = fn(self)
         return self._cache[key]
 
     def release(self) -> None:
-        """Drop the shared frames (the engine does this between rule families to bound memory)."""
-        self._cache.clear()
+        """Drop the shared frames but the ``kept`` ones, and the tables read from disk (the engine does
+        this between rule families to bound memory)."""
+        self._cache = {k: v for k, v in self._cache.items() if k in _KEPT}
+        self._tables.clear()

@@ -12,7 +12,7 @@ import polars as pl
 
 from auditor.core.money import yuan
 from auditor.core.vocab import PROGRAM_LABELS
-from auditor.engine.context import AuditContext
+from auditor.engine.context import AuditContext, kept
 
 
 def program_label(e: pl.Expr) -> pl.Expr:
@@ -34,14 +34,22 @@ def rows_where(frame: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
     return frame.slice(first, n) if mask.slice(first, n).all() else frame.filter(mask)
 
 
+def table_rows(ctx: AuditContext, name: str, condition: pl.Expr) -> pl.DataFrame:
+    """Rows of table ``name`` meeting ``condition``: a slice or filter of the loaded table, or, when
+    it is kept on disk (streamed), only those rows read from disk by polars' streaming engine."""
+    if ctx.on_disk(name):
+        return ctx.scan(name).filter(condition.fill_null(False)).collect(engine="streaming")
+    return rows_where(ctx.table(name), condition)
+
+
 def instructions(ctx: AuditContext) -> pl.DataFrame:
     """Payment instructions of month M."""
-    return rows_where(ctx.table("payments"), pl.col("month") == ctx.month)
+    return table_rows(ctx, "payments", pl.col("month") == ctx.month)
 
 
 def paid_rows(ctx: AuditContext) -> pl.DataFrame:
     """Paid ledger rows of month M (the money that actually left)."""
-    return rows_where(ctx.table("ledger"), (pl.col("month") == ctx.month) & (pl.col("status") == "paid"))
+    return table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") == "paid"))
 
 
 ACTIVE_CASE_COLUMNS = ("case_id", "program", "payee_id", "street", "community", "approved_by", "handled_by",
@@ -76,9 +84,9 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     key, not per row, so no ledger-sized sort is needed.
     """
     cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
-    known = cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
-    direct = paid.join(known, on="case_id", how="semi")
-    rest = paid.join(known, on="case_id", how="anti").drop("case_id")  # incl. null case_id
+    known = paid.select(pl.col("case_id").is_in(cases["case_id"].implode()).fill_null(False)).to_series()
+    direct = paid.filter(known)  # one pass over the keys instead of a semi and an anti join
+    rest = paid.filter(~known).drop("case_id")  # incl. null case_id
     candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
     best = (candidates.with_columns(_active=_is_active(ctx.month))
             .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False],
@@ -88,8 +96,9 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([direct, rest.join(best, on=["payee_id", "program"], how="left").select(direct.columns)])
 
 
+@kept
 def paid_cases(ctx: AuditContext) -> pl.DataFrame:
-    """One row per case paid for M: case_id, paid_fen."""
+    """One row per case paid for M: case_id, paid_fen (two narrow columns: kept for every family)."""
     paid = _with_case(ctx, ctx.shared(paid_rows).select(PAID_COLUMNS)).filter(pl.col("case_id").is_not_null())
     return per_key(paid, ["case_id"], one=dict(paid_fen=pl.col("amount").fill_null(0)),
                    many=dict(paid_fen=pl.col("amount").sum()))
@@ -154,7 +163,7 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
     """
     key = ["payee_id", "program"]
     instr_rows, paid_rows_ = ctx.shared(instructions), ctx.shared(paid_rows)
-    unpaid_rows = ctx.table("ledger").filter((pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
+    unpaid_rows = table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
     instr = per_key(instr_rows, key, one=dict(
         n_instr=pl.lit(1, pl.UInt32), instructed_fen=pl.col("amount").fill_null(0),
         instr_street=pl.col("street"), instr_case=pl.col("case_id"), _instr_account=pl.col("bank_account"),
@@ -216,9 +225,14 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     all_cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
     wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
     cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
-    paid = (ctx.table("ledger").select("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
-            .join(wanted.unique(), on=["payee_id", "program"], how="semi")
-            .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)))
+    columns = ("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
+    if ctx.on_disk("ledger"):  # only these payees' paid rows are read from disk
+        paid = (ctx.scan("ledger").select(columns).filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month))
+                .join(wanted.unique().lazy(), on=["payee_id", "program"], how="semi").collect(engine="streaming"))
+    else:  # a one-column test first: the two-column join then sees only these payees' rows
+        paid = (ctx.table("ledger").select(columns).filter(pl.col("payee_id").is_in(wanted["payee_id"].implode()))
+                .join(wanted.unique(), on=["payee_id", "program"], how="semi")
+                .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)))
     known = all_cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
     direct = paid.join(known, on="case_id", how="semi")
     ranked = (

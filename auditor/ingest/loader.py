@@ -29,9 +29,11 @@ import polars as pl
 from auditor.core import vocab as V
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
+from auditor.core.private import private_open
 from auditor.ingest import layout
 from auditor.ingest import normalize as N
 from auditor.ingest.schema import TABLES, Column, Table
+from auditor.ingest.spill import SpilledTables
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
 QUARANTINE_SCHEMA = {"table": pl.String, "source_row": pl.Int64, "column": pl.String,
@@ -97,7 +99,7 @@ class TableStats:
 @dataclass
 class Drop:
     directory: Path
-    tables: dict[str, pl.DataFrame]
+    tables: Mapping[str, pl.DataFrame]  # a dict, or ``SpilledTables`` when streamed
     stats: dict[str, TableStats]
     quarantine: pl.DataFrame
 
@@ -432,9 +434,9 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
                 or not distinct.gather(index).eq_missing(s).all()):  # a few codes, or a collision
             distinct = s.unique()
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        lookup = _evaluate(col, distinct.to_frame("raw"), profile)
+        lookup = _normalise(col, distinct, profile)
         return [lookup[c].gather(index) for c in lookup.columns]
-    out = _evaluate(col, s.to_frame("raw"), profile)
+    out = _normalise(col, s, profile)
     return [out[c] for c in out.columns]
 
 
@@ -444,6 +446,28 @@ def _column(col: Column, s: pl.Series, profile: Profile) -> Sequence[pl.Series]:
     return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String), profile)
 
 
+def _normalise(col: Column, s: pl.Series, profile: Profile) -> pl.DataFrame:
+    """value, error (+ key) of the text values ``s``.
+
+    Values already in normal form (``N.canonical``: nearly every row of an export) keep their raw
+    value: no string is rewritten or copied; only the others (nulls, spaces, full-width digits,
+    errors ...) go through the normaliser.
+    """
+    if col.kind not in N.CANONICAL_KINDS:
+        return _evaluate(col, s.to_frame("raw"), profile)
+    rest = s.to_frame("raw").select(~N.canonical(col.kind, pl.col("raw")).fill_null(False)).to_series()
+    n_rest = int(rest.sum())
+    if n_rest == s.len():
+        return _evaluate(col, s.to_frame("raw"), profile)
+    error = pl.repeat(None, s.len(), dtype=pl.String, eager=True)
+    if n_rest == 0:
+        return pl.DataFrame({"value": s, "error": error})
+    where = rest.arg_true()
+    other = _evaluate(col, s.filter(rest).to_frame("raw"), profile)
+    return pl.DataFrame({"value": s.clone().scatter(where, other["value"]),
+                         "error": error.scatter(where, other["error"])})
+
+
 class _Source:
     """The raw columns of one table file, by canonical name.
 
@@ -451,7 +475,7 @@ class _Source:
     projection), so a big table never sits in memory raw all at once.
     """
 
-    def __init__(self, path: Path, table: Table, profile: Profile) -> None:
+    def __init__(self, path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None) -> None:
         self.path, self.table = path, table
         self.line = self.sheet = self.broken = None  # CSV/XLSX: where each row is, rows that could not be read
         self.numbers: dict[str, pl.Series] = {}
@@ -467,7 +491,14 @@ class _Source:
             self.original = {c: h for h, c in mapping.items()}
             self.names = list(self.original)
             self.frame = None  # read column by column ...
-            if path.stat().st_size < WHOLE_READ_MAX_BYTES:  # ... unless small: one read is quicker
+            if window is not None:  # ... or rows [offset, offset + length) of every column (a streamed batch)
+                try:
+                    self.frame = (pl.scan_parquet(path).select(list(mapping)).slice(*window).collect()
+                                  .rename(mapping))
+                except Exception as exc:
+                    raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+                self.height = self.frame.height
+            elif path.stat().st_size < WHOLE_READ_MAX_BYTES:  # ... unless small: one read is quicker
                 self.frame = read_raw(path, table, columns=list(mapping)).rename(mapping)
                 self.height = self.frame.height
             else:
@@ -527,9 +558,15 @@ def _columns(columns: list[Column], source: _Source,
             yield c, *fut.result()
 
 
-def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
-    """Read, map, normalise and quarantine one table file."""
-    source = _Source(path, table, profile)
+def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None,
+               ) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
+    """Read, map, normalise and quarantine one table file.
+
+    ``window`` (Parquet only): (offset, length) of the rows to load, a batch of a streamed table; the
+    batch's accepted rows keep ``_row`` (source row) and its keys are not checked for duplicates
+    (``load_streamed`` does that across batches).
+    """
+    source = _Source(path, table, profile, window)
     known = [c for c in table.columns if c.name in source.names]
     absent = [c for c in table.columns if c.name not in source.names]
     for col in absent:
@@ -539,7 +576,8 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
                 f"(missing required column {col.name!r})"
             )
     n = source.height
-    rows = pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("_row")
+    first = 1 + (window[0] if window is not None else 0)
+    rows = pl.int_range(first, first + n, dtype=pl.Int64, eager=True).alias("_row")
 
     where = {"_line": source.line} if source.line is not None else {}
     if source.sheet is not None:
@@ -582,7 +620,7 @@ def load_table(path: Path, table: Table, profile: Profile) -> tuple[pl.DataFrame
     del values, extras
     if bad is not None:
         good = good.filter(~bad)
-    if key_raw is not None and table.key is not None:
+    if key_raw is not None and table.key is not None and window is None:
         dup = good.get_column(table.key).is_duplicated()
         if dup.any():
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
@@ -614,16 +652,77 @@ def _number_lost(col: Column, raw: pl.Series, error: pl.Series, numbers: pl.Seri
     return lost
 
 
+def _parquet_height(path: Path) -> int:
+    try:
+        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    except Exception as exc:
+        raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
+
+
+def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
+                  new_part: Callable[[], Path]) -> tuple[pl.DataFrame, TableStats]:
+    """Load a Parquet table ``batch_rows`` rows at a time, writing each batch's accepted rows to a
+    part file (``new_part()``: Parquet in an owner-only folder): the table is never in memory whole,
+    raw or normalised.
+
+    Same rows, values, quarantine and stats as ``load_table``; duplicate keys are found across
+    batches from the key column alone. Returns (quarantine, stats).
+    """
+    n = _parquet_height(path)
+    parts: list[tuple[Path, pl.Series]] = []  # (file, source rows of its accepted rows)
+    keys: list[pl.Series] = []
+    quarantine, accepted = [], 0
+    missing: list[str] = []
+    for offset in range(0, n, batch_rows):
+        frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
+        if table.key is not None:
+            keys.append(frame.get_column(table.key))
+        part = new_part()
+        with private_open(part, "wb") as f:
+            frame.drop("_row").write_parquet(f, compression="lz4")  # a spill: fast to write and read back
+        parts.append((part, frame.get_column("_row")))
+        quarantine.append(q)
+        accepted, missing = accepted + frame.height, stats.missing_columns
+        del frame
+    if table.key is not None and keys:
+        rows = pl.concat([r for _, r in parts])
+        dup = rows.filter(pl.concat(keys).is_duplicated())
+        del keys, rows
+        if dup.len():
+            original = {c: h for h, c in header_map(table, list(pl.read_parquet_schema(path)), path, profile).items()}
+            label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
+            quarantine.append(
+                pl.scan_parquet(path).select(pl.col(original[table.key]).cast(pl.String).alias("value"))
+                .with_row_index("source_row", offset=1).filter(pl.col("source_row").is_in(dup.implode()))
+                .select(pl.lit(table.name).alias("table"), pl.col("source_row").cast(pl.Int64),
+                        pl.lit(table.key).alias("column"), "value", pl.lit(label).alias("reason"),
+                        pl.lit(None, pl.String).alias("location")).collect())
+            for part, source_rows in parts:  # rewrite the parts holding a duplicate
+                drop = source_rows.is_in(dup.implode())
+                if drop.any():
+                    kept = pl.read_parquet(part).filter(~drop)
+                    with private_open(part, "wb") as f:
+                        kept.write_parquet(f, compression="lz4")
+            accepted -= dup.len()
+    q = pl.concat(quarantine).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+    return q, TableStats(file=path.name, read=n, accepted=accepted, quarantined=n - accepted,
+                         missing_columns=missing)
+
+
 def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None,
-              on_table: Callable[[str], None] | None = None) -> Drop:
+              on_table: Callable[[str], None] | None = None, stream_rows: int | None = None) -> Drop:
     """Load every table present in ``directory``; required tables must be there.
 
-    ``on_table`` is called once per table of the contract (progress).
+    ``on_table`` is called once per table of the contract (progress). ``stream_rows``: a Parquet
+    table of more rows is loaded in batches of that many rows and kept on disk
+    (``auditor.ingest.spill``) instead of in memory, with the same results.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
-    tables, stats, quarantines = {}, {}, []
+    spill = SpilledTables() if stream_rows else None
+    tables: dict[str, pl.DataFrame] = {}
+    stats, quarantines = {}, []
     for name, table in TABLES.items():
         if only is not None and name not in only and not table.required:
             continue
@@ -637,10 +736,17 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
             if on_table is not None:
                 on_table(f"{name}: absent")
             continue
-        accepted, q, stats[name] = load_table(path, table, profile)
-        tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
+        if (spill is not None and stream_rows and path.suffix.lower() == ".parquet"
+                and _parquet_height(path) > stream_rows):
+            q, stats[name] = load_streamed(path, table, profile, stream_rows, partial(spill.new_part, name))
+        else:
+            accepted, q, stats[name] = load_table(path, table, profile)
+            tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
+            if spill is not None:
+                spill.put(name, tables.pop(name))
         quarantines.append(q)
         if on_table is not None:
             on_table(f"{name}: {stats[name].read:,} rows")
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    return Drop(directory, tables, stats, quarantine.sort("table", "source_row", "column"))
+    return Drop(directory, spill if spill is not None else tables, stats,
+                quarantine.sort("table", "source_row", "column"))

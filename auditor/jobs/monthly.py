@@ -29,6 +29,7 @@ from auditor.followup.recurrence import last_run, mark_run, save_run
 from auditor.followup.workflow import issue_rows
 from auditor.ingest.loader import Drop, load_drop
 from auditor.ingest.schema import TABLES
+from auditor.ingest.spill import SpilledTables
 from auditor.jobs.faults import checkpoint
 from auditor.jobs.progress import Stages
 from auditor.jobs.publish import check_out_dir, staged
@@ -82,7 +83,9 @@ def month_lock(db_url: str | None, month: str, user: str | None = None) -> Itera
 def require_month_rows(drop: Drop, month: str) -> None:
     """Refuse a drop whose payments or ledger hold no row of ``month`` (it would audit to zero money)."""
     for name in MONTH_TABLES:
-        months = drop.tables[name]["month"].drop_nulls().unique().sort()
+        tables = drop.tables  # a streamed table: only its month column is read from disk
+        rows = tables.scan(name) if isinstance(tables, SpilledTables) else tables[name].lazy()
+        months = rows.select(pl.col("month").drop_nulls().unique().sort()).collect().to_series()
         if month not in months:
             held = "、".join(months.to_list()) or "无 (none)"
             raise AuditInputError(f"数据包中 {name} 没有 {month} 的数据，已有月份：{held} "
@@ -142,7 +145,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
             drop = load_snapshot(prior, data_dir)
         else:
-            drop = load_drop(data_dir, profile, on_table=stages.step)
+            drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows)
     checkpoint("load")
     require_month_rows(drop, month)
     ctx = AuditContext(month=month, profile=profile, drop=drop)

@@ -17,6 +17,7 @@ import os
 import shutil
 import uuid
 from dataclasses import asdict
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,8 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
     stage = root / f".{run_id}.writing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     private_dir(stage)
     try:
-        for name, frame in {**drop.tables, "quarantine": drop.quarantine}.items():
+        # one table at a time: a streamed (spilled) table is read from disk only while it is written
+        for name, frame in chain(drop.tables.items(), [("quarantine", drop.quarantine)]):
             with private_open(stage / f"{name}.parquet", "wb") as f:
                 frame.write_parquet(f)
         manifest = {"run_id": run_id, "month": month, "profile": profile.name,

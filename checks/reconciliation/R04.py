@@ -31,11 +31,11 @@ class R04(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         key = ["payee_id", "program"]
-        named = ctx.shared(instructions).select(*key, "bank_account").unique()
+        named = ctx.shared(instructions).select(*key, "bank_account")
+        # Paid rows to an account no instruction names (few), then those of an instructed key.
         stray = (ctx.shared(paid_rows).select(*key, "bank_account", "amount")
-                 .filter(pl.col("payee_id").is_in(named["payee_id"].implode()))
-                 .join(named.select(key).unique(), on=key, how="semi")
                  .join(named, on=[*key, "bank_account"], how="anti")
+                 .join(named.select(key), on=key, how="semi")
                  .group_by(key).agg(other_fen=pl.col("amount").sum(),
                                     other_accounts=pl.col("bank_account").unique().sort()))
         keys = ctx.shared(reconciliation).join(stray, on=key, how="inner")
