@@ -12,8 +12,8 @@ Roles and what they may do:
 
 ``search`` (people across findings and snapshots) and ``access_log`` (read the access log, verify its
 chain) are the auditor's and the inspector's. ``publish`` (office, auditor) produces the unmasked
-dishonesty list; ``screen`` (auditor) the unmasked hold list; ``run`` (auditor, or the operating-system ``operator`` account that
-is not a user of the store) starts monthly and quarterly runs.
+dishonesty list; ``screen`` (auditor) the unmasked hold list; ``run`` (auditor, or the
+operating-system ``operator`` account that is not a user of the store) starts monthly and quarterly runs.
 
 Resident ids, phones and bank accounts are masked by default for every role
 (``310105********1234``: first 6 and last 4 kept; phones ``138****1234``).

@@ -24,6 +24,7 @@ ROUTES: tuple[Page, ...] = (
     Page("finding_confirm", "POST", "/findings/{fid}/confirm", findings.confirm, "confirm"),
     Page("finding_verify", "POST", "/findings/{fid}/verify", findings.verify, "update"),
     Page("search", "GET", "/search", people.search_page, "search"),
+    Page("search_run", "POST", "/search", people.search_run, "search"),
     Page("person", "GET", "/people/{token}", people.person_page, "read"),
     Page("person_unmask", "POST", "/people/{token}/unmask", people.person_unmask, "unmask"),
     Page("staff", "GET", "/staff/{token}", people.staff_page, "read"),

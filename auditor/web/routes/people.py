@@ -28,7 +28,12 @@ def _root(ctx: Ctx) -> Path:
 
 
 def search_page(ctx: Ctx) -> Response:
-    q = ctx.request.query_params.get("q", "").strip()
+    return render(ctx, "search.html.j2", q="", result=None, statuses=FINDING_STATUS_LABELS)
+
+
+def search_run(ctx: Ctx) -> Response:
+    """The query is posted, so resident ids and phones stay out of URLs and browser history."""
+    q = ctx.form.get("q", "").strip()[:100]
     result = svc.search(ctx.session, _root(ctx), q) if q else None
     return render(ctx, "search.html.j2", q=q, result=result, statuses=FINDING_STATUS_LABELS)
 
