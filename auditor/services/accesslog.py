@@ -19,6 +19,39 @@ from auditor.followup.accesslog import LogCheck, log_access, verify_log
 from auditor.services.session import Session
 
 PAGE_SIZE = 50
+ACTION_LABELS = {
+    "search": "人员查询", "person.view": "查看人员页", "staff.view": "查看工作人员页", "graph.view": "查看关系图",
+    "access_log.view": "查阅访问日志", "access_log.verify": "核验访问日志", "access_log.reanchor": "重新锚定访问日志",
+    "findings.list": "查询问题线索", "findings.show": "查看问题线索", "findings.dossier": "生成案卷",
+    "findings.assign": "交办", "findings.update": "整改登记", "findings.close": "结案", "findings.verify": "核查登记",
+    "findings.issues": "下载问题清单", "findings.import": "导入问题清单", "dishonesty.publish": "发布失信名单",
+    "office_report": "办公室报告", "quarterly.run": "季度核查", "run.audit": "月度审计", "schedule.cycle": "定时任务",
+    "screen.holds": "支付前筛查", "snapshot.delete": "删除数据快照", "users.add": "开通用户", "users.list": "查看用户",
+    "users.reset": "重置密码", "users.disable": "停用用户", "users.set": "调整角色", "web.view": "打开页面",
+    "web.signin": "登录", "web.signin_failed": "登录失败", "web.locked": "账户锁定", "web.signout": "退出登录",
+    "web.denied": "拒绝访问", "web.csrf_rejected": "拒绝过期表单", "web.password_changed": "修改密码",
+    "web.password_failed": "修改密码失败"}
+DETAIL_LABELS = {"page": "页码", "person": "人员", "finding": "问题编号", "user": "用户", "date_from": "起",
+                 "date_to": "止", "people": "人员数", "staff": "工作人员数", "findings": "线索数", "reason": "事由",
+                 "why": "原因", "state": "结果", "entries": "条数", "month": "月份", "rows": "行数"}
+
+
+def action_label(action: str) -> str:
+    """``person.view`` -> 查看人员页; a refusal ``denied:<action>`` -> 被拒绝：<label>."""
+    if action.startswith("denied:"):
+        return "被拒绝：" + ACTION_LABELS.get(action[7:], action[7:])
+    return ACTION_LABELS.get(action, action)
+
+
+def _detail_text(detail: str) -> str:
+    """A detail's JSON as ``label：value`` pairs (text that is not a JSON object as it is)."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    return "；".join(f"{DETAIL_LABELS.get(k, k)}：{v}" for k, v in data.items() if k != "reason")
 
 
 @dataclass(frozen=True)
@@ -60,9 +93,10 @@ def _entry(r: Any, unmasked: bool) -> dict[str, Any]:
     except ValueError:
         reason = None
     at = datetime.fromisoformat(r["at"]).astimezone(BEIJING)
+    shown = detail if unmasked else mask_evidence(detail) or ""
     return {"seq": r["seq"], "at": at.strftime("%Y-%m-%d %H:%M:%S"), "actor": r["actor"], "role": r["role"],
-            "action": r["action"], "target": r["target"] if unmasked else mask_text(r["target"]),
-            "detail": "" if detail == "{}" else detail if unmasked else mask_evidence(detail),
+            "action": r["action"], "action_label": action_label(r["action"]),
+            "target": r["target"] if unmasked else mask_text(r["target"]), "detail": _detail_text(shown),
             "unmasked": bool(r["unmasked"]), "reason": reason if unmasked or not reason else mask_text(reason)}
 
 

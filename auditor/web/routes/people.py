@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from auditor.core.errors import AuditInputError
+from auditor.core.masking import mask_value
 from auditor.core.money import fen_to_yuan
 from auditor.core.periods import beijing_text
 from auditor.core.vocab import FINDING_STATUS_LABELS, USER_ROLE_LABELS
@@ -116,7 +117,11 @@ def access_log_page(ctx: Ctx, *, unmasked: bool = False, reason: str | None = No
                     verified_ok: bool = True, source: dict[str, str] | None = None) -> Response:
     src = source if source is not None else ctx.request.query_params
     p = {k: str(src.get(k, "") or "").strip()[:100] for k in LOG_FILTERS}
-    error = None
+    error, person_shown = None, None
+    try:
+        person_shown = mask_value(svc.id_of(p["person"])) if p["person"] else None
+    except svc.NotFound:
+        pass  # typed in, not a page's link
     try:
         page = max(int(str(src.get("page") or 1)), 1)
         entries, total = logsvc.page_log(ctx.session, _log_filter(p), page=page, unmasked=unmasked, reason=reason)
@@ -133,7 +138,8 @@ def access_log_page(ctx: Ctx, *, unmasked: bool = False, reason: str | None = No
     return render(ctx, "access_log.html.j2", status=400 if error else 200, entries=entries, total=total, page=page,
                   pages=pages, prev=link(page - 1) if page > 1 else None,
                   next=link(page + 1) if page < pages else None, p=p, error=error, unmasked=unmasked,
-                  reason=reason, verified=verified, verified_ok=verified_ok, role_labels=USER_ROLE_LABELS)
+                  reason=reason, person_shown=person_shown, verified=verified, verified_ok=verified_ok,
+                  role_labels=USER_ROLE_LABELS)
 
 
 def access_log_unmask(ctx: Ctx) -> Response:
