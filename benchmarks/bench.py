@@ -46,6 +46,8 @@ from auditor.engine.runner import rules_in, run_rules  # noqa: E402
 from auditor.ingest.loader import Drop, find_table_file, load_table  # noqa: E402
 from auditor.ingest.schema import TABLES  # noqa: E402
 from auditor.jobs.monthly import run_audit  # noqa: E402
+from auditor.jobs.snapshot import snapshot_root  # noqa: E402
+from benchmarks import pages_bench  # noqa: E402
 
 SCALES = ("tiny", "district", "city", "province")
 # scale -> (max total seconds, max peak RSS MiB); reconciliation must stay within RATIO of DuckDB
@@ -277,6 +279,8 @@ def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path)
         "cpus": os.cpu_count(),
     }
     report["targets"] = check_targets(report)
+    url = db_url or f"sqlite:///{out_dir / 'auditor.db'}"  # the pages over the run's store (pages_bench.py)
+    report |= pages_bench.measure(url, snapshot_root(profile, url), month, months=12 if scale == "city" else 1)
     return report
 
 
@@ -310,6 +314,8 @@ def print_report(r: dict) -> None:
     print(f"  reconcile (load payments+ledger + R01–R05) {r['reconcile_s']:.2f}s vs DuckDB {r['duckdb_reconcile_s']:.2f}s"
           f" = {r['reconcile_ratio']}x (median of {r['reconcile_runs']} run(s)); same findings: {r['duckdb_agrees']}"
           f" (DuckDB trusting the files, no validation: {r['duckdb_unvalidated_reconcile_s']:.2f}s)")
+    print(f"  pages: search {r['search_ms']} ms, person page {r['person_page_ms']} ms, worklist {r['worklist_ms']} ms"
+          f" (medians; {r['pages']['months_in_store']} month(s) in the store)")
     for name, t in r["targets"].items():
         status = "ok" if t["ok"] else f"MISSED (bottleneck: {t['bottleneck']})"
         print(f"  target {name}: {status}")
