@@ -113,8 +113,20 @@ def _p90(values: list[float]) -> float:
     return sorted(values)[int(0.9 * (len(values) - 1))]
 
 
+def wait_for_index(root: Path, month: str, timeout_s: float = 900) -> float:
+    """Seconds until ``month``'s snapshot has its people index (a large drop's is built by a child process)."""
+    t0 = time.perf_counter()
+    path = latest_by_month(root)[month] / INDEX_FILE
+    while not path.exists():
+        if time.perf_counter() - t0 > timeout_s:
+            raise TimeoutError(f"no people index at {path} after {timeout_s:.0f} s")
+        time.sleep(0.5)
+    return time.perf_counter() - t0
+
+
 def measure(db_url: str, root: Path, month: str, *, months: int = 1) -> dict[str, object]:
     """The three page timings (ms) over the store at ``db_url`` and the snapshots under ``root``."""
+    waited = wait_for_index(root, month)
     if months > 1:
         fill_months(db_url, root, month, months)
     people, queries = _sample(db_url, root, month)
@@ -130,6 +142,6 @@ def measure(db_url: str, root: Path, month: str, *, months: int = 1) -> dict[str
     result = {"search_ms": statistics.median(search), "person_page_ms": statistics.median(person),
               "worklist_ms": statistics.median(worklist)}
     return {k: round(v, 1) for k, v in result.items()} | {"pages": {
-        "months_in_store": months, "samples": {"search": len(search), "person": len(person), "worklist": len(worklist)},
+        "months_in_store": months, "index_wait_s": round(waited, 1), "samples": {"search": len(search), "person": len(person), "worklist": len(worklist)},
         "p90_ms": {"search": round(_p90(search), 1), "person_page": round(_p90(person), 1),
                    "worklist": round(_p90(worklist), 1)}}}

@@ -266,3 +266,20 @@ def test_the_pages_in_the_browser_session(world, db_url):
     verified = c.post("/access-log/verify", data={"csrf": csrf_of(log.text), "person": token})
     assert verified.status_code == 200 and "访问日志完整" in verified.text
     c.app.state.engine.dispose()
+
+
+def test_a_large_drop_is_indexed_by_a_child_process(tmp_path, monkeypatch):
+    """Above ``INLINE_ROWS`` the run does not wait for the index: a detached child writes it, owner-only."""
+    import time
+
+    from auditor.jobs import people_index
+
+    monkeypatch.setattr(snapshot, "INLINE_ROWS", 0)
+    folder = snap(tmp_path / "snapshots", 7, "2026-10")
+    deadline = time.monotonic() + 120
+    while not (folder / INDEX_FILE).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    index = pl.read_parquet(folder / INDEX_FILE)
+    assert stat.S_IMODE((folder / INDEX_FILE).stat().st_mode) == 0o600
+    assert index.equals(people_index.build_index(tables("2026-10"), "2026-10"))
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("."))== []

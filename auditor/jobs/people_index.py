@@ -10,22 +10,34 @@ Two kinds of rows, one schema (``COLUMNS``):
 - any other ``kind`` (``name``, ``staff``, ``account``, ``phone``, ``case``): a look-up key that
   resolves to ``person_id`` (and ``staff_id`` / ``case_id``).
 
-Built when a run writes its snapshot (``auditor.jobs.snapshot.write_snapshot``), read by
-``auditor.services.search``.
+Built when a run writes its snapshot (``auditor.jobs.snapshot.write_snapshot``): in the run itself for a
+drop of up to ``INLINE_ROWS`` rows, else by a detached, low-priority child process
+(``python -m auditor.jobs.people_index <snapshot folder>``) reading the snapshot's own Parquet files, so a
+city or province audit is not made slower by sorting millions of keys; the index appears (renamed into
+place, owner-only) a little after the run. Pages read only snapshots that have their index. Payments and
+ledger rows of the snapshot's own month are indexed (each month's snapshot brings its month's money).
+Read by ``auditor.services.search``.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
+from auditor.core.private import private_open
+from auditor.ingest.schema import TABLES
 from auditor.reporting.labels import KIND_LABELS
 
 INDEX_FILE = "index.parquet"
 ROW_GROUP = 8192
+INLINE_ROWS = 1_000_000  # larger drops are indexed by a child process
 COLUMNS: dict[str, type[pl.DataType] | pl.DataType] = {
     "key": pl.String, "kind": pl.String, "table": pl.String, "person_id": pl.String, "staff_id": pl.String,
     "case_id": pl.String, "street": pl.String, "name": pl.String, "when": pl.String, "amount_fen": pl.Int64,
@@ -70,9 +82,13 @@ def _rows(frame: pl.DataFrame, table: str, key: str, *, kind: str = "person", pe
     ).filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
 
 
-def build_index(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Every look-up key and timeline row of one snapshot's tables, sorted by ``key``."""
-    t = tables
+def build_index(tables: dict[str, pl.DataFrame], month: str | None = None) -> pl.DataFrame:
+    """Every look-up key and timeline row of one snapshot's tables (payments and ledger of ``month`` only,
+    when given), sorted by ``key``."""
+    t = dict(tables)
+    if month is not None:
+        t |= {name: t[name].filter(pl.col("month") == month) for name in ("payments", "ledger")
+              if name in t and "month" in t[name].columns}
     parts: list[pl.DataFrame] = []
     cases = t.get("cases")
     if cases is not None:
@@ -159,12 +175,33 @@ def build_index(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     parts = [p.cast(COLUMNS) for p in parts if p.height]  # type: ignore[arg-type]
     if not parts:
         return pl.DataFrame(schema=COLUMNS)
-    return pl.concat(parts, how="vertical").sort("key")
+    return pl.concat(parts, how="vertical").sort("key", maintain_order=True)
 
 
-def write_index(tables: dict[str, pl.DataFrame], path: Path | IO[bytes]) -> None:
-    """Write ``build_index(tables)`` to the open-for-writing ``path`` (a file object or path)."""
-    build_index(tables).write_parquet(path, row_group_size=ROW_GROUP, statistics=True)
+def write_index(tables: dict[str, pl.DataFrame], path: Path | IO[bytes], month: str | None = None) -> None:
+    """Write ``build_index(tables, month)`` to ``path`` (a path or a file object open for writing)."""
+    build_index(tables, month).write_parquet(path, row_group_size=ROW_GROUP, statistics=True)
+
+
+def index_snapshot(folder: Path) -> Path:
+    """Build the index of the snapshot in ``folder`` from its own files; written aside, renamed into place."""
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    tables = {name: pl.read_parquet(folder / f"{name}.parquet") for name in TABLES
+              if (folder / f"{name}.parquet").is_file()}
+    stage = folder / f".{INDEX_FILE}.{os.getpid()}"
+    try:
+        with private_open(stage, "wb") as f:
+            write_index(tables, f, manifest.get("month"))
+        stage.rename(folder / INDEX_FILE)
+    finally:
+        stage.unlink(missing_ok=True)
+    return folder / INDEX_FILE
+
+
+def index_later(folder: Path) -> None:
+    """Start a detached, low-priority process that indexes ``folder`` (``index_snapshot``)."""
+    subprocess.Popen([sys.executable, "-m", "auditor.jobs.people_index", str(folder)], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def lookup(files: Iterable[Path], keys: Iterable[str]) -> pl.DataFrame:
@@ -178,3 +215,8 @@ def lookup(files: Iterable[Path], keys: Iterable[str]) -> pl.DataFrame:
     cond = key == wanted[0] if len(wanted) == 1 else key.is_in(wanted)
     return (pl.scan_parquet(paths, include_file_paths="file", missing_columns="insert")
             .filter(cond).collect())
+
+
+if __name__ == "__main__":
+    os.nice(10)  # after the audit, behind the pages people are using
+    index_snapshot(Path(sys.argv[1]))

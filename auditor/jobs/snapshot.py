@@ -28,7 +28,7 @@ from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
 from auditor.ingest.loader import Drop, TableStats, find_table_file
 from auditor.ingest.schema import TABLES
-from auditor.jobs.people_index import INDEX_FILE, write_index
+from auditor.jobs.people_index import INDEX_FILE, INLINE_ROWS, index_later, write_index
 
 SERVER_DEFAULT = Path("out/snapshots")  # a store that is not a SQLite file (PostgreSQL)
 MANIFEST = "manifest.json"
@@ -92,8 +92,10 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
         for name, frame in {**drop.tables, "quarantine": drop.quarantine}.items():
             with private_open(stage / f"{name}.parquet", "wb") as f:
                 frame.write_parquet(f)
-        with private_open(stage / INDEX_FILE, "wb") as f:
-            write_index(drop.tables, f)
+        small = sum(f.height for f in drop.tables.values()) <= INLINE_ROWS
+        if small:
+            with private_open(stage / INDEX_FILE, "wb") as f:
+                write_index(drop.tables, f, month)
         manifest = {"run_id": run_id, "month": month, "profile": profile.name,
                     "profile_sha256": profile_hash(profile), "files": inputs,
                     "tables": {name: asdict(s) for name, s in drop.stats.items()}}
@@ -104,6 +106,8 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    if not small:
+        index_later(final)
     return final
 
 
