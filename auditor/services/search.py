@@ -366,9 +366,11 @@ def _view(s: Session, kind: str, ident: str, pid: str | None, rows: pl.DataFrame
              for r in rows.filter(pl.col("kind") == "staff").unique(["staff_id", "street", "info"], keep="last")
              .sort("staff_id").iter_rows(named=True) if not own or r["street"] == own]
     mine = rows if not own else rows.filter(pl.col("street").is_null() | (pl.col("street") == own))
-    named = mine.filter((pl.col("person_id") == pid) & pl.col("name").is_not_null())
-    main = named.filter(pl.col("table").is_in(["members", "staff"]))  # the register's names before others'
-    names = sorted(set((main if main.height else named)["name"].to_list())) if pid else []
+    names: list[str] = []
+    if pid:
+        named = mine.filter((pl.col("person_id") == pid) & pl.col("name").is_not_null())
+        main = named.filter(pl.col("table").is_in(["members", "staff"]))  # the registers' names before others'
+        names = sorted(set((main if main.height else named)["name"].to_list()))
     streets = sorted({st for st in mine["street"].to_list() if st})
     log_access(s.engine, s.user, action, target=ident, unmasked=unmasked,
                detail={"reason": reason.strip()} if unmasked and reason else {})
