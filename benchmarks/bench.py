@@ -237,7 +237,7 @@ def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path)
         try:
             t0 = time.perf_counter()
             result = run_audit(month=month, data_dir=data, out_dir=out_dir, profile=profile,
-                               db_url=db_url or f"sqlite:///{out_dir / 'auditor.db'}")
+                               db_url=db_url or f"sqlite:///{out_dir.parent / 'auditor.db'}")
             total = time.perf_counter() - t0
         finally:
             log.removeHandler(follower)
@@ -279,7 +279,7 @@ def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path)
         "cpus": os.cpu_count(),
     }
     report["targets"] = check_targets(report)
-    url = db_url or f"sqlite:///{out_dir / 'auditor.db'}"  # the pages over the run's store (pages_bench.py)
+    url = db_url or f"sqlite:///{out_dir.parent / 'auditor.db'}"  # the pages over the run's store (pages_bench.py)
     report |= pages_bench.measure(url, snapshot_root(profile, url), month, months=12 if scale == "city" else 1)
     return report
 
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     data = Path(args.data) if args.data else ROOT / "bench-data" / args.scale
     with tempfile.TemporaryDirectory(prefix="bench-out-") as tmp:
-        report = bench(args.scale, data, args.db, args.month, Path(tmp))
+        report = bench(args.scale, data, args.db, args.month, Path(tmp) / "out")  # the store beside it
     print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
