@@ -90,6 +90,7 @@ def _sample(db_url: str, root: Path, month: str, seed: int = 20) -> tuple[list[s
         flagged = conn.execute(select(store.finding_people.c.person_id).where(store.finding_people.c.month == month)
                                .distinct().order_by(store.finding_people.c.person_id)).scalars().all()
     engine.dispose()
+    assert flagged, f"no findings of {month} in the store at {db_url}: the pages would be timed on nothing"
     index = pl.read_parquet(latest_by_month(root)[month] / INDEX_FILE, columns=["key", "kind", "person_id"])
     keys = {kind: index.filter(pl.col("kind") == kind)["key"].unique().sort().to_list()
             for kind in ("person", "name", "staff", "account", "phone", "case")}
