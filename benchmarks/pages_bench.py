@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import func, insert, literal, select, text
+from sqlalchemy import insert, literal, select, text
 from starlette.testclient import TestClient
 
 from auditor import store
 from auditor.core.config import load_profile
 from auditor.core.periods import month_add
 from auditor.followup import accounts
-from auditor.jobs.people_index import INDEX_FILE
+from auditor.jobs.people_index import CHILD_ROWS, INDEX_FILE
 from auditor.jobs.snapshot import MANIFEST, latest_by_month
 from auditor.services.admin import add_user
 from auditor.services.search import token_of
@@ -70,8 +70,9 @@ def fill_months(db_url: str, root: Path, month: str, months: int) -> None:
 def _client(db_url: str, root: Path) -> TestClient:
     engine = store.connect(db_url)
     with engine.connect() as conn:
-        first = conn.execute(select(func.count()).select_from(store.users)).scalar_one() == 0
-    add_user(db_url, USER, name=USER, role="auditor" if first else "inspector", street=None, password=PASSWORD)
+        names = set(conn.execute(select(store.users.c.name)).scalars())
+    if USER not in names:
+        add_user(db_url, USER, name=USER, role="inspector" if names else "auditor", street=None, password=PASSWORD)
     accounts.set_password(engine, USER, PASSWORD, must_change=False)
     engine.dispose()
     profile = load_profile(None).model_copy(update={"snapshot_dir": str(root)})
@@ -91,11 +92,14 @@ def _sample(db_url: str, root: Path, month: str, seed: int = 20) -> tuple[list[s
                                .distinct().order_by(store.finding_people.c.person_id)).scalars().all()
     engine.dispose()
     assert flagged, f"no findings of {month} in the store at {db_url}: the pages would be timed on nothing"
-    index = pl.read_parquet(latest_by_month(root)[month] / INDEX_FILE, columns=["key", "kind", "person_id"])
+    path = latest_by_month(root)[month] / INDEX_FILE
+    index = (pl.read_parquet(path, columns=["key", "kind"]) if path.exists()
+             else pl.DataFrame({"key": list(flagged), "kind": ["person"] * len(flagged)}))
     keys = {kind: index.filter(pl.col("kind") == kind)["key"].unique().sort().to_list()
             for kind in ("person", "name", "staff", "account", "phone", "case")}
     half = SAMPLE // 2
-    people = rnd.sample(list(flagged), min(half, len(flagged))) + rnd.sample(keys["person"], SAMPLE - half)
+    people = rnd.sample(list(flagged), min(half, len(flagged)))
+    people += rnd.sample(keys["person"], min(SAMPLE - len(people), len(keys["person"])))
     queries = [rnd.choice(keys[kind]) for kind in keys for _ in range(4) if keys[kind]]
     return people, queries
 
@@ -114,13 +118,17 @@ def _p90(values: list[float]) -> float:
     return sorted(values)[int(0.9 * (len(values) - 1))]
 
 
-def wait_for_index(root: Path, month: str, timeout_s: float = 900) -> float:
-    """Seconds until ``month``'s snapshot has its people index (a large drop's is built by a child process)."""
+def wait_for_index(root: Path, month: str, timeout_s: float = 900) -> float | None:
+    """Seconds until ``month``'s snapshot has its people index (a large drop's is built by a child process);
+    None for a drop too large to be indexed (``people_index.CHILD_ROWS``)."""
     t0 = time.perf_counter()
-    path = latest_by_month(root)[month] / INDEX_FILE
-    while not path.exists():
+    folder = latest_by_month(root)[month]
+    stats = json.loads((folder / MANIFEST).read_text("utf-8"))["tables"].values()
+    if sum(int(t["accepted"]) for t in stats) > CHILD_ROWS:
+        return None
+    while not (folder / INDEX_FILE).exists():
         if time.perf_counter() - t0 > timeout_s:
-            raise TimeoutError(f"no people index at {path} after {timeout_s:.0f} s")
+            raise TimeoutError(f"no people index in {folder} after {timeout_s:.0f} s")
         time.sleep(0.5)
     return time.perf_counter() - t0
 
@@ -143,6 +151,6 @@ def measure(db_url: str, root: Path, month: str, *, months: int = 1) -> dict[str
     result = {"search_ms": statistics.median(search), "person_page_ms": statistics.median(person),
               "worklist_ms": statistics.median(worklist)}
     return {k: round(v, 1) for k, v in result.items()} | {"pages": {
-        "months_in_store": months, "index_wait_s": round(waited, 1), "samples": {"search": len(search), "person": len(person), "worklist": len(worklist)},
+        "months_in_store": months, "index_wait_s": None if waited is None else round(waited, 1), "samples": {"search": len(search), "person": len(person), "worklist": len(worklist)},
         "p90_ms": {"search": round(_p90(search), 1), "person_page": round(_p90(person), 1),
                    "worklist": round(_p90(worklist), 1)}}}

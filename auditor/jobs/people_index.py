@@ -13,9 +13,11 @@ Two kinds of rows, one schema (``COLUMNS``):
 Built when a run writes its snapshot (``auditor.jobs.snapshot.write_snapshot``): in the run itself for a
 drop of up to ``INLINE_ROWS`` rows, else by a detached, low-priority child process
 (``python -m auditor.jobs.people_index <snapshot folder>``) reading the snapshot's own Parquet files, so a
-city or province audit is not made slower by sorting millions of keys; the index appears (renamed into
-place, owner-only) a little after the run. Pages read only snapshots that have their index. Payments and
-ledger rows of the snapshot's own month are indexed (each month's snapshot brings its month's money).
+city audit is not made slower by sorting millions of keys; the index appears (renamed into place,
+owner-only) a little after the run. A drop above ``CHILD_ROWS`` (province scale) is not indexed: sorting
+its keys in one frame would need more memory than the machine can spare; its pages show the findings only.
+Pages read only snapshots that have their index. Payments and ledger rows of the
+snapshot's own month are indexed (each month's snapshot brings its month's money).
 Read by ``auditor.services.search``.
 """
 
@@ -38,6 +40,7 @@ from auditor.reporting.labels import KIND_LABELS
 INDEX_FILE = "index.parquet"
 ROW_GROUP = 8192
 INLINE_ROWS = 1_000_000  # larger drops are indexed by a child process
+CHILD_ROWS = 20_000_000  # larger (province) drops are not indexed yet: sorting them in memory could exhaust it
 COLUMNS: dict[str, type[pl.DataType] | pl.DataType] = {
     "key": pl.String, "kind": pl.String, "table": pl.String, "person_id": pl.String, "staff_id": pl.String,
     "case_id": pl.String, "street": pl.String, "name": pl.String, "when": pl.String, "amount_fen": pl.Int64,

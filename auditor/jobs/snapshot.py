@@ -28,7 +28,7 @@ from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
 from auditor.ingest.loader import Drop, TableStats, find_table_file
 from auditor.ingest.schema import TABLES
-from auditor.jobs.people_index import INDEX_FILE, INLINE_ROWS, index_later, write_index
+from auditor.jobs.people_index import CHILD_ROWS, INDEX_FILE, INLINE_ROWS, index_later, write_index
 
 SERVER_DEFAULT = Path("out/snapshots")  # a store that is not a SQLite file (PostgreSQL)
 MANIFEST = "manifest.json"
@@ -92,8 +92,8 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
         for name, frame in {**drop.tables, "quarantine": drop.quarantine}.items():
             with private_open(stage / f"{name}.parquet", "wb") as f:
                 frame.write_parquet(f)
-        small = sum(f.height for f in drop.tables.values()) <= INLINE_ROWS
-        if small:
+        rows = sum(f.height for f in drop.tables.values())
+        if rows <= INLINE_ROWS:
             with private_open(stage / INDEX_FILE, "wb") as f:
                 write_index(drop.tables, f, month)
         manifest = {"run_id": run_id, "month": month, "profile": profile.name,
@@ -106,7 +106,7 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    if not small:
+    if INLINE_ROWS < rows <= CHILD_ROWS:
         index_later(final)
     return final
 
