@@ -53,6 +53,8 @@ from auditor.engine.runner import rules_in, run_rules  # noqa: E402
 from auditor.ingest.loader import Drop, find_table_file, load_table  # noqa: E402
 from auditor.ingest.schema import TABLES  # noqa: E402
 from auditor.jobs.monthly import run_audit  # noqa: E402
+from auditor.jobs.snapshot import snapshot_root  # noqa: E402
+from benchmarks import pages_bench  # noqa: E402
 
 SCALES = ("tiny", "district", "city", "province", "national")
 DENSITY = 0.01  # share of cases planted with a problem: a realistic finding load
@@ -309,6 +311,8 @@ def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path,
             "reconcile_findings": runs[0][2].height,
             "duckdb_agrees": runs[0][2].sort(key).equals(duck_runs[0][1].sort(key)), "reconcile_runs": len(runs)}
     report["targets"] = check_targets(report)
+    url = db_url or f"sqlite:///{out_dir / 'auditor.db'}"  # the pages over the run's store (pages_bench.py)
+    report |= pages_bench.measure(url, snapshot_root(profile, url), month, months=12 if scale == "city" else 1)
     return report
 
 
@@ -360,6 +364,9 @@ def print_report(r: dict) -> None:
               f"{r['duckdb_reconcile_s']:.2f}s = {r['reconcile_ratio']}x, vs DuckDB trusting the files "
               f"{r['duckdb_unvalidated_reconcile_s']:.2f}s = {r['reconcile_ratio_trusted']}x "
               f"(median of {r['reconcile_runs']} run(s)); same findings: {r['duckdb_agrees']}")
+    if "search_ms" in r:
+        print(f"  pages: search {r['search_ms']} ms, person page {r['person_page_ms']} ms, worklist {r['worklist_ms']} ms"
+              f" (medians; {r['pages']['months_in_store']} month(s) in the store)")
     for name, t in r["targets"].items():
         goal = (f"≤ {t['target_s']:g} s" if "target_s" in t else f"≤ {t['target_mb'] / 1024:g} GiB"
                 if "target_mb" in t else f"≤ {t['target_ratio']:g}× DuckDB ({t['against']}): {t['ratio']}×")

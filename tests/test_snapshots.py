@@ -65,7 +65,7 @@ def test_snapshot_holds_every_table_owner_only_with_hashes(tmp_path, drop):
     folder = tmp_path / "snapshots" / str(result.run_id)
     loaded = load_drop(drop, PROFILE)
     assert {p.name for p in folder.iterdir()} == {f"{t}.parquet" for t in loaded.tables} | {
-        "quarantine.parquet", "manifest.json"}
+        "quarantine.parquet", "index.parquet", "manifest.json"}
     assert mode(folder) == 0o700 and mode(folder.parent) == 0o700
     assert all(mode(p) == 0o600 for p in folder.iterdir())
     for name, frame in loaded.tables.items():

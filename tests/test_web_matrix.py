@@ -17,12 +17,14 @@ from auditor.core.config import load_profile
 from auditor.followup.privacy import PERMISSIONS
 from auditor.ingest.loader import load_drop
 from auditor.jobs.snapshot import snapshot_root, write_snapshot
+from auditor.services.search import token_of
 from auditor.web.routes import ROUTES, Page
-from tests.followup_helpers import PID_A, finding, save
+from tests.followup_helpers import PID_A, PID_B, finding, save
 from tests.rulecases import write_case
 from tests.web_helpers import PASSWORD, ROLES, Clock, cheap_hashes, client, make_users, session_csrf, sign_in  # noqa: F401
 
 FID = finding(PID_A)["finding_id"]  # a finding of 华阳路街道, bob's street
+STAFF_FINDING = finding(PID_B, rule="R02") | {"staff_id": "S0001"}  # a staff member's, also bob's street
 DUE = (date.today() + timedelta(days=30)).isoformat()
 # route name -> (path, form, answer when allowed); the form gets the session's CSRF token
 EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
@@ -55,6 +57,16 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], int]] = {
 
     "graph": (f"/graph?person={PID_A}&month=2026-10", {}, 200),
     "graph_data": (f"/graph/data?person={PID_A}&month=2026-10", {}, 200),  # bob's street: members of its case
+
+    "search": ("/search", {}, 200),
+    "search_run": ("/search", {"q": PID_A}, 200),
+    "person": ("/people/{person}", {}, 200),  # PID_A: a person of bob's street
+    "person_unmask": ("/people/{person}/unmask", {"reason": "纪检核查"}, 200),
+    "staff": ("/staff/{staff}", {}, 200),
+    "staff_unmask": ("/staff/{staff}/unmask", {"reason": "纪检核查"}, 200),
+    "access_log": ("/access-log", {}, 200),
+    "access_log_unmask": ("/access-log/unmask", {"reason": "核查访问记录"}, 200),
+    "access_log_verify": ("/access-log/verify", {}, 200),
     "users": ("/users", {}, 200),
     "users_create": ("/users", {"name": "newbie", "role": "office"}, 200),
     "users_reset": ("/users/ole/reset", {}, 200),
@@ -108,15 +120,17 @@ def test_the_users_pages_are_for_auditors_only():
 def test_permission_matrix(db_url, page, tmp_path):
     make_users(db_url)
     engine = store.connect(db_url)
-    run_id = save(engine, "2026-10", finding(PID_A))
+    run_id = save(engine, "2026-10", finding(PID_A), STAFF_FINDING)
     engine.dispose()
     if page.name.startswith("graph"):
         keep_snapshot(db_url, run_id, tmp_path)
+    tokens = {"person": token_of(PID_A), "staff": token_of("S0001")}
     clock = Clock()
     wrong = []
     for who in IDENTITIES:
         c = client(db_url, clock)
         path, form, _ = EXAMPLES[page.name]
+        path = path.replace("{person}", tokens["person"]).replace("{staff}", tokens["staff"])
         if who is not None:
             assert sign_in(c, who).status_code == 303
         if page.method == "GET":

@@ -10,9 +10,10 @@ Roles and what they may do:
 - ``street`` 街镇经办: only the street bound to the user, always masked; read,
   update, close as rectified/dismissed, import its returned 问题清单.
 
-``publish`` (office, auditor) produces the unmasked dishonesty list; ``screen`` (auditor)
-the unmasked hold list; ``run`` (auditor, or the operating-system ``operator`` account that
-is not a user of the store) starts monthly and quarterly runs.
+``search`` (people across findings and snapshots) and ``access_log`` (read the access log, verify its
+chain) are the auditor's and the inspector's. ``publish`` (office, auditor) produces the unmasked
+dishonesty list; ``screen`` (auditor) the unmasked hold list; ``run`` (auditor, or the
+operating-system ``operator`` account that is not a user of the store) starts monthly and quarterly runs.
 
 Resident ids, phones and bank accounts are masked by default for every role
 (``310105********1234``: first 6 and last 4 kept; phones ``138****1234``).
@@ -36,8 +37,8 @@ from auditor.core.vocab import USER_ROLE_LABELS, USER_ROLES
 
 PERMISSIONS = {
     "auditor": {"read", "unmask", "assign", "update", "close", "confirm", "import", "report", "users", "verify",
-                "publish", "run", "screen", "reanchor"},
-    "inspector": {"read", "unmask", "report", "verify"},
+                "publish", "run", "screen", "reanchor", "search", "access_log"},
+    "inspector": {"read", "unmask", "report", "verify", "search", "access_log"},
     "office": {"read", "assign", "report", "publish"},
     "street": {"read", "update", "close", "import"},
     # the operating-system account behind ``run``/``demo``/``schedule`` when it is not a user of the store

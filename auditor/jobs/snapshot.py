@@ -1,5 +1,6 @@
 """Each run keeps its normalised data: ``<snapshot root>/<run_id>/`` holds one Parquet file per loaded
-table, ``quarantine.parquet`` and ``manifest.json`` (run id, month, profile, each input file's name,
+table, ``quarantine.parquet``, the people index ``index.parquet`` (``auditor.jobs.people_index``) and
+``manifest.json`` (run id, month, profile, each input file's name,
 size and sha256, the loader's ``TableStats``), owner-only.
 
 The root is ``Profile.snapshot_dir``, else a ``snapshots`` folder beside the SQLite store file, else
@@ -29,6 +30,7 @@ from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
 from auditor.ingest.loader import Drop, TableStats, find_table_file
 from auditor.ingest.schema import TABLES
+from auditor.jobs.people_index import CHILD_ROWS, INDEX_FILE, INLINE_ROWS, index_later, write_index
 
 SERVER_DEFAULT = Path("out/snapshots")  # a store that is not a SQLite file (PostgreSQL)
 MANIFEST = "manifest.json"
@@ -95,6 +97,10 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
         for name, frame in chain(drop.tables.items(), [("quarantine", drop.quarantine)]):
             with private_open(stage / f"{name}.parquet", "wb") as f:
                 frame.write_parquet(f)
+        rows = sum(f.height for f in drop.tables.values())
+        if rows <= INLINE_ROWS:
+            with private_open(stage / INDEX_FILE, "wb") as f:
+                write_index(drop.tables, f, month)
         manifest = {"run_id": run_id, "month": month, "profile": profile.name,
                     "profile_sha256": profile_hash(profile), "files": inputs,
                     "tables": {name: asdict(s) for name, s in drop.stats.items()}}
@@ -105,6 +111,8 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    if INLINE_ROWS < rows <= CHILD_ROWS:
+        index_later(final)
     return final
 
 
@@ -136,3 +144,8 @@ def prune_snapshots(root: Path, month: str, keep_months: int | None) -> list[int
             shutil.rmtree(folder)
             deleted.append(int(folder.name))
     return deleted
+
+
+def latest_by_month(root: Path) -> dict[str, Path]:
+    """The latest snapshot folder of each month under ``root`` (reruns replace earlier runs of a month)."""
+    return {str(m["month"]): folder for folder, m in _manifests(root) if m.get("month")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.web.routes import dashboard, findings, graph, pages, runs, users
+from auditor.web.routes import dashboard, findings, graph, pages, people, runs, users
 from auditor.web.routes.base import Ctx, Page
 
 ROUTES: tuple[Page, ...] = (
@@ -35,6 +35,16 @@ ROUTES: tuple[Page, ...] = (
 
     Page("graph", "GET", "/graph", graph.graph_page, "read"),
     Page("graph_data", "GET", "/graph/data", graph.graph_data, "read"),
+
+    Page("search", "GET", "/search", people.search_page, "search"),
+    Page("search_run", "POST", "/search", people.search_run, "search"),
+    Page("person", "GET", "/people/{token}", people.person_page, "read"),
+    Page("person_unmask", "POST", "/people/{token}/unmask", people.person_unmask, "unmask"),
+    Page("staff", "GET", "/staff/{token}", people.staff_page, "read"),
+    Page("staff_unmask", "POST", "/staff/{token}/unmask", people.staff_unmask, "unmask"),
+    Page("access_log", "GET", "/access-log", people.access_log_page, "access_log"),
+    Page("access_log_unmask", "POST", "/access-log/unmask", people.access_log_unmask, "access_log"),
+    Page("access_log_verify", "POST", "/access-log/verify", people.access_log_verify, "access_log"),
     Page("users", "GET", "/users", users.users_page, "users"),
     Page("users_create", "POST", "/users", users.create, "users"),
     Page("users_reset", "POST", "/users/{name}/reset", users.reset, "users"),
