@@ -1,5 +1,5 @@
 """The inspector's journey in Chromium (issue 20): search a resident id that appears only in another person's
-evidence, open the person page, unmask it with a reason, and find that view in the access log.
+evidence, open the person page, expand its relationship graph, unmask it with a reason, and find that view in the access log.
 
 The journey is a list of steps (``STEPS``) over one page, so a step (say, expanding the relationship graph
 once it is on the person page) slots in between two others. Screenshots go to ``screenshots/`` (or
@@ -14,14 +14,18 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 import uvicorn
 
 from auditor import store
 from auditor.core.config import load_profile
+from auditor.ingest.loader import Drop
+from auditor.ingest.schema import TABLES
+from auditor.jobs import snapshot
 from auditor.web.app import create_app
 from tests.followup_helpers import PID_A, PID_B, finding, save
-from tests.test_search import HIDDEN, OTHER, PID_C, snap
+from tests.test_search import HIDDEN, OTHER, PID_C, tables
 from tests.test_web_browser import ARGS, CHROMIUM
 from tests.web_helpers import PASSWORD, cheap_hashes, make_users  # noqa: F401
 
@@ -29,6 +33,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path(os.environ.get("AUDITOR_SHOTS") or Path(__file__).resolve().parents[1] / "screenshots")
 REASON = "纪检核查：亲属关系线索"
+
+
+def complete(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every column a loaded table has (the contract's, and the dwelling key), empty where missing."""
+    wanted = [c.name for c in TABLES[name].columns] + (["address_key"] if name in ("members", "staff") else [])
+    return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in wanted if c not in frame.columns)
 
 
 @pytest.fixture
@@ -44,8 +54,11 @@ def server(tmp_path):
              finding(PID_B, rule="R03", month=month) | {"staff_id": "S0001", "case_id": None})
     engine.dispose()
     root = tmp_path / "snapshots"
-    snap(root, 1, "2026-09")
-    snap(root, 2, "2026-10")
+    for run_id, month in ((1, "2026-09"), (2, "2026-10")):
+        # the kinship data knows HIDDEN as PID_A's spouse: the graph has a neighbour to expand
+        kin = {"relations": pl.DataFrame({"person_id": [PID_A], "relative_id": [HIDDEN], "relation": ["spouse"]})}
+        drop = Drop(Path("x"), {n: complete(n, f) for n, f in (tables(month) | kin).items()}, {}, pl.DataFrame({"table": [], "reason": []}))
+        snapshot.write_snapshot(root, run_id=run_id, month=month, profile=load_profile(None), drop=drop, inputs={})
     profile = load_profile(None).model_copy(update={"snapshot_dir": str(root)})
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -86,6 +99,18 @@ def open_person(page, base: str) -> None:
     assert page.locator("section#graph").count() == 1
 
 
+def expand_graph(page, base: str) -> None:
+    graph = page.locator("section#graph section[data-graph]")
+    page.wait_for_selector("section#graph section[data-graph][data-state=ready]")
+    first = int(graph.get_attribute("data-node-count") or 0)
+    assert first >= 2 and HIDDEN not in page.inner_text("section#graph")  # HIDDEN and the spouse, masked
+    page.locator(".gnode", has_text="张三").click()  # PID_A: expand to their case, phone, account
+    page.wait_for_selector(f"section#graph section[data-graph][data-state=ready]:not([data-node-count='{first}'])")
+    assert int(graph.get_attribute("data-node-count") or 0) > first
+    assert PID_A not in page.inner_text("section#graph") and HIDDEN not in page.content()
+    page.screenshot(path=str(SHOTS / "person-graph.png"), full_page=True)
+
+
 def unmask(page, base: str) -> None:
     page.click("#unmask button")  # empty reason: the browser's own check keeps the form from going
     assert "/unmask" not in page.url
@@ -109,7 +134,7 @@ def find_view_in_log(page, base: str) -> None:
     page.screenshot(path=str(SHOTS / "access-log.png"), full_page=True)
 
 
-STEPS: list[Callable[..., None]] = [sign_in, search, open_person, unmask, find_view_in_log]
+STEPS: list[Callable[..., None]] = [sign_in, search, open_person, expand_graph, unmask, find_view_in_log]
 
 
 def test_inspector_searches_opens_unmasks_and_finds_the_view_in_the_log(server, browser):

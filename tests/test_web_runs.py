@@ -187,8 +187,11 @@ def test_upload_run_page_quarantine_and_downloads(db_url, tmp_path, drop):
     assert "第206行" in q.text
     seen = _log(db_url, "run.quarantine")
     assert seen and seen[-1]["target"] == str(job.run_id) and not seen[-1]["unmasked"]
-    clear = c.get(f"/runs/{job.run_id}/quarantine?table=cases&unmasked=1")
-    assert BAD_ID in clear.text and _log(db_url, "run.quarantine")[-1]["unmasked"]
+    still = c.get(f"/runs/{job.run_id}/quarantine?table=cases&unmasked=1")  # no reason: stays masked
+    assert BAD_ID not in still.text and not _log(db_url, "run.quarantine")[-1]["unmasked"]
+    clear = c.get(f"/runs/{job.run_id}/quarantine?table=cases&reason=核对隔离数据")
+    last = _log(db_url, "run.quarantine")[-1]
+    assert BAD_ID in clear.text and last["unmasked"] and "核对隔离数据" in last["detail"]
 
     alice = Session(c.app.state.engine, User("alice", "auditor"))
     whole = svc.quarantine_page(alice, job.run_id, profile, db_url, size=1000)

@@ -284,11 +284,14 @@ def _mask_quarantine(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def quarantine_page(s: Session, run_id: int, profile: Profile, db_url: str, *, page: int = 1, size: int = 50,
-                    table: str | None = None, unmasked: bool = False) -> QuarantinePage:
+                    table: str | None = None, unmask_reason: str | None = None) -> QuarantinePage:
     """Page ``page`` of run ``run_id``'s quarantined rows (each with its reason), personal values masked
-    unless ``unmasked`` is asked for (and allowed); every view is logged (``run.quarantine``)."""
+    unless unmasked for a reason (roles with ``unmask``); every view is logged (``run.quarantine``)."""
     s.require("run", "run.quarantine", target=str(run_id))
-    unmasked = s.unmasked(unmasked, "run.quarantine", str(run_id))
+    reason = (unmask_reason or "").strip()[:200] or None
+    unmasked = s.unmasked(unmask_reason is not None, "run.quarantine", str(run_id))
+    if unmasked and reason is None:
+        raise AuditInputError("查看完整信息须填写理由 (a reason is required to unmask)")
     frame, source = _quarantine_frame(s, _stored(s, run_id), profile, db_url)
     tables = sorted(frame["table"].unique().to_list()) if frame.height else []
     if table:
@@ -297,7 +300,7 @@ def quarantine_page(s: Session, run_id: int, profile: Profile, db_url: str, *, p
     if not unmasked:
         part = _mask_quarantine(part)
     log_access(s.engine, s.user, "run.quarantine", target=str(run_id),
-               detail={"page": page, "table": table, "rows": part.height}, unmasked=unmasked)
+               detail={"page": page, "table": table, "rows": part.height, "reason": reason}, unmasked=unmasked)
     return QuarantinePage(part.to_dicts(), frame.height, tables, source)
 
 

@@ -49,6 +49,8 @@
     var d = this.root.dataset, p = new URLSearchParams();
     if (d.person) { p.set("person", d.person); }
     if (d.staff) { p.set("staff", d.staff); }
+    if (d.personToken) { p.set("person_token", d.personToken); }
+    if (d.staffToken) { p.set("staff_token", d.staffToken); }
     p.set("month", d.month || "");
     if (d.reason) { p.set("reason", d.reason); }
     this.expand.forEach(function (k) { p.append("expand", k); });

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 
 from auditor.core.errors import AuditInputError
 from auditor.services import graph as svc
+from auditor.services.search import id_of
 from auditor.services.session import Refused
 from auditor.web.routes.base import Ctx, render
 
@@ -24,9 +25,12 @@ def graph_page(ctx: Ctx) -> Response:
 def graph_data(ctx: Ctx) -> Response:
     q = ctx.request.query_params
     try:
+        # the person and staff pages address their focus by its URL token (no id in a URL)
+        person = id_of(q["person_token"]) if q.get("person_token") else q.get("person") or None
+        staff = id_of(q["staff_token"]) if q.get("staff_token") else q.get("staff") or None
         data = svc.neighbourhood(
             ctx.session, profile=ctx.profile, month=q.get("month", "").strip(),
-            person_id=q.get("person") or None, staff_id=q.get("staff") or None, expand=q.getlist("expand"),
+            person_id=person, staff_id=staff, expand=q.getlist("expand"),
             kinds=q.get("kinds", "").split(",") if "kinds" in q else None,
             unmask_reason=q["reason"] if "reason" in q else None)
     except Refused as exc:

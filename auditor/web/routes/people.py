@@ -57,13 +57,12 @@ def _profile(ctx: Ctx, kind: str, *, unmasked: bool = False, reason: str | None 
                 for f in view.findings]
     timeline = [r | {"amount": fen_to_yuan(r["amount_fen"]) if r["amount_fen"] is not None else ""}
                 for r in view.timeline]
-    person_id = ident if kind == "person" else None
-    staff_id = ident if kind == "staff" else None
     return render(
         ctx, "person.html.j2", status=status, view=view, token=token, findings=findings, timeline=timeline,
         viewers=logsvc.viewers(ctx.session, ident), error=error, can_unmask=ctx.session.user.can("unmask"),
         can_read_log=ctx.session.user.can("access_log"), log_link="/access-log?" + urlencode({"person": token}),
-        graph_person=person_id, graph_staff=staff_id, graph_month=months[-1] if months else None,
+        graph_person_token=token if kind == "person" else None,
+        graph_staff_token=token if kind == "staff" else None, graph_month=months[-1] if months else None,
         unmask_reason=view.reason, role_labels=USER_ROLE_LABELS)
 
 

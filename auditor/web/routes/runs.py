@@ -103,15 +103,16 @@ def quarantine(ctx: Ctx) -> Response:
     except ValueError:
         page = 1
     table = q.get("table") or None
+    reason = q.get("reason", "").strip() or None  # unmasked only for a reason, logged with it
     result = svc.quarantine_page(ctx.session, run_id, ctx.profile, _db_url(ctx), page=page, size=PAGE_SIZE,
-                                 table=table, unmasked=q.get("unmasked") == "1")
+                                 table=table, unmask_reason=reason)
     pages = max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    kept = {k: v for k, v in {"table": table or "", "unmasked": q.get("unmasked") or ""}.items() if v}
+    kept = {k: v for k, v in {"table": table or "", "reason": reason or ""}.items() if v}
     link = lambda n: f"/runs/{run_id}/quarantine?" + urlencode(kept | {"page": n})  # noqa: E731
     labels = {name: t.label for name, t in TABLES.items()}
     columns = {(t.name, c.name): c.label for t in TABLES.values() for c in t.columns}
     return render(ctx, "run_quarantine.html.j2", run_id=run_id, result=result, page=page, pages=pages,
-                  table=table or "", labels=labels, columns=columns, unmasked=q.get("unmasked") == "1",
+                  table=table or "", labels=labels, columns=columns, unmasked=reason is not None, reason=reason or "",
                   can_unmask=ctx.session.user.can("unmask"),
                   prev=link(page - 1) if page > 1 else None, next=link(page + 1) if page < pages else None)
 
