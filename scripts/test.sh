@@ -3,9 +3,10 @@
 # Extra arguments go to pytest (e.g. -m "not slow" locally).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/python ] && .venv/bin/python -c "import auditor, polars, duckdb, hypothesis, cn2an" 2>/dev/null \
+[ -x .venv/bin/python ] && .venv/bin/python -c "import auditor, polars, duckdb, hypothesis, cn2an, xdist" 2>/dev/null \
   && [ -x .venv/bin/ruff ] && [ -x .venv/bin/mypy ] || ./scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m auditor.engine.catalogue_doc --check
-.venv/bin/python -m pytest "$@"
+# one worker per core (pytest-xdist): every test has its own temporary folder, store and PostgreSQL schema
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" "$@"

@@ -76,7 +76,7 @@ def test_the_auditor_uploads_watches_browses_and_downloads(base, browser, gate, 
 
     gate.set()
     page.wait_for_selector("text=查看运行结果", timeout=120_000)  # reached by the page refreshing itself
-    assert page.locator("tr.stage-done").count() == 4 and page.locator("meta[http-equiv=refresh]").count() == 0
+    assert page.locator("tr.stage-done").count() == 5 and page.locator("meta[http-equiv=refresh]").count() == 0
     page.screenshot(path=str(SHOTS / "runs-done.png"), full_page=True)
     page.click("text=查看运行结果")
     assert re.fullmatch(rf"{base}/runs/\d+", page.url)
