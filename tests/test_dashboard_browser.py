@@ -5,17 +5,14 @@ figures and no navigation. Screenshots go to ``screenshots/``."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
 
 import pytest
-import uvicorn
 
 from auditor.web.app import create_app
 from tests.test_dashboard import OTHER, build
 from tests.test_web_browser import SHOTS, browser  # noqa: F401
 from tests.test_web_findings_browser import open_as
-from tests.web_helpers import STREET, cheap_hashes, make_users  # noqa: F401
+from tests.web_helpers import STREET, cheap_hashes, make_users, served  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,16 +22,8 @@ def base(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'web.db'}"
     build(db_url)
     make_users(db_url)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    srv = uvicorn.Server(uvicorn.Config(create_app(db_url), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join()
-    sock.close()
+    with served(create_app(db_url)) as base:
+        yield base
 
 
 def test_the_office_drills_from_a_street_bar_to_its_worklist(base, browser, tmp_path):  # noqa: F811

@@ -9,14 +9,11 @@ once it is on the person page) slots in between two others. Screenshots go to ``
 from __future__ import annotations
 
 import os
-import socket
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
-import uvicorn
 
 from auditor import store
 from auditor.core.config import load_profile
@@ -27,7 +24,7 @@ from auditor.web.app import create_app
 from tests.followup_helpers import PID_A, PID_B, finding, save
 from tests.test_search import HIDDEN, OTHER, PID_C, tables
 from tests.test_web_browser import ARGS, CHROMIUM
-from tests.web_helpers import PASSWORD, cheap_hashes, make_users  # noqa: F401
+from tests.web_helpers import PASSWORD, cheap_hashes, make_users, served  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,16 +57,8 @@ def server(tmp_path):
         drop = Drop(Path("x"), {n: complete(n, f) for n, f in (tables(month) | kin).items()}, {}, pl.DataFrame({"table": [], "reason": []}))
         snapshot.write_snapshot(root, run_id=run_id, month=month, profile=load_profile(None), drop=drop, inputs={})
     profile = load_profile(None).model_copy(update={"snapshot_dir": str(root)})
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    srv = uvicorn.Server(uvicorn.Config(create_app(db_url, profile), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join()
-    sock.close()
+    with served(create_app(db_url, profile)) as base:
+        yield base
 
 
 def sign_in(page, base: str) -> None:

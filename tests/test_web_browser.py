@@ -8,19 +8,16 @@ password, is made to change it, and reaches its home page. Screenshots go to ``s
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from auditor import store
 from auditor.core.vocab import USER_ROLE_LABELS
 from auditor.services.admin import add_user
 from auditor.web.app import create_app
 from tests.followup_helpers import PID_A, PID_B, finding, save
-from tests.web_helpers import STREET, cheap_hashes  # noqa: F401
+from tests.web_helpers import STREET, cheap_hashes, served  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,17 +40,8 @@ def server(tmp_path):
     for name, role in USERS:
         new = add_user(db_url, "alice", name=name, role=role, street=STREET if role == "street" else None)
         otps[name] = new.one_time_password
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(db_url), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", otps
-    srv.should_exit = True
-    thread.join()
-    sock.close()
+    with served(create_app(db_url)) as base:
+        yield base, otps
 
 
 @pytest.fixture

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import threading
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 
 from auditor import store
@@ -18,7 +15,7 @@ from auditor.web.app import create_app
 from tests.followup_helpers import PID_A, PID_B, finding, save
 from tests.test_web_browser import SHOTS, browser  # noqa: F401
 from tests.test_web_findings import DUE, FID_A, FID_B, ID18, OTHER, filled
-from tests.web_helpers import PASSWORD, STREET, cheap_hashes, make_users  # noqa: F401
+from tests.web_helpers import PASSWORD, STREET, cheap_hashes, make_users, served  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,16 +28,8 @@ def base(tmp_path):
     save(engine, "2026-10", finding(PID_A), finding(PID_B, street=OTHER),
          finding("310105198803030011", rule="R02", amount=56000, street=OTHER))
     engine.dispose()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    srv = uvicorn.Server(uvicorn.Config(create_app(db_url), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join()
-    sock.close()
+    with served(create_app(db_url)) as base:
+        yield base
 
 
 def open_as(browser, base: str, name: str):  # noqa: F811

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from auditor.web.app import create_app
 from tests.test_graph_service import AGENT, MUM, OTHER, SECRETS, audit
-from tests.web_helpers import Clock, cheap_hashes, client, make_users, sign_in  # noqa: F401
+from tests.web_helpers import Clock, cheap_hashes, client, make_users, served, sign_in  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
@@ -86,16 +83,8 @@ def server(tmp_path):
     url = f"sqlite:///{tmp_path / 'web.db'}"
     make_users(url)
     audit(url, tmp_path)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    srv = uvicorn.Server(uvicorn.Config(create_app(url), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join()
-    sock.close()
+    with served(create_app(url)) as base:
+        yield base
 
 
 @pytest.mark.browser

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 import threading
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 
 from auditor.jobs import monthly
@@ -18,7 +16,7 @@ from auditor.web.app import create_app
 from tests.runs_helpers import BAD_ID, MONTH, demo_drop, web_profile, zipped
 from tests.test_web_browser import SHOTS, browser  # noqa: F401
 from tests.test_web_findings_browser import open_as
-from tests.web_helpers import cheap_hashes, make_users  # noqa: F401
+from tests.web_helpers import cheap_hashes, make_users, served  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FID = re.compile(r"^[A-Z]\d{2}-[0-9A-F]{12}$")
@@ -43,17 +41,9 @@ def gate(monkeypatch):
 def base(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'web.db'}"
     make_users(db_url)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
     app = create_app(db_url, web_profile(tmp_path))
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join()
-    sock.close()
+    with served(app) as base:
+        yield base
     app.state.engine.dispose()
 
 

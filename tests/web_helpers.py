@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from auditor import store
@@ -71,3 +77,20 @@ def sign_in(c: TestClient, name: str, password: str = PASSWORD):
 def session_csrf(c: TestClient) -> str:
     """The signed-in session's CSRF token, read from a page's sign-out form."""
     return csrf_of(c.get("/password").text)
+
+
+@contextmanager
+def served(app: Starlette) -> Iterator[str]:
+    """``app`` served by uvicorn on a free local port in a thread, for the browser; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        srv.should_exit = True
+        thread.join()
+        sock.close()
