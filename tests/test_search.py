@@ -6,6 +6,7 @@ PostgreSQL (``db_url``), through the services and through the web pages."""
 from __future__ import annotations
 
 import json
+import re
 import stat
 from datetime import date, timedelta
 from pathlib import Path
@@ -212,6 +213,10 @@ def test_access_log_filters_paging_and_masking(world):
     page2, _ = logsvc.page_log(alice, logsvc.LogFilter(), size=3, page=2)
     assert len(page1) == len(page2) == 3 and page1[0]["seq"] > page1[-1]["seq"]
     assert page2[0]["seq"] <= page1[-1]["seq"]  # newest first (reading page 1 added one entry on top)
+    upto = logsvc.latest_seq(alice)  # a reading anchored at its first page: pages neither overlap nor skip
+    first, _ = logsvc.page_log(alice, logsvc.LogFilter(upto=upto), size=3)
+    second, _ = logsvc.page_log(alice, logsvc.LogFilter(upto=upto), size=3, page=2)
+    assert first[0]["seq"] == upto and [r["seq"] for r in first + second] == list(range(upto, upto - 6, -1))
     with pytest.raises(AuditInputError):
         logsvc.page_log(alice, logsvc.LogFilter(), unmasked=True, reason="")
     rows, _ = logsvc.page_log(alice, logsvc.LogFilter(person=PID_A), unmasked=True, reason="核查访问记录")
@@ -263,6 +268,9 @@ def test_the_pages_in_the_browser_session(world, db_url):
     assert shown.status_code == 200 and HIDDEN in shown.text and "核查亲属关系" in shown.text
     log = c.get("/access-log", params={"person": token})
     assert log.status_code == 200 and "核查亲属关系" in log.text and HIDDEN not in log.text
+    upto = int(re.search(r'name="upto" value="(\d+)"', log.text).group(1))  # unmasking keeps the reading's anchor
+    shown_seqs = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', log.text)]
+    assert shown_seqs and max(shown_seqs) <= upto
     verified = c.post("/access-log/verify", data={"csrf": csrf_of(log.text), "person": token})
     assert verified.status_code == 200 and "访问日志完整" in verified.text
     c.app.state.engine.dispose()

@@ -35,7 +35,7 @@ from auditor.core.errors import AuditInputError
 from auditor.core.private import private_dir, private_open, write_private_text
 from auditor.ingest.loader import EXTENSIONS
 from auditor.ingest.schema import REQUIRED_TABLES, TABLES
-from auditor.jobs.publish import _alive
+from auditor.jobs.publish import process_alive
 from auditor.jobs.scheduler import MONTH_DIR, drop_ready
 
 SERVER_DEFAULT = Path("out/web-runs")  # a store that is not a SQLite file (PostgreSQL)
@@ -217,7 +217,7 @@ class Job:
     @property
     def state(self) -> str:
         """The status, or ``interrupted`` when the process running it has gone."""
-        if self.status in ("starting", "running") and not _alive(self.pid):
+        if self.status in ("starting", "running") and not process_alive(self.pid):
             return "interrupted"
         return self.status
 

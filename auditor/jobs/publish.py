@@ -37,7 +37,8 @@ def check_out_dir(out: Path, names: Iterable[str]) -> None:
         raise AuditInputError(f"--out {out} 的上级目录不可写 (parent folder not writable)")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -52,7 +53,7 @@ def _sweep(out: Path) -> None:
     pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:writing|old)-(\d+)-[0-9a-f]+")
     for p in out.parent.iterdir():
         m = pattern.fullmatch(p.name)
-        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+        if m and int(m.group(1)) != os.getpid() and not process_alive(int(m.group(1))):
             shutil.rmtree(p, ignore_errors=True)
 
 

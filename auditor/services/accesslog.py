@@ -63,6 +63,7 @@ class LogFilter:
     finding: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    upto: int | None = None  # entries up to this sequence number: pages stay put while reading adds entries
 
 
 def _utc_text(day: date) -> str:
@@ -83,6 +84,8 @@ def _where(f: LogFilter) -> list[Any]:
         cond.append(log.c.at >= _utc_text(f.date_from))
     if f.date_to:
         cond.append(log.c.at < _utc_text(f.date_to + timedelta(days=1)))
+    if f.upto is not None:
+        cond.append(log.c.seq <= f.upto)
     return cond
 
 
@@ -121,6 +124,13 @@ def page_log(s: Session, f: LogFilter, *, page: int = 1, size: int = PAGE_SIZE, 
         detail["reason"] = reason.strip()
     log_access(s.engine, s.user, "access_log.view", target=f.person or f.finding, detail=detail, unmasked=unmasked)
     return [_entry(r, unmasked) for r in rows], total
+
+
+def latest_seq(s: Session) -> int:
+    """The newest entry's sequence number (0 for an empty log): where a paged reading starts."""
+    s.require("access_log", "access_log.view")
+    with s.engine.connect() as conn:
+        return int(conn.execute(select(func.max(store.access_log.c.seq))).scalar_one() or 0)
 
 
 def viewers(s: Session, target: str, *, limit: int = 20) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ access-log viewer with chain verification. Everything goes through ``auditor.ser
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -123,21 +124,24 @@ def access_log_page(ctx: Ctx, *, unmasked: bool = False, reason: str | None = No
         pass  # typed in, not a page's link
     try:
         page = max(int(str(src.get("page") or 1)), 1)
-        entries, total = logsvc.page_log(ctx.session, _log_filter(p), page=page, unmasked=unmasked, reason=reason)
+        # A reading pages through the entries as they stood at its first page (reading adds entries).
+        upto = int(str(src.get("upto") or 0)) or logsvc.latest_seq(ctx.session)
+        entries, total = logsvc.page_log(ctx.session, replace(_log_filter(p), upto=upto), page=page,
+                                         unmasked=unmasked, reason=reason)
     except ValueError:
         raise AuditInputError("页码无效 (bad page)") from None
     except AuditInputError as exc:
         if isinstance(exc, svc.Refused):
             raise
-        entries, total, page, error = [], 0, 1, str(exc)
+        entries, total, page, upto, error = [], 0, 1, 0, str(exc)
     size = logsvc.PAGE_SIZE
     pages = max((total + size - 1) // size, 1)
     kept = {k: v for k, v in p.items() if v}
-    link = lambda n: "/access-log?" + urlencode(kept | {"page": n})  # noqa: E731
+    link = lambda n: "/access-log?" + urlencode(kept | {"page": n, "upto": upto})  # noqa: E731
     return render(ctx, "access_log.html.j2", status=400 if error else 200, entries=entries, total=total, page=page,
                   pages=pages, prev=link(page - 1) if page > 1 else None,
                   next=link(page + 1) if page < pages else None, p=p, error=error, unmasked=unmasked,
-                  reason=reason, person_shown=person_shown, verified=verified, verified_ok=verified_ok,
+                  reason=reason, person_shown=person_shown, verified=verified, verified_ok=verified_ok, upto=upto,
                   role_labels=USER_ROLE_LABELS)
 
 
