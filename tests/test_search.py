@@ -291,3 +291,25 @@ def test_a_large_drop_is_indexed_by_a_child_process(tmp_path, monkeypatch):
     assert stat.S_IMODE((folder / INDEX_FILE).stat().st_mode) == 0o600
     assert index.equals(people_index.build_index(tables("2026-10"), "2026-10"))
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith("."))== []
+
+
+def test_the_finding_page_links_to_the_people_it_names(world, db_url):
+    """An inspector's finding page links, masked and by token, to the page of everyone the finding names
+    (its people index: the payee and a relative named only in its evidence); a street officer, who may not
+    search people, gets no such links."""
+    engine, _ = world
+    fid = finding(PID_A)["finding_id"]
+    c = client(db_url, Clock())
+    assert sign_in(c, "ivy").status_code == 303
+    page = c.get(f"/findings/{fid}")
+    links = page.text.split('id="people"', 1)[1].split("</p>", 1)[0]
+    assert page.status_code == 200 and PID_A not in page.text and HIDDEN not in page.text
+    assert f'href="/people/{svc.token_of(PID_A)}"' in links and f'href="/people/{svc.token_of(HIDDEN)}"' in links
+    assert "310105********5678" in links
+    assert c.get(f"/people/{svc.token_of(HIDDEN)}").status_code == 200  # the link leads to a page
+    c.app.state.engine.dispose()
+    street = client(db_url, Clock())
+    assert sign_in(street, "bob").status_code == 303
+    own = street.get(f"/findings/{fid}")
+    assert own.status_code == 200 and 'id="people"' not in own.text
+    street.app.state.engine.dispose()

@@ -379,3 +379,24 @@ def _view(s: Session, kind: str, ident: str, pid: str | None, rows: pl.DataFrame
                        streets, posts, findings, _timeline(rows, own, unmasked),
                        sorted({m for m in rows["month"].to_list() if m}), unmasked,
                        reason.strip() if unmasked and reason else None)
+
+
+def people_of_finding(s: Session, fid: str, staff_id: str | None = None) -> list[dict[str, Any]]:
+    """The people a finding names (its people index) and its staff member, each with the token of their
+    page, masked, for users who may search people (others get none: their finding page stays as it was).
+    The finding page that shows them is already on the access log."""
+    if not s.user.can("search"):
+        return []
+    fp = store.finding_people
+    with s.engine.connect() as conn:
+        rows = conn.execute(select(fp.c.person_id, fp.c.role).where(fp.c.finding_id == fid)
+                            .distinct().order_by(fp.c.person_id, fp.c.role)).all()
+    roles: dict[str, set[str]] = defaultdict(set)
+    for pid, role in rows:
+        roles[pid].add(ROLE_LABELS.get(role, role))
+    people = [{"kind": "person", "href": f"/people/{token_of(pid)}", "shown": mask_value(pid),
+               "roles": sorted(r)} for pid, r in roles.items()]
+    if staff_id:
+        people.append({"kind": "staff", "href": f"/staff/{token_of(staff_id)}", "shown": staff_id,
+                       "roles": ["工作人员"]})
+    return people

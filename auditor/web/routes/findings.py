@@ -22,6 +22,7 @@ from auditor.followup import importer, lifecycle, workflow
 from auditor.followup.dossier import evidence_parts
 from auditor.followup.lifecycle import EVENT_LABELS, status_label
 from auditor.services import findings as svc
+from auditor.services import search
 from auditor.services.session import Refused
 from auditor.web.routes.base import BEIJING, Ctx, redirect, render
 
@@ -145,7 +146,8 @@ def finding_page(ctx: Ctx, *, error: str | None = None, status: int = 200, fill:
                   status_label=FINDING_STATUS_LABELS[st], rule_name=rule.name if rule else f["rule"],
                   severity=SEVERITY_LABELS.get(f["severity"], f["severity"]), months=months, history=history,
                   actions=actions, error=error, fill=fill or {}, streets=ctx.profile.streets,
-                  results=(*importer.TRUE_RESULTS, importer.FALSE_RESULT), today=ctx.now.astimezone(BEIJING).date())
+                  results=(*importer.TRUE_RESULTS, importer.FALSE_RESULT), today=ctx.now.astimezone(BEIJING).date(),
+                  people=search.people_of_finding(ctx.session, fid, f["staff_id"]))
 
 
 def _act(ctx: Ctx, action: object) -> Response:
