@@ -123,6 +123,42 @@ def test_a_job_whose_process_has_gone_shows_as_interrupted(tmp_path):
     assert drops.load_job(tmp_path, "../" + job.job_id) is None
 
 
+def test_uploaded_drops_are_deleted_after_the_retention_and_logged(db_url, tmp_path):
+    """An upload's raw drop goes once its run ended more than ``upload_retention_days`` ago (its record
+    stays and says so); a recent one, a running one and the scheduler's inbox folder stay."""
+    from datetime import UTC, datetime, timedelta
+
+    profile = web_profile(tmp_path, upload_retention_days=30)
+    root = drops.runs_root(profile, db_url)
+    old_day = (datetime.now(UTC) - timedelta(days=31)).isoformat(timespec="seconds")
+    jobs = {}
+    for name, source, status, finished in [("old", "upload", "ok", old_day), ("failed", "upload", "failed", old_day),
+                                           ("recent", "upload", "ok", ""), ("running", "upload", "running", ""),
+                                           ("inbox", "inbox", "ok", old_day)]:
+        data = tmp_path / "inbox" / name if source == "inbox" else None
+        job = drops.new_job(root, month=MONTH, user="alice", source=source, data_dir=data)
+        Path(job.data_dir).mkdir(parents=True)
+        (Path(job.data_dir) / "cases.csv").write_text("x", "utf-8")
+        job.finish(status)
+        if finished:
+            job.finished_at = finished
+        job.status = status
+        job.save()
+        jobs[name] = job
+    make_users(db_url)
+    engine = store.connect(db_url)
+    svc.prune(Session(engine, User("alice", "auditor")), profile, MONTH, db_url)
+    gone = {name for name, job in jobs.items() if not Path(job.data_dir).exists()}
+    assert gone == {"old", "failed"}
+    kept = drops.load_job(root, jobs["old"].job_id)
+    assert kept is not None and kept.drop_deleted_at and (kept.folder / "job.json").is_file()
+    assert sorted(e["detail"] for e in _log(db_url, "run.upload.delete")) == sorted(
+        json.dumps({"job": jobs[n].job_id, "retention_days": 30}, ensure_ascii=False) for n in ("old", "failed"))
+    assert drops.expired_uploads(root, 30) == [] and drops.expired_uploads(root, None) == []
+    assert [j.job_id for j in drops.expired_uploads(root, 0)] == [jobs["recent"].job_id]  # 0: once the run ended
+    engine.dispose()
+
+
 def test_the_drop_limits_are_validated_at_load(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text('name = "x"\ndistrict = "长宁区"\n[web]\ndrop_upload_mb = 300\ndrop_unpacked_mb = 100\n', "utf-8")

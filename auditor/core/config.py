@@ -104,6 +104,9 @@ class WebSettings(BaseModel):
     # where uploaded drops and runs started in the browser live (<runs_dir>/<job>/drop, out, job.json),
     # owner-only; default: a "web-runs" folder beside the SQLite store file, for PostgreSQL out/web-runs
     runs_dir: str | None = None
+    # an uploaded drop (the raw exports) is deleted this many days after its run ended (0: right after
+    # the next run; None: kept); the run's record, outputs and snapshot stay (the snapshot has its own retention)
+    upload_retention_days: Annotated[int | None, Field(ge=0, description="days an uploaded drop is kept")] = 30
 
     @model_validator(mode="after")
     def _unpacked_holds_upload(self) -> WebSettings:

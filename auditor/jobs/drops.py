@@ -23,7 +23,7 @@ import stat
 import uuid
 import zipfile
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,7 @@ class Job:
     run_id: int | None = None
     finished_at: str = ""
     pid: int = field(default_factory=os.getpid)
+    drop_deleted_at: str = ""  # when the uploaded drop was deleted (retention)
     files: dict[str, str] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=lambda: [Stage(n, label) for n, label in STAGES.items()])
 
@@ -284,3 +285,21 @@ def list_jobs(root: Path) -> list[Job]:
         return []
     jobs = [_job(p) for p in root.iterdir() if JOB_ID.match(p.name) and (p / "job.json").is_file()]
     return sorted(jobs, key=lambda j: j.created_at, reverse=True)
+
+
+def expired_uploads(root: Path, days: int | None, now: datetime | None = None) -> list[Job]:
+    """Jobs whose uploaded drop is still on disk although their run ended more than ``days`` days ago
+    (a run interrupted by a crash counts from when it started); none when ``days`` is None."""
+    if days is None:
+        return []
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    return [j for j in list_jobs(root)
+            if j.source == "upload" and j.state not in ("starting", "running") and Path(j.data_dir).is_dir()
+            and datetime.fromisoformat(j.finished_at or j.created_at) <= cutoff]
+
+
+def delete_upload(job: Job) -> None:
+    """Delete a job's uploaded drop (its record and outputs stay) and note when."""
+    shutil.rmtree(job.data_dir, ignore_errors=True)
+    job.drop_deleted_at = datetime.now(UTC).isoformat(timespec="seconds")
+    job.save()

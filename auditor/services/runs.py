@@ -56,11 +56,17 @@ def run_month(s: Session, *, month: str, data_dir: str | Path, out_dir: str | Pa
 
 
 def prune(s: Session, profile: Profile, month: str, db_url: str | None) -> list[int]:
-    """Delete the snapshots older than the profile's retention before ``month``, logging each deletion."""
+    """Delete the snapshots older than the profile's retention before ``month`` and the uploaded drops kept
+    longer than ``web.upload_retention_days``, logging each deletion. Returns the snapshots' run ids."""
     deleted = prune_snapshots(snapshot_root(profile, db_url), month, profile.snapshot_retention_months)
     for run_id in deleted:
         log_access(s.engine, s.user, "snapshot.delete", target=str(run_id),
                    detail={"month": month, "retention_months": profile.snapshot_retention_months})
+    days = profile.web.upload_retention_days
+    for job in drops.expired_uploads(drops.runs_root(profile, db_url), days):
+        drops.delete_upload(job)
+        log_access(s.engine, s.user, "run.upload.delete", target=job.month,
+                   detail={"job": job.job_id, "retention_days": days})
     return deleted
 
 

@@ -48,7 +48,7 @@ def runs_page(ctx: Ctx, *, error: str | None = None, status: int = 200, month: s
 
 def _job_row(job: Job) -> dict[str, object]:
     return {"job": job, "state": job.state, "state_label": JOB_STATES.get(job.state, job.state),
-            "created": _at(job.created_at), "finished": _at(job.finished_at),
+            "created": _at(job.created_at), "finished": _at(job.finished_at), "deleted": _at(job.drop_deleted_at),
             "source": "上传" if job.source == "upload" else "收件目录"}
 
 
