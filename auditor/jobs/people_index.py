@@ -50,8 +50,8 @@ PARTS_FILE = "parts.json"
 LEGACY_FILE = "index.parquet"  # snapshots indexed before the parts: one sorted file
 ROW_GROUP = 8192
 INLINE_ROWS = 1_000_000  # larger drops are indexed by a child process
-PART_ROWS = 3_000_000  # index rows per part, about: what one part's sort holds in memory
-CHUNK_ROWS = 1_000_000  # source rows read at a time
+PART_ROWS = 1_000_000  # index rows per part, about: what one part's sort holds in memory (~1 GB peak)
+CHUNK_ROWS = 500_000  # source rows read at a time
 SAMPLE_EVERY = 64  # every n-th key of each table sets the part ranges
 COLUMNS: dict[str, type[pl.DataType] | pl.DataType] = {
     "key": pl.String, "kind": pl.String, "table": pl.String, "person_id": pl.String, "staff_id": pl.String,
