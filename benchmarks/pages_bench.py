@@ -26,7 +26,7 @@ from auditor import store
 from auditor.core.config import load_profile
 from auditor.core.periods import month_add
 from auditor.followup import accounts
-from auditor.jobs.people_index import CHILD_ROWS, INDEX_FILE
+from auditor.jobs.people_index import INDEX_DIR, has_index, read_index
 from auditor.jobs.snapshot import MANIFEST, latest_by_month
 from auditor.services.admin import add_user
 from auditor.services.search import token_of
@@ -59,7 +59,7 @@ def fill_months(db_url: str, root: Path, month: str, months: int) -> None:
                 fp.c.finding_id, literal(m, fp.c.month.type), fp.c.person_id, fp.c.role).where(fp.c.month == month)))
             folder = root / str(run_id)
             folder.mkdir(mode=0o700)
-            shutil.copyfile(source / INDEX_FILE, folder / INDEX_FILE)
+            shutil.copytree(source / INDEX_DIR, folder / INDEX_DIR)
             (folder / MANIFEST).write_text(json.dumps(manifest | {"run_id": run_id, "month": m}), "utf-8")
         conn.execute(store.findings.update().values(first_month=month_add(month, 1 - months)))
         if engine.dialect.name == "postgresql":
@@ -92,11 +92,15 @@ def _sample(db_url: str, root: Path, month: str, seed: int = 20) -> tuple[list[s
                                .distinct().order_by(store.finding_people.c.person_id)).scalars().all()
     engine.dispose()
     assert flagged, f"no findings of {month} in the store at {db_url}: the pages would be timed on nothing"
-    path = latest_by_month(root)[month] / INDEX_FILE
-    index = (pl.read_parquet(path, columns=["key", "kind"]) if path.exists()
-             else pl.DataFrame({"key": list(flagged), "kind": ["person"] * len(flagged)}))
-    keys = {kind: index.filter(pl.col("kind") == kind)["key"].unique().sort().to_list()
-            for kind in ("person", "name", "staff", "account", "phone", "case")}
+    kinds = ("person", "name", "staff", "account", "phone", "case")
+    found: dict[str, set[str]] = {kind: set() for kind in kinds}
+    for part in read_index(latest_by_month(root)[month], ["key", "kind"]):  # part by part: bounded memory
+        for kind in kinds:
+            some = part.filter(pl.col("kind") == kind)["key"].unique()
+            found[kind] |= set(some.sample(min(200, some.len()), seed=seed).to_list())
+    keys = {kind: sorted(found[kind]) for kind in kinds}
+    if not any(keys.values()):
+        keys["person"] = sorted(flagged)
     half = SAMPLE // 2
     people = rnd.sample(list(flagged), min(half, len(flagged)))
     people += rnd.sample(keys["person"], min(SAMPLE - len(people), len(keys["person"])))
@@ -118,15 +122,11 @@ def _p90(values: list[float]) -> float:
     return sorted(values)[int(0.9 * (len(values) - 1))]
 
 
-def wait_for_index(root: Path, month: str, timeout_s: float = 900) -> float | None:
-    """Seconds until ``month``'s snapshot has its people index (a large drop's is built by a child process);
-    None for a drop too large to be indexed (``people_index.CHILD_ROWS``)."""
+def wait_for_index(root: Path, month: str, timeout_s: float = 1800) -> float:
+    """Seconds until ``month``'s snapshot has its people index (a large drop's is built by a child process)."""
     t0 = time.perf_counter()
     folder = latest_by_month(root)[month]
-    stats = json.loads((folder / MANIFEST).read_text("utf-8"))["tables"].values()
-    if sum(int(t["accepted"]) for t in stats) > CHILD_ROWS:
-        return None
-    while not (folder / INDEX_FILE).exists():
+    while not has_index(folder):
         if time.perf_counter() - t0 > timeout_s:
             raise TimeoutError(f"no people index in {folder} after {timeout_s:.0f} s")
         time.sleep(0.5)
@@ -151,6 +151,6 @@ def measure(db_url: str, root: Path, month: str, *, months: int = 1) -> dict[str
     result = {"search_ms": statistics.median(search), "person_page_ms": statistics.median(person),
               "worklist_ms": statistics.median(worklist)}
     return {k: round(v, 1) for k, v in result.items()} | {"pages": {
-        "months_in_store": months, "index_wait_s": None if waited is None else round(waited, 1), "samples": {"search": len(search), "person": len(person), "worklist": len(worklist)},
+        "months_in_store": months, "index_wait_s": round(waited, 1), "samples": {"search": len(search), "person": len(person), "worklist": len(worklist)},
         "p90_ms": {"search": round(_p90(search), 1), "person_page": round(_p90(person), 1),
                    "worklist": round(_p90(worklist), 1)}}}

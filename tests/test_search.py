@@ -20,8 +20,8 @@ from auditor.core.config import load_profile
 from auditor.core.errors import AuditInputError
 from auditor.followup.privacy import User
 from auditor.ingest.loader import Drop
-from auditor.jobs import snapshot
-from auditor.jobs.people_index import INDEX_FILE, ROW_GROUP, build_index
+from auditor.jobs import people_index, snapshot
+from auditor.jobs.people_index import INDEX_DIR, PARTS_FILE, ROW_GROUP, build_index, has_index
 from auditor.services import accesslog as logsvc
 from auditor.services import search as svc
 from auditor.services.session import Refused, Session
@@ -234,9 +234,11 @@ def test_verify_reports_an_intact_chain_and_is_logged(world):
 
 def test_the_index_is_sorted_in_small_row_groups_and_owner_only(world):
     _, root = world
-    path = root / "2" / INDEX_FILE
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    index = pl.read_parquet(path)
+    folder = root / "2" / INDEX_DIR
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet", PARTS_FILE]  # a small drop: one part
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
+    index = pl.read_parquet(folder / "part-00000.parquet")
     assert index["key"].to_list() == sorted(index["key"].to_list())
     assert set(index["kind"]) == {"person", "case", "account", "name", "phone", "staff"}
     big = build_index({"members": pl.DataFrame({"case_id": [f"C{i}" for i in range(3 * ROW_GROUP)],
@@ -277,20 +279,96 @@ def test_the_pages_in_the_browser_session(world, db_url):
 
 
 def test_a_large_drop_is_indexed_by_a_child_process(tmp_path, monkeypatch):
-    """Above ``INLINE_ROWS`` the run does not wait for the index: a detached child writes it, owner-only."""
+    """Above ``INLINE_ROWS`` the run does not wait for the index: a detached child writes it, owner-only,
+    in several parts when the drop has more index rows than ``PART_ROWS`` (here: a few)."""
     import time
 
-    from auditor.jobs import people_index
-
     monkeypatch.setattr(snapshot, "INLINE_ROWS", 0)
+    monkeypatch.setattr(people_index, "PART_ROWS", 4)
+    monkeypatch.setattr(people_index, "CHUNK_ROWS", 1)
     folder = snap(tmp_path / "snapshots", 7, "2026-10")
     deadline = time.monotonic() + 120
-    while not (folder / INDEX_FILE).exists() and time.monotonic() < deadline:
+    while not has_index(folder) and time.monotonic() < deadline:
         time.sleep(0.2)
-    index = pl.read_parquet(folder / INDEX_FILE)
-    assert stat.S_IMODE((folder / INDEX_FILE).stat().st_mode) == 0o600
-    assert index.equals(people_index.build_index(tables("2026-10"), "2026-10"))
-    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("."))== []
+    index = people_index.open_index(folder)
+    assert index is not None and len(index.parts) > 2
+    assert stat.S_IMODE((folder / INDEX_DIR).stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (folder / INDEX_DIR).iterdir())
+    whole = pl.concat([pl.read_parquet(p) for p in index.parts])
+    assert whole.equals(build_index(tables("2026-10"), "2026-10"))
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+
+
+def drop_of(n: int) -> dict[str, pl.DataFrame]:
+    """A drop of ``n`` cases: members with shared names and phones, two months of payments from accounts
+    that repeat (one account for every 7th payee), staff, relations and deaths."""
+    i = pl.col("i")
+    pid = pl.format("3101051980{}", i.cast(pl.String).str.zfill(8))
+    account = pl.format("6222{}", (i % (n // 7 + 1)).cast(pl.String).str.zfill(12))
+    rows = pl.DataFrame({"i": range(n)})
+    return {
+        "cases": rows.select(case_id=pl.format("C{}", i), program=pl.lit("dibao"), payee_id=pid,
+                             street=pl.when(i % 3 == 0).then(pl.lit(STREET)).otherwise(pl.lit(OTHER)),
+                             status=pl.lit("active"), start_month=pl.lit("2025-01"),
+                             monthly_amount=i * 100 + 50_000, bank_account=account),
+        "members": rows.select(case_id=pl.format("C{}", i), person_id=pid, name=pl.format("张{}", i % 97),
+                               relation_to_payee=pl.lit("self"),
+                               phone=pl.format("139{}", (i % 501).cast(pl.String).str.zfill(8))),
+        "payments": pl.concat([rows.select(payment_id=pl.format("P{}-{}", pl.lit(m), i), case_id=pl.format("C{}", i),
+                                           payee_id=pid, program=pl.lit("dibao"), month=pl.lit(m), amount=i + 1,
+                                           bank_account=account, street=pl.lit(STREET))
+                               for m in ("2026-09", "2026-10", "2026-10")]),
+        "staff": pl.DataFrame({"staff_id": ["S0001", "S0002"], "person_id": [PID_B, PID_A], "name": ["王五", "张三"],
+                               "role": ["caseworker", "approver"], "street": [STREET, OTHER]}),
+        "relations": rows.select(person_id=pid, relative_id=pid.shift(1), relation=pl.lit("spouse")),
+        "deaths": pl.DataFrame({"person_id": [PID_C], "died_on": [date(2026, 8, 1)]}),
+    }
+
+
+def test_a_partitioned_index_finds_what_one_part_finds(tmp_path):
+    """Built in many parts from files read a few rows at a time, the index is the one-part index cut into
+    key ranges: the parts in order are the same rows in the same order, every key lies in its part's range,
+    and a look-up of every kind of key finds the same rows."""
+    drop = drop_of(3000)
+    files = tmp_path / "tables"
+    files.mkdir()
+    for name, frame in drop.items():
+        frame.write_parquet(files / f"{name}.parquet", row_group_size=500)
+    one, many = tmp_path / "one" / INDEX_DIR, tmp_path / "many" / INDEX_DIR
+    assert people_index.write_index(drop, one, "2026-10") == 1
+    parts = people_index.write_index({n: files / f"{n}.parquet" for n in drop}, many, "2026-10",
+                                     part_rows=2000, chunk_rows=700)
+    assert parts > 5
+    index = people_index.open_index(many.parent)
+    assert index is not None and len(index.parts) == parts and index.bounds == sorted(index.bounds)
+    frames = [pl.read_parquet(p) for p in index.parts]
+    whole = build_index(drop, "2026-10")
+    assert pl.concat(frames).equals(whole) and pl.read_parquet(one / "part-00000.parquet").equals(whole)
+    for k, frame in enumerate(frames):
+        assert frame.height and frame["key"].is_sorted()
+        assert k == 0 or frame["key"].min() >= index.bounds[k - 1]
+        assert k == len(frames) - 1 or frame["key"].max() < index.bounds[k]
+    per_payee = whole.filter(pl.col("kind") == "account").group_by("key", "person_id").len()["len"]
+    assert per_payee.min() == per_payee.max() == 2  # the case's, and the month's payments once (of two rows)
+    assert whole.filter((pl.col("table") == "payments") & (pl.col("kind") == "person"))["when"].unique().to_list() == ["2026-10"]
+    keys = ["310105198000000042", "张5", "13900000007", "C2999", "S0002", "6222000000000001", "C1", "nobody"]
+    for ks in ([k] for k in keys):
+        a = people_index.lookup({"m": one.parent}, ks)
+        b = people_index.lookup({"m": many.parent}, ks)
+        assert a.equals(b) and (a.height > 0) == (ks[0] != "nobody"), ks
+    both = people_index.lookup({"m": many.parent, "n": one.parent}, keys)
+    assert both.sort("month", maintain_order=True).equals(
+        pl.concat([people_index.lookup({"m": many.parent}, keys), people_index.lookup({"n": one.parent}, keys)]))
+
+
+def test_a_snapshot_indexed_before_the_parts_is_still_read(tmp_path):
+    """A snapshot of an earlier version holds one sorted ``index.parquet``: pages read it as one part."""
+    folder = tmp_path / "5"
+    folder.mkdir()
+    build_index(tables("2026-10"), "2026-10").write_parquet(folder / people_index.LEGACY_FILE)
+    assert has_index(folder)
+    rows = people_index.lookup({"2026-10": folder}, [PID_A, "S0001"])
+    assert set(rows["kind"]) == {"person", "staff"} and set(rows["month"]) == {"2026-10"}
 
 
 def test_the_finding_page_links_to_the_people_it_names(world, db_url):

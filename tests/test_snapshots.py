@@ -65,9 +65,9 @@ def test_snapshot_holds_every_table_owner_only_with_hashes(tmp_path, drop):
     folder = tmp_path / "snapshots" / str(result.run_id)
     loaded = load_drop(drop, PROFILE)
     assert {p.name for p in folder.iterdir()} == {f"{t}.parquet" for t in loaded.tables} | {
-        "quarantine.parquet", "index.parquet", "manifest.json"}
-    assert mode(folder) == 0o700 and mode(folder.parent) == 0o700
-    assert all(mode(p) == 0o600 for p in folder.iterdir())
+        "quarantine.parquet", "index", "manifest.json"}
+    assert mode(folder) == 0o700 and mode(folder.parent) == 0o700 and mode(folder / "index") == 0o700
+    assert all(mode(p) == 0o600 for p in [*folder.iterdir(), *(folder / "index").iterdir()] if p.is_file())
     for name, frame in loaded.tables.items():
         assert pl.read_parquet(folder / f"{name}.parquet").equals(frame), name
     assert pl.read_parquet(folder / "quarantine.parquet").equals(loaded.quarantine)

@@ -1,5 +1,5 @@
 """Each run keeps its normalised data: ``<snapshot root>/<run_id>/`` holds one Parquet file per loaded
-table, ``quarantine.parquet``, the people index ``index.parquet`` (``auditor.jobs.people_index``) and
+table, ``quarantine.parquet``, the people index folder ``index`` (``auditor.jobs.people_index``) and
 ``manifest.json`` (run id, month, profile, each input file's name,
 size and sha256, the loader's ``TableStats``), owner-only.
 
@@ -30,7 +30,7 @@ from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
 from auditor.ingest.loader import Drop, TableStats, find_table_file
 from auditor.ingest.schema import TABLES
-from auditor.jobs.people_index import CHILD_ROWS, INDEX_FILE, INLINE_ROWS, index_later, write_index
+from auditor.jobs.people_index import INDEX_DIR, INLINE_ROWS, index_later, write_index
 
 SERVER_DEFAULT = Path("out/snapshots")  # a store that is not a SQLite file (PostgreSQL)
 MANIFEST = "manifest.json"
@@ -99,8 +99,7 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
                 frame.write_parquet(f)
         rows = sum(f.height for f in drop.tables.values())
         if rows <= INLINE_ROWS:
-            with private_open(stage / INDEX_FILE, "wb") as f:
-                write_index(drop.tables, f, month)
+            write_index(drop.tables, stage / INDEX_DIR, month)
         manifest = {"run_id": run_id, "month": month, "profile": profile.name,
                     "profile_sha256": profile_hash(profile), "files": inputs,
                     "tables": {name: asdict(s) for name, s in drop.stats.items()}}
@@ -111,7 +110,7 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    if INLINE_ROWS < rows <= CHILD_ROWS:
+    if rows > INLINE_ROWS:
         index_later(final)
     return final
 

@@ -33,7 +33,7 @@ from auditor.core.masking import mask_text, mask_value
 from auditor.followup import logseal
 from auditor.followup.accesslog import log_access
 from auditor.ingest.schema import TABLES
-from auditor.jobs.people_index import INDEX_FILE, lookup
+from auditor.jobs.people_index import has_index, lookup
 from auditor.jobs.snapshot import latest_by_month
 from auditor.services.session import Refused, Session
 
@@ -97,16 +97,14 @@ def id_of(token: str) -> str:
 
 # --- snapshots ---------------------------------------------------------------------------------------
 
-def index_files(root: Path) -> dict[str, Path]:
-    """Month -> the people index of that month's latest snapshot (snapshots without one are skipped)."""
-    return {m: f / INDEX_FILE for m, f in latest_by_month(root).items() if (f / INDEX_FILE).is_file()}
+def indexed_snapshots(root: Path) -> dict[str, Path]:
+    """Month -> that month's latest snapshot, if it has its people index (snapshots without one are
+    skipped)."""
+    return {m: f for m, f in latest_by_month(root).items() if has_index(f)}
 
 
 def _indexed(root: Path, keys: list[str]) -> pl.DataFrame:
-    files = index_files(root)
-    rows = lookup(files.values(), keys)
-    month_of = {str(p): m for m, p in files.items()}
-    return rows.with_columns(month=pl.col("file").replace_strict(month_of, default=None)).drop("file")
+    return lookup(indexed_snapshots(root), keys, "month")
 
 
 # --- search ------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def _profile(ctx: Ctx, kind: str, *, unmasked: bool = False, reason: str | None 
         view = view_of(ctx.session, root, token, unmasked=unmasked, reason=reason)
     except svc.NotFound as exc:
         return render(ctx, "error.html.j2", status=404, title="未找到", message=str(exc), back="/search")
-    months = sorted(svc.index_files(root))
+    months = sorted(svc.indexed_snapshots(root))
     ident = svc.id_of(token)
     findings = [f | {"status_label": FINDING_STATUS_LABELS.get(f["status"], f["status"]),
                      "events": [{"at": beijing_text(e["at"]), "actor": e["actor"],
