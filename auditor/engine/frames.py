@@ -205,7 +205,19 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
         case_id=pl.coalesce("instr_case", "paid_case"),
         person_id=pl.col("payee_id"),
     ).drop("_instr_account", "_paid_account", "instr_street", "paid_street", "instr_case", "paid_case")
+    ctx.keep(key_totals, keys.select(KEY_TOTALS))
     return keys.join(evidence, on=key, how="left")
+
+
+KEY_TOTALS = ("person_id", "program", "instructed_fen", "paid_fen", "n_paid")
+
+
+@kept
+def key_totals(ctx: AuditContext) -> pl.DataFrame:
+    """Per key (payee_id, program) of M: ``KEY_TOTALS`` of ``reconciliation`` (narrow numbers: kept for the
+    run's money totals). ``reconciliation`` leaves it behind as it runs, so once the R rules ran it
+    costs nothing; the reconciliation is released with its family and never computed twice."""
+    return ctx.shared(reconciliation).select(KEY_TOTALS)
 
 
 def street_program_paid(ctx: AuditContext) -> pl.DataFrame:

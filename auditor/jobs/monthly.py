@@ -23,7 +23,7 @@ from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
 from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import instructions, paid_rows, reconciliation
+from auditor.engine.frames import instructions, key_totals, paid_rows
 from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.followup.recurrence import last_run, mark_run, save_run
 from auditor.followup.workflow import issue_rows
@@ -115,7 +115,7 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
     paid = ctx.shared(paid_rows)["amount"].sum()
     recon = frame.filter(pl.col("rule").is_in(rules_in("reconciliation_totals")))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
-    keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
+    keys = (ctx.shared(key_totals)  # kept from the reconciliation family: not computed again
             .join(flagged, on=["person_id", "program"], how="anti"))
     matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
     return MoneyTotals(instructed=fen_to_yuan(int(instructed or 0)), paid=fen_to_yuan(int(paid or 0)),
