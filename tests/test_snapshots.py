@@ -10,6 +10,7 @@ import stat
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from sqlalchemy import select
@@ -71,6 +72,9 @@ def test_snapshot_holds_every_table_owner_only_with_hashes(tmp_path, drop):
     for name, frame in loaded.tables.items():
         assert pl.read_parquet(folder / f"{name}.parquet").equals(frame), name
     assert pl.read_parquet(folder / "quarantine.parquet").equals(loaded.quarantine)
+    codecs = duckdb.sql(f"select distinct compression from parquet_metadata('{folder}/*.parquet') "
+                        "where file_name not like '%index.parquet'").fetchall()
+    assert codecs == [("LZ4_RAW",)]  # the tables: lz4, cheaper to write and read than zstd
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert (manifest["run_id"], manifest["month"], manifest["profile"]) == (result.run_id, MONTH, PROFILE.name)
     assert set(manifest["files"]) == set(loaded.tables)
