@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from auditor.core.config import load_profile
 from auditor.engine import frames
 from auditor.engine.context import AuditContext
@@ -40,3 +42,12 @@ def test_key_totals_without_the_r_rules_are_computed(demo_run):
     assert totals.columns == list(frames.KEY_TOTALS) and totals.height > 0
     key = ["person_id", "program"]
     assert totals.sort(key).equals(full.select(frames.KEY_TOTALS).sort(key))
+
+
+def test_testing_a_few_ids_against_every_id_gives_the_same_answer_either_way():
+    every = pl.Series([f"C{i:04d}" for i in range(200)])
+    for wanted in (pl.Series(["C0003", "C0150", "X1", None, "C0003"]),  # a few: the set is built of those
+                   pl.Series([f"C{i:04d}" for i in range(0, 400, 2)])):  # many: every id is the set
+        held = wanted.is_in(frames._present(every, wanted).implode())
+        assert held.to_list() == wanted.is_in(every.implode()).to_list()
+    assert frames._present(every, pl.Series(["C0007", "nope"])).to_list() == ["C0007"]
