@@ -89,11 +89,13 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     direct = paid.filter(known)  # one pass over the keys instead of a semi and an anti join
     rest = paid.filter(~known).drop("case_id")  # incl. null case_id
     candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
-    best = (candidates.with_columns(_active=_is_active(ctx.month))
-            .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False],
-                  nulls_last=True)
-            .unique(["payee_id", "program"], keep="first", maintain_order=True)
-            .select("payee_id", "program", "case_id"))
+    several = pl.struct("payee_id", "program").is_duplicated()  # most keys have one case: no sort for those
+    best = pl.concat([
+        candidates.filter(~several).select("payee_id", "program", "case_id"),
+        candidates.filter(several).with_columns(_active=_is_active(ctx.month))
+        .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False], nulls_last=True)
+        .unique(["payee_id", "program"], keep="first", maintain_order=True)
+        .select("payee_id", "program", "case_id")])
     return pl.concat([direct, rest.join(best, on=["payee_id", "program"], how="left").select(direct.columns)])
 
 
