@@ -161,3 +161,26 @@ def test_issues_amounts_keep_their_fen(tmp_path):
     amounts = sorted(r[header.index("涉及金额(元)")] for r in street.iter_rows(min_row=2, values_only=True))
     assert amounts == [-0.05, 12.34]
     assert wb["汇总"].cell(4, 6).value == 12.29 and wb["汇总"].cell(4, 6).number_format == "#,##0.00"
+
+
+def _wrapped(text: str | None, width: int) -> int:
+    """The row-height rule by hand: a character above U+2E80 (Chinese) is two wide."""
+    shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text or "")
+    return max(1, -(-shown // max(width - 2, 1)))
+
+
+def test_issue_rows_are_as_tall_as_their_wrapped_description(tmp_path):
+    from auditor.reporting.issues_xlsx import _lines
+
+    texts = [None, "", "a" * 38, "a" * 39, "审" * 19, "审" * 20, "\u2e80" * 39, "\u2e81" * 20, "😀x" * 30,
+             "案件C1（310…1234）2026-10 已满13个月，超期发放2个月共2,400.00元" * 3]
+    got = pl.DataFrame({"t": texts}, schema={"t": pl.String}).select(_lines(pl.col("t"), 40))[:, 0].to_list()
+    assert got == [_wrapped(t, 40) for t in texts]
+    long = "请核查" * 40
+    wb = issues(tmp_path, finding(PID_A) | {"title": long}, finding(PID_B) | {"title": "短"})
+    street = wb["华阳路街道"]
+    header = [c.value for c in street[1]]
+    heights = {street.cell(r, header.index("问题描述") + 1).value: (street.row_dimensions[r].height or 15)  # 15: the default, not written
+               for r in (2, 3)}
+    assert heights == {long: 15 * _wrapped(long, 40), "短": 15}
+    assert 15 * _wrapped(long, 40) > 15

@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from sqlalchemy import select
@@ -71,6 +73,9 @@ def test_snapshot_holds_every_table_owner_only_with_hashes(tmp_path, drop):
     for name, frame in loaded.tables.items():
         assert pl.read_parquet(folder / f"{name}.parquet").equals(frame), name
     assert pl.read_parquet(folder / "quarantine.parquet").equals(loaded.quarantine)
+    codecs = duckdb.sql(f"select distinct compression from parquet_metadata('{folder}/*.parquet') "
+                        "where file_name not like '%index.parquet'").fetchall()
+    assert codecs == [("LZ4_RAW",)]  # the tables: lz4, cheaper to write and read than zstd
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert (manifest["run_id"], manifest["month"], manifest["profile"]) == (result.run_id, MONTH, PROFILE.name)
     assert set(manifest["files"]) == set(loaded.tables)
@@ -167,4 +172,38 @@ def test_a_snapshot_that_cannot_be_written_is_a_notice_not_a_failed_audit(tmp_pa
     engine = store.connect(url)
     with engine.connect() as conn:
         assert conn.execute(select(store.runs.c.status)).scalars().all() == ["ok"]
+    engine.dispose()
+
+
+def test_the_snapshot_is_written_while_the_outputs_are(tmp_path, drop, monkeypatch):
+    written = monthly.write_outputs
+    root = tmp_path / "snapshots"
+
+    def outputs_waiting_for_the_snapshot(folder, **kwargs):
+        waited = 0.0
+        while not (root.is_dir() and any(p.name.isdigit() for p in root.iterdir())) and waited < 20:
+            time.sleep(0.05)  # outputs cannot finish before the snapshot did: it must be written meanwhile
+            waited += 0.05
+        assert waited < 20, "the snapshot was not written alongside the outputs"
+        written(folder, **kwargs)
+
+    monkeypatch.setattr(monthly, "write_outputs", outputs_waiting_for_the_snapshot)
+    result = run_month(f"sqlite:///{tmp_path / 'auditor.db'}", drop, tmp_path / "out")
+    assert result.notice is None and (root / str(result.run_id) / "manifest.json").is_file()
+    assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_a_run_whose_outputs_fail_keeps_no_snapshot(tmp_path, drop, monkeypatch):
+    def broken(*_a, **_k):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(monthly, "write_outputs", broken)
+    url = f"sqlite:///{tmp_path / 'auditor.db'}"
+    with pytest.raises(RuntimeError, match="disk gone"):
+        run_month(url, drop, tmp_path / "out")
+    root = tmp_path / "snapshots"
+    assert not root.exists() or not list(root.iterdir())  # neither the snapshot nor a partial one
+    engine = store.connect(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(store.runs.c.status)).scalars().all() == ["outputs_failed"]
     engine.dispose()

@@ -69,6 +69,11 @@ class AuditContext:
             self._cache[key] = fn(self)
         return self._cache[key]
 
+    def keep(self, fn: Callable[[AuditContext], pl.DataFrame], frame: pl.DataFrame) -> None:
+        """Hold ``frame`` as ``fn``'s shared frame (unless one is held): a frame made as a by-product of
+        another (e.g. the money totals of the reconciliation) is not computed again from scratch."""
+        self._cache.setdefault(_key(fn), frame)
+
     def release(self) -> None:
         """Drop the shared frames but the ``kept`` ones, and the tables read from disk (the engine does
         this between rule families to bound memory)."""

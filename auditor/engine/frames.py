@@ -84,16 +84,26 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     key, not per row, so no ledger-sized sort is needed.
     """
     cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
-    known = paid.select(pl.col("case_id").is_in(cases["case_id"].implode()).fill_null(False)).to_series()
+    known = paid.select(pl.col("case_id").is_in(_present(cases["case_id"], paid["case_id"]).implode())
+                        .fill_null(False)).to_series()
     direct = paid.filter(known)  # one pass over the keys instead of a semi and an anti join
     rest = paid.filter(~known).drop("case_id")  # incl. null case_id
     candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
-    best = (candidates.with_columns(_active=_is_active(ctx.month))
-            .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False],
-                  nulls_last=True)
-            .unique(["payee_id", "program"], keep="first", maintain_order=True)
-            .select("payee_id", "program", "case_id"))
+    several = pl.struct("payee_id", "program").is_duplicated()  # most keys have one case: no sort for those
+    best = pl.concat([
+        candidates.filter(~several).select("payee_id", "program", "case_id"),
+        candidates.filter(several).with_columns(_active=_is_active(ctx.month))
+        .sort(["payee_id", "program", "_active", "case_id"], descending=[False, False, True, False], nulls_last=True)
+        .unique(["payee_id", "program"], keep="first", maintain_order=True)
+        .select("payee_id", "program", "case_id")])
     return pl.concat([direct, rest.join(best, on=["payee_id", "program"], how="left").select(direct.columns)])
+
+
+def _present(ids: pl.Series, wanted: pl.Series) -> pl.Series:
+    """The ``ids`` (e.g. every case id) that ``wanted`` holds, to test ``wanted`` against: for a few wanted
+    ids, the set built is of those few (probed by every id) instead of one of every id for each call."""
+    few = wanted.drop_nulls().unique()
+    return ids.filter(ids.is_in(few.implode())) if few.len() * 8 < ids.len() else ids
 
 
 @kept
@@ -205,7 +215,19 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
         case_id=pl.coalesce("instr_case", "paid_case"),
         person_id=pl.col("payee_id"),
     ).drop("_instr_account", "_paid_account", "instr_street", "paid_street", "instr_case", "paid_case")
+    ctx.keep(key_totals, keys.select(KEY_TOTALS))
     return keys.join(evidence, on=key, how="left")
+
+
+KEY_TOTALS = ("person_id", "program", "instructed_fen", "paid_fen", "n_paid")
+
+
+@kept
+def key_totals(ctx: AuditContext) -> pl.DataFrame:
+    """Per key (payee_id, program) of M: ``KEY_TOTALS`` of ``reconciliation`` (narrow numbers: kept for the
+    run's money totals). ``reconciliation`` leaves it behind as it runs, so once the R rules ran it
+    costs nothing; the reconciliation is released with its family and never computed twice."""
+    return ctx.shared(reconciliation).select(KEY_TOTALS)
 
 
 def street_program_paid(ctx: AuditContext) -> pl.DataFrame:

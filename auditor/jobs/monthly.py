@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +25,7 @@ from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
 from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import instructions, paid_rows, reconciliation
+from auditor.engine.frames import instructions, key_totals, paid_rows
 from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.followup.recurrence import last_run, mark_run, save_run
 from auditor.followup.workflow import issue_rows
@@ -115,7 +117,7 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
     paid = ctx.shared(paid_rows)["amount"].sum()
     recon = frame.filter(pl.col("rule").is_in(rules_in("reconciliation_totals")))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
-    keys = (ctx.shared(reconciliation).select("person_id", "program", "paid_fen", "instructed_fen", "n_paid")
+    keys = (ctx.shared(key_totals)  # kept from the reconciliation family: not computed again
             .join(flagged, on=["person_id", "program"], how="anti"))
     matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
     return MoneyTotals(instructed=fen_to_yuan(int(instructed or 0)), paid=fen_to_yuan(int(paid or 0)),
@@ -129,8 +131,9 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
 
     The store is written in one transaction before the outputs, which appear in ``out_dir`` all at
     once (``auditor.jobs.publish``); until they do the run is stored as ``outputs_pending``, and as
-    ``outputs_failed`` (with the error) when writing them failed. The run's normalised tables are then
-    kept as a snapshot (``auditor.jobs.snapshot``); a rerun with unchanged files loads them from there.
+    ``outputs_failed`` (with the error) when writing them failed. The run's normalised tables are kept as a
+    snapshot (``auditor.jobs.snapshot``), written alongside the outputs and deleted if they fail; a rerun
+    with unchanged files loads them from there.
     ``stages`` times the stages (and may report them, see ``Stages.listener``).
     """
     started = datetime.now().astimezone()
@@ -176,6 +179,13 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
                               started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
                               status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
+        # The snapshot is written alongside the outputs (a thread: polars writes Parquet without holding the
+        # GIL, the outputs are mostly Python); the "snapshot" stage is the wait for it after run.json.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
+        snapshot = pool.submit(write_snapshot, snapshots, run_id=run_id, month=month, profile=profile, drop=drop,
+                               inputs=inputs)
+        pool.shutdown(wait=False)
+        log.info("snapshot of run %s being written alongside the outputs", run_id)
         try:
             with staged(out) as stage:
                 with stages("outputs"):
@@ -188,12 +198,13 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
                 write_json(summary.to_dict(), stage / "run.json")
                 checkpoint("output:run.json")
         except Exception as exc:
+            _discard_snapshot(snapshot)  # a run whose outputs failed keeps no snapshot
             mark_run(engine, run_id, OUTPUTS_FAILED, f"{type(exc).__name__}: {exc}"[:500])
             raise
         mark_run(engine, run_id, "ok")
         try:
             with stages("snapshot"):  # after run.json: its time is in the log and the benchmark, not in run.json
-                write_snapshot(snapshots, run_id=run_id, month=month, profile=profile, drop=drop, inputs=inputs)
+                snapshot.result()
         except OSError as exc:  # the audit itself is complete: say so, do not fail it
             gap = f"本次运行的数据快照未能保存 (snapshot not written): {exc.strerror or exc}"
             log.warning(gap)
@@ -201,6 +212,15 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     finally:
         engine.dispose()
     return AuditResult(run_id, out, frame, summary, notice)
+
+
+def _discard_snapshot(snapshot: Future[Path]) -> None:
+    """Wait for a snapshot being written and delete it (the run it belongs to failed)."""
+    try:
+        folder = snapshot.result()
+    except Exception:  # noqa: BLE001 - nothing written (write_snapshot removes its partial folder)
+        return
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_outputs(folder: Path, *, frame: pl.DataFrame, masked: pl.DataFrame, drop: Drop, sample: pl.DataFrame,

@@ -89,10 +89,12 @@ def _print_setup(ws: StreamedSheet, title_row: int) -> None:
     ws.set_margins(left=0.4, right=0.4)
 
 
-def _lines(text: str | None, width: int) -> int:
-    """How many lines ``text`` wraps to in a column ``width`` characters wide (a Chinese character is two)."""
-    shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text or "")
-    return max(1, -(-shown // max(width - 2, 1)))
+def _lines(text: pl.Expr, width: int) -> pl.Expr:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide (a Chinese character, any
+    above U+2E80, is two): one expression over the column, not a loop over each text's characters."""
+    shown = (text.str.len_chars() + text.str.count_matches(r"[^\x00-\x{2E80}]")).fill_null(0)
+    per_line = max(width - 2, 1)
+    return pl.max_horizontal(pl.lit(1), (shown + per_line - 1) // per_line)
 
 
 def _street_rows(data: pl.DataFrame) -> pl.DataFrame:
@@ -172,9 +174,11 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
         _print_setup(ws, 0)
         xlsx_stream_row(ws, 0, [h for _, h, _ in headers],
                         [fill_head if i >= len(ISSUE_HEADERS) else head for i in range(len(headers))])
-        for row, values in enumerate(part.select(keys).iter_rows(), start=1):
-            ws.set_row(row, 15 * _lines(values[col_of["title"]], title_width))
-            xlsx_stream_row(ws, row, list(values), formats[:len(keys)])  # the fill-in columns: the column's format
+        heights = part.select(15 * _lines(pl.col("title"), title_width))[:, 0]
+        for row, (values, height) in enumerate(zip(part.select(keys).iter_rows(), heights, strict=True), start=1):
+            ws.set_row(row, height)
+            # an empty cell, and the fill-in columns, take the column's format (set_column): not written
+            xlsx_stream_row(ws, row, list(values), formats[:len(keys)], blanks=False)
         last = part.height
         ws.autofilter(0, 0, last, len(headers) - 1)
         ws.data_validation(1, col_of["verify_result"], last, col_of["verify_result"],

@@ -43,7 +43,12 @@ class E03(Rule):
             "businesses": ctx.table("businesses").filter(covers("start_date", "end_date", first, last)),
             "real_estate": ctx.table("real_estate").filter(covers("registered_on", "deregistered_on", first, last)),
         }
-        candidates = pl.concat([t.select("person_id") for t in held.values()])
+        # a person's properties are counted first: only those above the limit are candidates through them,
+        # and their evidence is built for those alone (at city about half the people hold a property)
+        owned = (held["real_estate"].group_by("person_id").agg(n_properties=pl.col("property_id").n_unique())
+                 .filter(pl.col("n_properties") > ctx.profile.max_properties))
+        candidates = pl.concat([held["vehicles"].select("person_id"), held["businesses"].select("person_id"),
+                                owned.select("person_id")])
         members = paid_members_of(ctx, candidates).filter(
             pl.col("program").is_in(list(ctx.profile.means_tested_programs)))
         people = members.select("person_id").unique()
@@ -53,11 +58,11 @@ class E03(Rule):
         roles = pl.struct("business_id", "business_name", "role", "start_date").sort_by("start_date")
         businesses = (held["businesses"].join(people, on="person_id", how="semi")
                       .group_by("person_id").agg(businesses=roles.head(EVIDENCE_ROWS)))
-        estate = (held["real_estate"].join(people, on="person_id", how="semi")
-                  .group_by("person_id").agg(n_properties=pl.col("property_id").n_unique(),
-                                             properties=pl.struct("property_id", "area_sqm", "registered_on")
+        owners = owned.join(people, on="person_id", how="semi")
+        estate = (held["real_estate"].join(owners, on="person_id", how="semi")
+                  .group_by("person_id").agg(properties=pl.struct("property_id", "area_sqm", "registered_on")
                                              .sort_by("property_id").head(EVIDENCE_ROWS))
-                  .filter(pl.col("n_properties") > ctx.profile.max_properties))
+                  .join(owners, on="person_id"))
         hits = (pl.concat([vehicles.select("person_id"), businesses.select("person_id"), estate.select("person_id")])
                 .unique())
         out = (member_cases(members.join(hits, on="person_id", how="semi"))

@@ -32,8 +32,8 @@ class E08(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         cases = ctx.table("cases").select("case_id", "program", "street", "payee_id", "status", "end_month")
-        hits = ctx.shared(paid_cases).join(cases, on="case_id").filter(
-            (pl.col("end_month") < ctx.month) | (pl.col("status") == "suspended"))
+        cases = cases.filter((pl.col("end_month") < ctx.month) | (pl.col("status") == "suspended"))
+        hits = ctx.shared(paid_cases).join(cases, on="case_id")  # the few ended cases, then the paid ones
         ended = pl.col("end_month").is_not_null() & (pl.col("end_month") < ctx.month)
         keys = hits.select("case_id", "end_month", ended.alias("ended"))
         amounts = not_due(ctx, keys, pl.when(pl.col("ended")).then(pl.col("month") > pl.col("end_month"))
