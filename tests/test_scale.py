@@ -151,6 +151,20 @@ def test_null_and_plain_address_shortcuts_match_normalising_every_row(tmp_path, 
     assert _load(tmp_path, "members", frame)[0].equals(every_row[0])
 
 
+@pytest.mark.parametrize(("name", "values"), [
+    ("program", ["dibao", "tekun"]), ("program", ["dibao", "低保", " tekun"]), ("program", ["dibao", None]),
+    ("program", ["dibao", "nonsense"]), ("month", ["2026-10", "2026-09"]), ("month", ["2026-10", "2026/9"]),
+    ("street", ["新华路街道", "江苏路街道"])])
+def test_few_distinct_codes_give_what_every_row_gives(monkeypatch, name, values):
+    """A repeated code column already in normal form is kept as read; any other maps each row."""
+    col = TABLES["payments"].column(name)
+    s = pl.Series(name, values * 5_000, dtype=pl.String)
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
+    deduped = loader._text_columns(col, s, load_profile(None))
+    direct = loader._normalise(col, s, load_profile(None))
+    assert [c.to_list() for c in deduped] == [direct[c].to_list() for c in direct.columns]
+
+
 @pytest.mark.parametrize("keys", [["a", "b", "c"], ["a", "b", "a", None], [None, "x", None], [], ["k"] * 3,
                                   [f"T{i}" for i in range(1000)] + ["T7"]])
 def test_duplicated_keys_are_found_exactly(keys):

@@ -66,10 +66,11 @@ _NORMALISERS: dict[str, Callable[[pl.Expr], N.Normalized]] = {
 _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
 DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
 # Repeats per distinct value from which a column is normalised per distinct value: free text
-# gains only when its values are too long to be stored inline (12 bytes); the id checksum is
-# costly enough to gain from ~3 (a payee's id recurs every month of the export), the dwelling key
-# (a dozen regex passes, ~2 µs a value) from 1.5 (members of one household share an address).
-DEDUP_REPEATS = {"str": 10, "person_id": 3, "address": 1.5}
+# gains only when its values are too long to be stored inline (12 bytes); resident ids (checked on
+# their bytes, ~0.1 µs a value: the hashing costs more) only for the memory their shared strings
+# save, from 8 repeats; the dwelling key (a dozen regex passes, ~2 µs a value) from 1.5 (members of
+# one household share an address).
+DEDUP_REPEATS = {"str": 10, "person_id": 8, "address": 1.5}
 PLAIN_ADDRESSES = True  # an address needing no rewrite (``N.plain_address``) skips the dwelling-key passes
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
@@ -434,11 +435,24 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
         if (distinct is None or index is None
                 or not distinct.gather(index).eq_missing(s).all()):  # a few codes, or a collision
             distinct = s.unique()
+            lookup = _normalise(col, distinct, profile)
+            if _kept_inline(lookup, distinct):  # codes already canonical: the column is its own value
+                return [s, pl.repeat(None, s.len(), dtype=pl.String, eager=True)]
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        lookup = _normalise(col, distinct, profile)
+        else:
+            lookup = _normalise(col, distinct, profile)
         return [lookup[c].gather(index) for c in lookup.columns]
     out = _normalise(col, s, profile)
     return [out[c] for c in out.columns]
+
+
+def _kept_inline(lookup: pl.DataFrame, distinct: pl.Series) -> bool:
+    """Every distinct value is its own normal form, without error, and short enough to be stored inline
+    (12 bytes): mapping the rows to the distinct values would give the raw column, and save no memory."""
+    return bool(lookup.columns == ["value", "error"] and lookup["value"].dtype == pl.String
+            and lookup["error"].null_count() == lookup.height
+            and lookup["value"].eq_missing(distinct).all()
+            and (distinct.str.len_bytes().max() or 0) <= 12)  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int
 
 
 def _column(col: Column, s: pl.Series, profile: Profile) -> Sequence[pl.Series]:
