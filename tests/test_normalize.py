@@ -440,6 +440,10 @@ def test_address_unit_kept_and_chinese_numerals_read():
     assert keys(["长宁路一百弄五幢"]) == ["长宁路100弄5号"]
 
 
+def test_address_numeral_cn2an_cannot_read_is_kept():
+    assert keys(["长宁路零十一号2室", "长宁路十十号"]) == ["长宁路零十一号2", "长宁路十十号"]
+
+
 def test_address_letters_case_insensitive():
     assert keys(["虹桥路1号a座301室"]) == keys(["虹桥路1号A号301"])
 
@@ -596,3 +600,101 @@ def test_canonical_values_are_exactly_those_the_normaliser_keeps(kind):
         kept = raw is not None and value == raw and error is None
         assert bool(flag) == kept, (raw, flag, value, error)
     assert any(flags) and not all(flags)
+
+
+# --------------------------------------------------------------------------
+# The loader's quicker tests: resident ids checked on their bytes, addresses needing no rewrite
+
+def _id_flags(values, today=None):
+    """(canonical_mask, the canonical expression) of resident ids, as lists of bools."""
+    s = pl.Series("raw", values, dtype=pl.String)
+    fast = n.canonical_mask("person_id", s, today).to_list()
+    slow = s.to_frame().select(n.canonical("person_id", pl.col("raw"), today).fill_null(False)).to_series().to_list()
+    return fast, slow
+
+
+def test_id_bytes_check_agrees_with_the_expression_on_tricky_values():
+    base = "11010519491231002"
+    non_ascii = "110105194912长宁"  # 18 bytes, 14 characters
+    assert len(non_ascii.encode()) == 18
+    values = TRICKY["person_id"] + [
+        with_checksum(base), bad_checksum(base), base, with_checksum(base) + "0", "", " " * 18,
+        with_checksum(base).replace("2", "２", 1), non_ascii, "11010519491231002X", "11010519491231002x",
+        with_checksum("99010519491231002"), with_checksum("00010519491231002"), "1A0105194912310021",
+        with_checksum("11010519000229001"), with_checksum("11010520000229001"), with_checksum("11010519000101001"),
+        with_checksum("11010518991231001"), with_checksum("11010519491300001"), with_checksum("11010519491232001"),
+        with_checksum("11010519490001001"), with_checksum("11010519490100001"), "1101051949123100/X", "11010519491231002\x00",
+        "11010519491231002 ", "\t1010519491231002X", "110105194912310021" * 2, None, None,
+    ]
+    fast, slow = _id_flags(values)
+    assert fast == slow
+    assert fast.count(True) >= 5 and fast.count(False) >= 25
+
+
+def test_id_bytes_check_agrees_on_every_birth_date_and_today():
+    """Every month 00-13 and day 00-32 of years around the limits and leap rules, checksum right."""
+    values = [with_checksum(f"310104{y:04d}{m:02d}{d:02d}123")
+              for y in (1899, 1900, 1904, 1999, 2000, 2023, 2024, 2026, 2027, 2100, 9999)
+              for m in range(14) for d in range(33)]
+    for today in (dt.date(2026, 11, 30), dt.date(2024, 2, 29), dt.date(2000, 1, 1), None):
+        fast, slow = _id_flags(values, today)
+        assert fast == slow
+        assert 300 < fast.count(True) < len(values) - 300
+
+
+def test_id_bytes_check_agrees_on_random_ids():
+    import random
+
+    rng = random.Random(11643)
+    values = []
+    for _ in range(20_000):
+        body = "".join(rng.choice("0123456789") for _ in range(17))
+        if rng.random() < 0.5:
+            body = rng.choice(sorted(n.PROVINCE_CODES)) + body[2:6] + f"{rng.randint(1890, 2030)}{rng.randint(0, 13):02d}" \
+                f"{rng.randint(0, 31):02d}" + body[14:]
+        last = with_checksum(body)[-1] if rng.random() < 0.7 else rng.choice("0123456789Xx ")
+        values.append(body + last)
+    for _ in range(2_000):  # sliced rows: nulls and other lengths between them
+        values.append(rng.choice([None, values[rng.randrange(20_000)][: rng.randint(0, 19)]]))
+    fast, slow = _id_flags(values)
+    assert fast == slow and fast.count(True) > 3_000
+
+
+PLACES = load_profile(None).address.levels()
+RISKY_PIECES = ["长宁", "上海", "上海市", "长宁区", "徐汇区", "路", "弄", "号", "楼", "层", "室", "组", "小组", "村民小组",
+                "队", "第", "三", "十", "一百", "〇", "零", "两", "幢", "栋", "座", "户", "房", "房间", "单元", "1", "23", "405",
+                "A", "b", "#", "（", "）", "(", "[", "-", "·", " ", "\u3000", "１", "Ｂ", "新", "村", "阳光小区", "\x01",
+                "\U00020000", "ǅ", "ß"]
+
+
+def _address_check(values):
+    """Assert that every address ``plain_address`` flags keeps itself as value and itself without a
+    trailing 室 as its dwelling key; returns the flags."""
+    raw = pl.col("raw")
+    cleaned = n.free_text(raw).str.strip_chars()
+    out = pl.DataFrame({"raw": values}, schema={"raw": pl.String}).select(
+        raw, n.plain_address(raw, PLACES).alias("plain"), cleaned.alias("clean"),
+        n.address_key(cleaned, PLACES).alias("key"), n.plain_address_key(raw).alias("simple"))
+    for value, plain, clean, key, simple in out.iter_rows():
+        if plain:
+            assert (clean, key) == (value, simple), value
+    return out["plain"].to_list()
+
+
+def test_plain_addresses_keep_their_dwelling_key():
+    values = ["长伊路210弄1号301室", "阳光小区5号301室", "虹桥路1号A座301室", "长宁路100弄5号2单元301室", "室", "室室",
+              "1号301室室", "100弄5楼301", "红星村3组12号", "红星村第3队", "五组12号", "第三村民小组", "5号3楼301室", "5号3层301",
+              "长宁", "上海路1号", "长宁路1号", "长宁区长宁路1号", "上海市徐汇区虹桥路1号2室", "长宁路一百弄五号", "3号楼2室",
+              "3幢2室", "3栋", "2户", "2房间", "〇号", "虹桥路1号a座301室", " 长宁路1号", "长宁路1号\x01", "", None]
+    flags = _address_check(values)
+    assert flags[:2] == [True, True] and flags[4] is True and flags[7] is True  # 100弄5楼301: 楼 may be a building
+    assert not any(flags[8:27]) and not any(flags[28:])
+
+
+def test_plain_addresses_keep_their_dwelling_key_on_random_addresses():
+    import random
+
+    rng = random.Random(2260)
+    values = ["".join(rng.choice(RISKY_PIECES) for _ in range(rng.randint(1, 7))) for _ in range(30_000)]
+    flags = _address_check(values)
+    assert 1_000 < flags.count(True) < 29_000

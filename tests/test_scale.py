@@ -128,6 +128,54 @@ def test_canonical_rows_shortcut_matches_normalising_every_row(tmp_path, monkeyp
     assert _load(tmp_path, "ledger", frame)[0].equals(every_row[0])
 
 
+def test_null_and_plain_address_shortcuts_match_normalising_every_row(tmp_path, monkeypatch):
+    """Nulls (required or not), plain addresses and the others: the shortcuts give what normalising
+    every row gives, quarantine included, with or without the distinct-value path."""
+    good = "110101199001011237"
+    addresses = ["长伊路210弄1号301室", "长宁区长宁路1号2室", "长宁路100弄5号楼301", " 虹桥路1号 ", "红星村三组", None,
+                 "１号", "阳光小区5号301室", "", "长宁路1号\x01"]
+    n = len(addresses) * 20
+    frame = pl.DataFrame({"case_id": [None if i % 9 == 0 else f"C{i % 50}" for i in range(n)],
+                          "person_id": [good, None, "110101199001011238", f" {good}"] * (n // 4),
+                          "name": [None, "张三", " 李四 ", ""] * (n // 4), "phone": [None, "13812345678", "1381234"] * (n // 3) + [None] * (n % 3),
+                          "address": addresses * 20})
+    shortcut = _load(tmp_path, "members", frame)
+    monkeypatch.setattr(loader.N, "CANONICAL_KINDS", frozenset())
+    monkeypatch.setattr(loader, "PLAIN_ADDRESSES", False)
+    every_row = _load(tmp_path, "members", frame)
+    assert shortcut[0].equals(every_row[0]) and shortcut[1].equals(every_row[1])
+    assert {"case_id", "person_id"} <= set(shortcut[1]["column"]) and shortcut[0].height > 0
+    assert shortcut[0]["address_key"].drop_nulls().n_unique() > 5
+    monkeypatch.undo()
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
+    assert _load(tmp_path, "members", frame)[0].equals(every_row[0])
+
+
+@pytest.mark.parametrize(("name", "values"), [
+    ("program", ["dibao", "tekun"]), ("program", ["dibao", "低保", " tekun"]), ("program", ["dibao", None]),
+    ("program", ["dibao", "nonsense"]), ("month", ["2026-10", "2026-09"]), ("month", ["2026-10", "2026/9"]),
+    ("street", ["新华路街道", "江苏路街道"])])
+def test_few_distinct_codes_give_what_every_row_gives(monkeypatch, name, values):
+    """A repeated code column already in normal form is kept as read; any other maps each row."""
+    col = TABLES["payments"].column(name)
+    s = pl.Series(name, values * 5_000, dtype=pl.String)
+    monkeypatch.setattr(loader, "DEDUP_MIN_ROWS", 10)
+    deduped = loader._text_columns(col, s, load_profile(None))
+    direct = loader._normalise(col, s, load_profile(None))
+    assert [c.to_list() for c in deduped] == [direct[c].to_list() for c in direct.columns]
+
+
+@pytest.mark.parametrize("keys", [["a", "b", "c"], ["a", "b", "a", None], [None, "x", None], [], ["k"] * 3,
+                                  [f"T{i}" for i in range(1000)] + ["T7"]])
+def test_duplicated_keys_are_found_exactly(keys):
+    s = pl.Series(keys, dtype=pl.String)
+    dup = loader._duplicated(s)
+    expected = s.is_duplicated()
+    assert (dup is None) == (not expected.any())
+    if dup is not None:
+        assert dup.equals(expected)
+
+
 def test_bulk_insert_many_rows(db_url):
     engine = store.connect(db_url)
     stamp = datetime(2026, 11, 1, tzinfo=UTC)

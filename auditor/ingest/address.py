@@ -36,6 +36,7 @@ UNITS = ("村民小组", "小组", "支弄", "单元", "弄", "号", "组", "队
          "户", "房")
 _CN_DIGITS = "零〇一二三四五六七八九十百千万两"
 _NUMERAL_TOKEN = rf"([{_CN_DIGITS}]+)({'|'.join(UNITS)})"  # (numeral, unit)
+NUMERAL_TOKEN = _NUMERAL_TOKEN
 _OPEN, _CLOSE = r"(\[【〔", r")\]】〕"
 _BRACKET = rf"[{_OPEN}][^{_OPEN}{_CLOSE}]*[{_CLOSE}]"
 _BRACKETED_PART = rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]*[0-9A-Z](?:{'|'.join(UNITS)})[^{_OPEN}{_CLOSE}]*)[{_CLOSE}]"
@@ -55,7 +56,7 @@ def _to_number(token: str) -> str:
     number, unit = found.groups()
     try:
         return f"{cn2an.cn2an(number, 'normal')}{unit}"
-    except ValueError:
+    except (ValueError, KeyError):  # cn2an raises KeyError for some (零十一)
         return token
 
 

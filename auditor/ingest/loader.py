@@ -66,10 +66,12 @@ _NORMALISERS: dict[str, Callable[[pl.Expr], N.Normalized]] = {
 _DTYPES = {"date": pl.Date, "amount": pl.Int64, "bool": pl.Boolean}
 DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as deduplicating
 # Repeats per distinct value from which a column is normalised per distinct value: free text
-# gains only when its values are too long to be stored inline (12 bytes); the id checksum is
-# costly enough to gain from ~3 (a payee's id recurs every month of the export), the dwelling key
-# (a dozen regex passes, ~2 µs a value) from 1.5 (members of one household share an address).
-DEDUP_REPEATS = {"str": 10, "person_id": 3, "address": 1.5}
+# gains only when its values are too long to be stored inline (12 bytes); resident ids (checked on
+# their bytes, ~0.1 µs a value: the hashing costs more) only for the memory their shared strings
+# save, from 8 repeats; the dwelling key (a dozen regex passes, ~2 µs a value) from 1.5 (members of
+# one household share an address).
+DEDUP_REPEATS = {"str": 10, "person_id": 8, "address": 1.5}
+PLAIN_ADDRESSES = True  # an address needing no rewrite (``N.plain_address``) skips the dwelling-key passes
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
 BEIJING = "Asia/Shanghai"  # timezone-aware timestamps are read as Beijing dates
@@ -433,11 +435,24 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
         if (distinct is None or index is None
                 or not distinct.gather(index).eq_missing(s).all()):  # a few codes, or a collision
             distinct = s.unique()
+            lookup = _normalise(col, distinct, profile)
+            if _kept_inline(lookup, distinct):  # codes already canonical: the column is its own value
+                return [s, pl.repeat(None, s.len(), dtype=pl.String, eager=True)]
             index = s.replace_strict(distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True))
-        lookup = _normalise(col, distinct, profile)
+        else:
+            lookup = _normalise(col, distinct, profile)
         return [lookup[c].gather(index) for c in lookup.columns]
     out = _normalise(col, s, profile)
     return [out[c] for c in out.columns]
+
+
+def _kept_inline(lookup: pl.DataFrame, distinct: pl.Series) -> bool:
+    """Every distinct value is its own normal form, without error, and short enough to be stored inline
+    (12 bytes): mapping the rows to the distinct values would give the raw column, and save no memory."""
+    return bool(lookup.columns == ["value", "error"] and lookup["value"].dtype == pl.String
+            and lookup["error"].null_count() == lookup.height
+            and lookup["value"].eq_missing(distinct).all()
+            and (distinct.str.len_bytes().max() or 0) <= 12)  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int
 
 
 def _column(col: Column, s: pl.Series, profile: Profile) -> Sequence[pl.Series]:
@@ -449,23 +464,34 @@ def _column(col: Column, s: pl.Series, profile: Profile) -> Sequence[pl.Series]:
 def _normalise(col: Column, s: pl.Series, profile: Profile) -> pl.DataFrame:
     """value, error (+ key) of the text values ``s``.
 
-    Values already in normal form (``N.canonical``: nearly every row of an export) keep their raw
-    value: no string is rewritten or copied; only the others (nulls, spaces, full-width digits,
-    errors ...) go through the normaliser.
+    Values already in normal form (``N.canonical``: nearly every row of an export; for addresses
+    ``N.plain_address``) keep their raw value: no string is rewritten or copied; nulls get what the
+    normaliser gives a null (no value; an error only in a required column); only the others (spaces,
+    full-width digits, errors ...) go through the normaliser.
     """
-    if col.kind not in N.CANONICAL_KINDS:
+    if col.kind not in N.CANONICAL_KINDS and not (col.kind == "address" and PLAIN_ADDRESSES):
         return _evaluate(col, s.to_frame("raw"), profile)
-    rest = s.to_frame("raw").select(~N.canonical(col.kind, pl.col("raw")).fill_null(False)).to_series()
+    if col.kind == "address":
+        places = profile.address.levels()
+        plain = s.to_frame("raw").select(N.plain_address(pl.col("raw"), places).fill_null(False)).to_series()
+    else:
+        plain = N.canonical_mask(col.kind, s)
+    rest = ~plain & s.is_not_null()
     n_rest = int(rest.sum())
     if n_rest == s.len():
         return _evaluate(col, s.to_frame("raw"), profile)
     error = pl.repeat(None, s.len(), dtype=pl.String, eager=True)
-    if n_rest == 0:
-        return pl.DataFrame({"value": s, "error": error})
-    where = rest.arg_true()
-    other = _evaluate(col, s.filter(rest).to_frame("raw"), profile)
-    return pl.DataFrame({"value": s.clone().scatter(where, other["value"]),
-                         "error": error.scatter(where, other["error"])})
+    if not col.nullable and s.null_count():
+        error = pl.select(pl.when(s.is_null()).then(pl.lit("必填字段为空")).otherwise(error)).to_series()
+    out = {"value": s, "error": error}
+    if col.kind == "address":
+        out["key"] = s.to_frame("raw").select(N.plain_address_key(pl.col("raw"))).to_series()
+    if n_rest:
+        where = rest.arg_true()
+        other = _evaluate(col, s.filter(rest).to_frame("raw"), profile)
+        out = {name: (values.clone() if name == "value" else values).scatter(where, other[name])
+               for name, values in out.items()}
+    return pl.DataFrame(out)
 
 
 class _Source:
@@ -621,8 +647,8 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
     if bad is not None:
         good = good.filter(~bad)
     if key_raw is not None and table.key is not None and window is None:
-        dup = good.get_column(table.key).is_duplicated()
-        if dup.any():
+        dup = _duplicated(good.get_column(table.key))
+        if dup is not None:
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"
             keep = rows.is_in(good.filter(dup)["_row"].implode())
             quarantine.append(quarantined(keep, key_raw, label))
@@ -638,6 +664,16 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
     stats = TableStats(file=path.name, read=n, accepted=accepted.height, quarantined=n - accepted.height,
                        missing_columns=[c.name for c in absent], sheets=source.sheets, **source.skipped)
     return accepted, q, stats
+
+
+def _duplicated(keys: pl.Series) -> pl.Series | None:
+    """``keys.is_duplicated()``, or None when no key repeats: first told by the keys' 64-bit hashes
+    (all distinct means the keys are; hashing and counting integers is several times quicker than
+    hashing strings into a table), exactly by the keys only when some hash repeats."""
+    if keys.hash().n_unique() == keys.len():
+        return None
+    dup = keys.is_duplicated()
+    return dup if dup.any() else None
 
 
 def _number_lost(col: Column, raw: pl.Series, error: pl.Series, numbers: pl.Series | None) -> pl.Series | None:
@@ -686,7 +722,8 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
         del frame
     if table.key is not None and keys:
         rows = pl.concat([r for _, r in parts])
-        dup = rows.filter(pl.concat(keys).is_duplicated())
+        repeated = _duplicated(pl.concat(keys))
+        dup = rows.filter(repeated) if repeated is not None else rows.clear()
         del keys, rows
         if dup.len():
             original = {c: h for h, c in header_map(table, list(pl.read_parquet_schema(path)), path, profile).items()}

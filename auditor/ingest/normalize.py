@@ -16,9 +16,11 @@ throughout.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import polars as pl
 
 from auditor.ingest import address as A
@@ -43,7 +45,9 @@ __all__ = [
     "free_text",
     "code",
     "canonical",
+    "canonical_mask",
     "CANONICAL_KINDS",
+    "plain_address",
 ]
 
 
@@ -382,6 +386,96 @@ def canonical(kind: str, e: pl.Expr, today: _dt.date | None = None) -> pl.Expr:
         ok = st.struct.with_fields(ok=pl.all_horizontal([ok for ok, _ in checks])).struct.field("ok")
         return ok.fill_null(False) & e.is_not_null()
     return e.str.contains(_CANONICAL_FORMS[kind])
+
+
+_ID_WIDTH = 18
+_ID_BLOCK = 1 << 16  # rows per numpy block (its temporaries, ~60 bytes a row, are reused, not kept by malloc)
+_ID_CHECK_BYTES = np.frombuffer(_ID_CHECK_CHARS.encode(), dtype=np.uint8)
+_ID_WEIGHTS_NP = np.array(_ID_WEIGHTS, dtype=np.uint16)
+_PROVINCE_TABLE = np.zeros(256 * 11, dtype=bool)  # indexed by 10 * first digit + second digit
+_PROVINCE_TABLE[[int(c) for c in PROVINCE_CODES]] = True
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0, 0, 0], dtype=np.int32)
+
+
+def _id_block_ok(x: np.ndarray, today: int) -> np.ndarray:
+    """The resident-id checks of ``_id_checks`` on an (n, 18) uint8 block of ASCII bytes: format,
+    GB 11643 check character, province code, birth date from 1900-01-01 to ``today`` (YYYYMMDD)."""
+    d = x - np.uint8(48)  # a digit's value; anything else wraps to >= 10
+    body = d[:, :17]
+    ok = (body < 10).all(axis=1)
+    ok &= (d[:, 17] < 10) | (x[:, 17] == ord("X"))
+    total = body.astype(np.uint16) @ _ID_WEIGHTS_NP  # at most 255 * 100: no overflow
+    ok &= _ID_CHECK_BYTES[total % 11] == x[:, 17]
+    ok &= _PROVINCE_TABLE[d[:, 0].astype(np.int32) * 10 + d[:, 1]]
+    digits = body[:, 6:14].astype(np.int32)
+    year = ((digits[:, 0] * 10 + digits[:, 1]) * 10 + digits[:, 2]) * 10 + digits[:, 3]
+    mon = digits[:, 4] * 10 + digits[:, 5]
+    day = digits[:, 6] * 10 + digits[:, 7]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _DAYS_IN_MONTH[np.clip(mon, 0, 15)] + ((mon == 2) & leap)
+    ok &= (year >= 1900) & (mon >= 1) & (mon <= 12) & (day >= 1) & (day <= days)
+    ok &= year * 10000 + mon * 100 + day <= today
+    return ok
+
+
+def _id_canonical(s: pl.Series, today: _dt.date) -> pl.Series:
+    """``canonical("person_id")`` of a String Series computed on its bytes (no string kernels):
+    a value of other than 18 bytes or null is not canonical."""
+    fixed = s.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, _ID_WIDTH))
+    present = fixed.is_not_null()
+    n_present = int(present.sum())
+    out = np.zeros(s.len(), dtype=bool)
+    if n_present == 0:
+        return pl.Series(s.name, out)
+    if n_present < s.len():
+        fixed = fixed.filter(present)
+    stamp = today.year * 10000 + today.month * 100 + today.day
+    ok = np.empty(n_present, dtype=bool)
+    for i in range(0, n_present, _ID_BLOCK):  # small blocks: numpy's temporaries stay small and reused
+        ok[i:i + _ID_BLOCK] = _id_block_ok(fixed.slice(i, _ID_BLOCK).to_numpy(), stamp)
+    if n_present == s.len():
+        out = ok
+    else:
+        out[present.arg_true().to_numpy()] = ok
+    return pl.Series(s.name, out)
+
+
+def canonical_mask(kind: str, s: pl.Series, today: _dt.date | None = None) -> pl.Series:
+    """``canonical(kind, ...)`` of the String Series ``s`` as a Boolean Series, False where ``s`` is
+    null. Resident ids are checked on their bytes (numpy), several times quicker than the expression."""
+    if kind == "person_id":
+        return _id_canonical(s, today or _dt.date.today())
+    return s.to_frame("raw").select(canonical(kind, pl.col("raw")).fill_null(False)).to_series()
+
+
+# An address whose dwelling key is the address itself without a trailing 室: only digits, upper-case
+# ASCII letters and CJK ideographs, and nothing any step of ``address_key`` but the last rewrites
+# (``_ADDRESS_REWRITTEN``, or a leading place name of the profile).
+_ADDRESS_ALPHABET = r"^[0-9A-Z\x{4E00}-\x{9FFF}]+$"
+_ADDRESS_REWRITTEN = "|".join([
+    A.NUMERAL_TOKEN,  # a Chinese numeral before a unit
+    r"[0-9A-Z](?:幢|栋|座|户|房)", "号楼",  # building and room spellings
+    r"(?:号|单元)[0-9]+(?:楼|层)",  # a floor before the room
+    r"[0-9](?:村民小组|小组|组|队)",  # rural groups
+])
+
+
+def plain_address(e: pl.Expr, places: Sequence[Sequence[str]]) -> pl.Expr:
+    """True where the raw address ``e`` needs no cleaning (free text keeps it) and its dwelling key
+    (``address_key`` with ``places``) is ``e`` without a trailing 室; null where ``e`` is null.
+
+    A cheap test (two regex passes instead of a dozen rewrites), so that the loader computes the key
+    only for the other addresses."""
+    rewritten = _ADDRESS_REWRITTEN
+    names = [n for level in places for n in level]
+    if names:
+        rewritten += "|^(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + ")"
+    return e.str.contains(_ADDRESS_ALPHABET) & ~e.str.contains(rewritten)
+
+
+def plain_address_key(e: pl.Expr) -> pl.Expr:
+    """The dwelling key of an address for which ``plain_address`` holds."""
+    return e.str.strip_suffix("室")
 
 
 # --------------------------------------------------------------------------
