@@ -40,3 +40,66 @@ def test_key_totals_are_the_reconciliation_totals_of_paid_keys(tiny_drop):
     assert narrow.filter(pl.col("paid_fen") != pl.col("instructed_fen")).height > 0
     assert narrow.filter(pl.col("instructed_fen") == 0).height > 0
     assert narrow.filter(pl.col("n_paid") > 1).height > 0
+
+
+def _audit(folder: Path, compact: bool) -> tuple[pl.DataFrame, pl.DataFrame, object]:
+    from auditor.engine.runner import run_rules
+    from auditor.jobs.monthly import money_totals
+    from auditor.jobs.sample import draw_sample
+
+    profile = load_profile(None)
+    ctx = AuditContext(month=MONTH, profile=profile, drop=load_drop(folder, profile, compact=compact))
+    findings, _ = run_rules(ctx)
+    return findings, draw_sample(ctx), money_totals(ctx, findings)
+
+
+@pytest.mark.parametrize("drop", ["tiny", "demo"])
+def test_compact_tables_find_total_and_sample_the_same(drop, tiny_drop, tmp_path):
+    """Holding the few-valued text columns as categoricals changes no finding (ids, facts, amounts, evidence),
+    no sample draw and no money total."""
+    if drop == "demo":
+        from auditor.demo import generate
+
+        folder = tmp_path / "demo"
+        generate(folder, month=MONTH, n_cases=800)
+    else:
+        folder = tiny_drop
+    compacted = load_drop(folder, load_profile(None), compact=True)
+    assert compacted.tables["ledger"].schema["street"] == pl.Categorical
+    assert compacted.tables["cases"].schema["status"] == pl.Categorical
+    assert compacted.tables["cases"].schema["payee_id"] == pl.String
+    text, sample, money = _audit(folder, compact=False)
+    cat, cat_sample, cat_money = _audit(folder, compact=True)
+    assert text.height > 0 and set(text["rule"]) == set(cat["rule"])
+    assert cat.equals(text)
+    assert cat_sample.equals(sample)
+    assert cat_money == money
+
+
+def test_exclusive_pair_is_in_text_order_whatever_the_code_order():
+    """E06 pairs programs in text order; on codes ordered otherwise (an Enum here, the pool order of a
+    categorical) ``min_horizontal`` alone would follow the codes."""
+    from checks.eligibility.E06 import _pair
+
+    codes = pl.Enum(["tekun", "dibao_edge", "dibao"])
+    frame = pl.DataFrame({"a": ["tekun", "dibao"], "b": ["dibao", "dibao_edge"]}, schema={"a": codes, "b": codes})
+    assert frame.select(pl.min_horizontal("a", "b")).to_series().to_list() == ["tekun", "dibao_edge"]  # codes
+    assert frame.select(_pair("a", "b")).to_series().to_list() == ["dibao|tekun", "dibao|dibao_edge"]
+
+
+def test_run_holds_codes_as_categoricals_but_its_snapshot_keeps_text(tiny_drop, tmp_path):
+    """``run_audit`` loads compacted tables; the snapshot files keep the contract's text types, and a rerun
+    from the snapshot finds the same."""
+    from auditor.jobs.monthly import run_audit
+
+    profile = load_profile(None).model_copy(update={"snapshot_dir": str(tmp_path / "snapshots")})
+    first = run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out1", profile=profile,
+                      db_url=f"sqlite:///{tmp_path / 'a.db'}")
+    (snapshot,) = (tmp_path / "snapshots").iterdir()
+    ledger = pl.read_parquet_schema(snapshot / "ledger.parquet")
+    assert ledger["street"] == pl.String and ledger["status"] == pl.String and ledger["month"] == pl.String
+    again = run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out2", profile=profile,
+                      db_url=f"sqlite:///{tmp_path / 'a.db'}")
+    assert again.summary["loaded_from_snapshot"] == first.run_id
+    assert again.findings.drop("month").equals(first.findings.drop("month"))
+    assert (tmp_path / "out2" / "findings.csv").read_bytes() == (tmp_path / "out1" / "findings.csv").read_bytes()

@@ -28,6 +28,7 @@ from sqlalchemy import make_url
 from auditor.core.config import Profile
 from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
+from auditor.ingest.compact import as_text, compact
 from auditor.ingest.loader import Drop, TableStats, find_table_file
 from auditor.ingest.schema import TABLES
 from auditor.jobs.people_index import CHILD_ROWS, INDEX_FILE, INLINE_ROWS, index_later, write_index
@@ -96,7 +97,9 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
         # one table at a time: a streamed (spilled) table is read from disk only while it is written
         for name, frame in chain(drop.tables.items(), [("quarantine", drop.quarantine)]):
             with private_open(stage / f"{name}.parquet", "wb") as f:
-                frame.write_parquet(f)
+                # the contract's text types, whatever the run held (categoricals: ``auditor.ingest.compact``),
+                # converted a slice at a time by the streaming sink rather than as a whole text copy
+                as_text(frame.lazy()).sink_parquet(f)
         rows = sum(f.height for f in drop.tables.values())
         if rows <= INLINE_ROWS:
             with private_open(stage / INDEX_FILE, "wb") as f:
@@ -129,7 +132,7 @@ def load_snapshot(folder: Path, data_dir: str | Path) -> Drop:
     """The ``Drop`` a snapshot holds (tables, quarantine and the loader's stats as first loaded)."""
     manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
     stats = {name: TableStats(**s) for name, s in manifest["tables"].items()}
-    tables = {name: pl.read_parquet(folder / f"{name}.parquet") for name in stats}
+    tables = {name: compact(name, pl.read_parquet(folder / f"{name}.parquet")) for name in stats}
     return Drop(Path(data_dir), tables, stats, pl.read_parquet(folder / "quarantine.parquet"))
 
 
