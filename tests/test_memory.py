@@ -103,3 +103,36 @@ def test_run_holds_codes_as_categoricals_but_its_snapshot_keeps_text(tiny_drop, 
     assert again.summary["loaded_from_snapshot"] == first.run_id
     assert again.findings.drop("month").equals(first.findings.drop("month"))
     assert (tmp_path / "out2" / "findings.csv").read_bytes() == (tmp_path / "out1" / "findings.csv").read_bytes()
+
+
+def test_streamed_drop_snapshot_is_copied_by_slices_and_equals_the_in_memory_one(tiny_drop, tmp_path, monkeypatch):
+    """A streamed drop's snapshot is copied from the spill a slice at a time (no spilled table is read
+    whole) and holds exactly the tables of an in-memory drop's snapshot, in the contract's text types."""
+    from auditor.ingest.spill import SpilledTables
+    from auditor.jobs import snapshot
+
+    monkeypatch.setattr(snapshot, "INLINE_ROWS", 0)  # the people index (reads tables whole) is another job's
+    monkeypatch.setattr(snapshot, "index_later", lambda folder: None)
+    profile = load_profile(None)
+    memory = snapshot.write_snapshot(tmp_path / "memory", run_id=1, month=MONTH, profile=profile,
+                                     drop=load_drop(tiny_drop, profile, compact=True), inputs={})
+    streamed_drop = load_drop(tiny_drop, profile, stream_rows=1000, compact=True)
+    assert isinstance(streamed_drop.tables, SpilledTables) and streamed_drop.tables.on_disk("ledger")
+    whole_reads: list[str] = []
+    read = SpilledTables.__getitem__
+
+    def counting(self, name):
+        if self.on_disk(name):
+            whole_reads.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(SpilledTables, "__getitem__", counting)
+    streamed = snapshot.write_snapshot(tmp_path / "streamed", run_id=1, month=MONTH, profile=profile,
+                                       drop=streamed_drop, inputs={})
+    assert whole_reads == []
+    names = sorted(p.name for p in memory.glob("*.parquet"))
+    assert names == sorted(p.name for p in streamed.glob("*.parquet")) and "ledger.parquet" in names
+    for name in names:
+        a, b = pl.read_parquet(memory / name), pl.read_parquet(streamed / name)
+        assert b.equals(a), name
+        assert pl.Categorical not in b.schema.dtypes(), name

@@ -31,6 +31,7 @@ from auditor.core.private import private_dir, private_open, write_private_text
 from auditor.ingest.compact import as_text, compact
 from auditor.ingest.loader import Drop, TableStats, find_table_file
 from auditor.ingest.schema import TABLES
+from auditor.ingest.spill import SpilledTables
 from auditor.jobs.people_index import CHILD_ROWS, INDEX_FILE, INLINE_ROWS, index_later, write_index
 
 SERVER_DEFAULT = Path("out/snapshots")  # a store that is not a SQLite file (PostgreSQL)
@@ -94,13 +95,17 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
     stage = root / f".{run_id}.writing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     private_dir(stage)
     try:
-        # one table at a time: a streamed (spilled) table is read from disk only while it is written
-        for name, frame in chain(drop.tables.items(), [("quarantine", drop.quarantine)]):
+        # One table at a time, through polars' streaming sink: a streamed (spilled) table is copied from
+        # disk a slice at a time, never read whole; categoricals (``auditor.ingest.compact``) are written
+        # as the contract's text, also a slice at a time.
+        tables = drop.tables
+        lazies = ((name, tables.scan(name) if isinstance(tables, SpilledTables) else tables[name].lazy())
+                  for name in tables)
+        for name, frame in chain(lazies, [("quarantine", drop.quarantine.lazy())]):
             with private_open(stage / f"{name}.parquet", "wb") as f:
-                # the contract's text types, whatever the run held (categoricals: ``auditor.ingest.compact``),
-                # converted a slice at a time by the streaming sink rather than as a whole text copy
-                as_text(frame.lazy()).sink_parquet(f)
-        rows = sum(f.height for f in drop.tables.values())
+                as_text(frame).sink_parquet(f)
+        # the loader's counts: counting rows of a spilled table would read it whole from disk
+        rows = sum(drop.stats[n].accepted if n in drop.stats else tables[n].height for n in tables)
         if rows <= INLINE_ROWS:
             with private_open(stage / INDEX_FILE, "wb") as f:
                 write_index(drop.tables, f, month)
