@@ -249,9 +249,11 @@ def duckdb_reconcile(data: Path, month: str, validate: bool = True) -> tuple[flo
 
 # ------------------------------------------------------------------ the run
 
-def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path, reconcile: bool = True) -> dict:
+def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path, reconcile: bool = True,
+          stream_above_rows: int | None = None) -> dict:
     manifest = ensure_data(scale, data, month)
-    profile = load_profile(None).model_copy(update={"snapshot_dir": str(out_dir / "snapshots")})
+    profile = load_profile(None).model_copy(update={"snapshot_dir": str(out_dir / "snapshots")}
+                                            | ({"stream_above_rows": stream_above_rows} if stream_above_rows else {}))
     if not sys.stderr.isatty():  # plain progress lines (a terminal gets bars)
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)
@@ -298,6 +300,7 @@ def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path,
         "quarantined_rows": summary["quarantined_rows"], "cpus": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 1),  # other jobs on the machine: wall times are noisy
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "stream_above_rows": profile.stream_above_rows,  # None: the drop held in memory
     }
     if runs:
         key = ["rule", "person_id", "program", "amount_fen"]
@@ -438,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", default=None, help="SQLAlchemy URL of the store (default: fresh SQLite)")
     p.add_argument("--month", default="2026-10")
     p.add_argument("--no-reconcile", action="store_true", help="skip the reconciliation comparison with DuckDB")
+    p.add_argument("--stream-above-rows", type=int, default=None, metavar="N",
+                   help="load a table of more than N rows through the streaming (out-of-core) path (profile "
+                        "setting stream_above_rows); the result is then not kept for the growth fit")
     args = p.parse_args(argv)
     if args.fit:
         print_fit(load_results())
@@ -447,12 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(args.data) if args.data else ROOT / "bench-data" / args.scale
     with tempfile.TemporaryDirectory(prefix="bench-out-") as tmp:
         report = bench(args.scale, data, args.db, args.month, Path(tmp),
-                       reconcile=not args.no_reconcile and args.scale not in NO_RECONCILE)
+                       reconcile=not args.no_reconcile and args.scale not in NO_RECONCILE,
+                       stream_above_rows=args.stream_above_rows)
     print_report(report)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")
-    if args.scale != "tiny" and not args.data:  # a standard drop: keep it for the growth fit
+    if args.scale != "tiny" and not args.data and not args.stream_above_rows:  # a standard run: kept for the fit
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"{args.scale}.json").write_text(text, encoding="utf-8")
         print()

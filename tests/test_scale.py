@@ -53,6 +53,22 @@ def test_bench_json_has_the_required_keys(tmp_path):
     assert report["duckdb_agrees"] is True
 
 
+@pytest.mark.slow
+def test_bench_runs_the_streaming_path_on_request(tmp_path):
+    """``--stream-above-rows N`` benchmarks the out-of-core load (recorded in the JSON) and finds what the
+    in-memory run finds."""
+    reports = []
+    for extra in ([], ["--stream-above-rows", "1000"]):
+        out = tmp_path / f"bench{len(reports)}.json"
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--scale", "tiny", "--no-reconcile",
+                        "--data", str(tmp_path / "data"), "--json", str(out), *extra], check=True, cwd=ROOT,
+                       capture_output=True)
+        reports.append(json.loads(out.read_text(encoding="utf-8")))
+    memory, streamed = reports
+    assert memory["stream_above_rows"] is None and streamed["stream_above_rows"] == 1000
+    assert streamed["findings"] > 0 and streamed["findings_by_rule"] == memory["findings_by_rule"]
+
+
 def _load(tmp_path, name: str, frame: pl.DataFrame):
     path = tmp_path / f"{name}.parquet"
     frame.write_parquet(path)

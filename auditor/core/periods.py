@@ -62,13 +62,14 @@ def quarter_of(month: str) -> str:
 
 
 def month_index(e: pl.Expr) -> pl.Expr:
-    """``YYYY-MM`` -> year*12 + month, for month differences."""
+    """``YYYY-MM`` -> year*12 + month, for month differences (text or categorical months)."""
+    e = e.cast(pl.String)
     return e.str.slice(0, 4).cast(pl.Int32) * 12 + e.str.slice(5, 2).cast(pl.Int32)
 
 
 def month_first(e: pl.Expr) -> pl.Expr:
-    """``YYYY-MM`` -> the month's first day (Date)."""
-    return pl.concat_str(e, pl.lit("-01")).str.to_date("%Y-%m-%d")
+    """``YYYY-MM`` -> the month's first day (Date); text or categorical months."""
+    return pl.concat_str(e.cast(pl.String), pl.lit("-01")).str.to_date("%Y-%m-%d")
 
 
 def covers(start: str, end: str, first: Bound, last: Bound) -> pl.Expr:

@@ -32,6 +32,7 @@ from auditor.core.errors import AuditInputError
 from auditor.core.private import private_open
 from auditor.ingest import layout
 from auditor.ingest import normalize as N
+from auditor.ingest.compact import compact as compact_frame
 from auditor.ingest.schema import TABLES, Column, Table
 from auditor.ingest.spill import SpilledTables
 
@@ -696,7 +697,7 @@ def _parquet_height(path: Path) -> int:
 
 
 def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
-                  new_part: Callable[[], Path]) -> tuple[pl.DataFrame, TableStats]:
+                  new_part: Callable[[], Path], compact: bool = False) -> tuple[pl.DataFrame, TableStats]:
     """Load a Parquet table ``batch_rows`` rows at a time, writing each batch's accepted rows to a
     part file (``new_part()``: Parquet in an owner-only folder): the table is never in memory whole,
     raw or normalised.
@@ -715,7 +716,8 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
             keys.append(frame.get_column(table.key))
         part = new_part()
         with private_open(part, "wb") as f:
-            frame.drop("_row").write_parquet(f, compression="lz4")  # a spill: fast to write and read back
+            part_rows = frame.drop("_row")
+            (compact_frame(table.name, part_rows) if compact else part_rows).write_parquet(f, compression="lz4")
         parts.append((part, frame.get_column("_row")))
         quarantine.append(q)
         accepted, missing = accepted + frame.height, stats.missing_columns
@@ -747,12 +749,14 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
 
 
 def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = None,
-              on_table: Callable[[str], None] | None = None, stream_rows: int | None = None) -> Drop:
+              on_table: Callable[[str], None] | None = None, stream_rows: int | None = None,
+              compact: bool = False) -> Drop:
     """Load every table present in ``directory``; required tables must be there.
 
     ``on_table`` is called once per table of the contract (progress). ``stream_rows``: a Parquet
     table of more rows is loaded in batches of that many rows and kept on disk
-    (``auditor.ingest.spill``) instead of in memory, with the same results.
+    (``auditor.ingest.spill``) instead of in memory, with the same results. ``compact``: each table's
+    few-valued text columns are held as categoricals as soon as it is loaded (``auditor.ingest.compact``).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -775,10 +779,14 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
             continue
         if (spill is not None and stream_rows and path.suffix.lower() == ".parquet"
                 and _parquet_height(path) > stream_rows):
-            q, stats[name] = load_streamed(path, table, profile, stream_rows, partial(spill.new_part, name))
+            q, stats[name] = load_streamed(path, table, profile, stream_rows, partial(spill.new_part, name),
+                                           compact=compact)
         else:
             accepted, q, stats[name] = load_table(path, table, profile)
             tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
+            if compact:
+                tables[name] = compact_frame(name, tables[name])
+            del accepted
             if spill is not None:
                 spill.put(name, tables.pop(name))
         quarantines.append(q)

@@ -118,6 +118,7 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
     recon = frame.filter(pl.col("rule").is_in(rules_in("reconciliation_totals")))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
     keys = (ctx.shared(key_totals)  # kept from the reconciliation family: not computed again
+            .with_columns(pl.col("program").cast(pl.String))  # the loaded code may be categorical
             .join(flagged, on=["person_id", "program"], how="anti"))
     matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
     return MoneyTotals(instructed=fen_to_yuan(int(instructed or 0)), paid=fen_to_yuan(int(paid or 0)),
@@ -148,7 +149,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
             drop = load_snapshot(prior, data_dir)
         else:
-            drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows)
+            drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows,
+                             compact=True)
     checkpoint("load")
     require_month_rows(drop, month)
     ctx = AuditContext(month=month, profile=profile, drop=drop)

@@ -28,8 +28,10 @@ from sqlalchemy import make_url
 from auditor.core.config import Profile
 from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
+from auditor.ingest.compact import as_text, compact
 from auditor.ingest.loader import Drop, TableStats, find_table_file
 from auditor.ingest.schema import TABLES
+from auditor.ingest.spill import SpilledTables
 from auditor.jobs.people_index import INDEX_DIR, INLINE_ROWS, index_later, write_index
 
 SERVER_DEFAULT = Path("out/snapshots")  # a store that is not a SQLite file (PostgreSQL)
@@ -96,11 +98,17 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
     stage = root / f".{run_id}.writing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     private_dir(stage)
     try:
-        # one table at a time: a streamed (spilled) table is read from disk only while it is written
-        for name, frame in chain(drop.tables.items(), [("quarantine", drop.quarantine)]):
+        # One table at a time, through polars' streaming sink: a streamed (spilled) table is copied from
+        # disk a slice at a time, never read whole; categoricals (``auditor.ingest.compact``) are written
+        # as the contract's text, also a slice at a time.
+        tables = drop.tables
+        lazies = ((name, tables.scan(name) if isinstance(tables, SpilledTables) else tables[name].lazy())
+                  for name in tables)
+        for name, frame in chain(lazies, [("quarantine", drop.quarantine.lazy())]):
             with private_open(stage / f"{name}.parquet", "wb") as f:
-                frame.write_parquet(f, compression=COMPRESSION)
-        rows = sum(f.height for f in drop.tables.values())
+                as_text(frame).sink_parquet(f, compression=COMPRESSION)
+        # the loader's counts: counting rows of a spilled table would read it whole from disk
+        rows = sum(drop.stats[n].accepted if n in drop.stats else tables[n].height for n in tables)
         if rows <= INLINE_ROWS:
             write_index(drop.tables, stage / INDEX_DIR, month)
         manifest = {"run_id": run_id, "month": month, "profile": profile.name,
@@ -131,7 +139,7 @@ def load_snapshot(folder: Path, data_dir: str | Path) -> Drop:
     """The ``Drop`` a snapshot holds (tables, quarantine and the loader's stats as first loaded)."""
     manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
     stats = {name: TableStats(**s) for name, s in manifest["tables"].items()}
-    tables = {name: pl.read_parquet(folder / f"{name}.parquet") for name in stats}
+    tables = {name: compact(name, pl.read_parquet(folder / f"{name}.parquet")) for name in stats}
     return Drop(Path(data_dir), tables, stats, pl.read_parquet(folder / "quarantine.parquet"))
 
 

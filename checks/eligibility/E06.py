@@ -39,8 +39,7 @@ class E06(Rule):
         m = paid_members_of(ctx, several).select("person_id", "name", "case_id", "program", "street", "paid_fen")
         both = (m.join(m.select("person_id", "case_id", "program"), on="person_id", suffix="_2")
                 .filter(pl.col("case_id") < pl.col("case_id_2"))
-                .filter(pl.concat_str(pl.min_horizontal("program", "program_2"), pl.lit("|"),
-                                      pl.max_horizontal("program", "program_2")).is_in(pairs)))
+                .filter(_pair("program", "program_2").is_in(pairs)))
         involved = pl.concat([both.select("person_id", "case_id"),
                               both.select("person_id", pl.col("case_id_2").alias("case_id"))]).unique()
         cases = (m.join(involved, on=["person_id", "case_id"], how="semi")
@@ -66,6 +65,13 @@ class E06(Rule):
         )
 
 
+def _pair(a: str, b: str) -> pl.Expr:
+    """``"x|y"``, the two programs in text order (as text: ``min_horizontal`` orders categorical codes by
+    their place in the category pool, not by text)."""
+    a_, b_ = pl.col(a).cast(pl.String), pl.col(b).cast(pl.String)
+    return pl.concat_str(pl.min_horizontal(a_, b_), pl.lit("|"), pl.max_horizontal(a_, b_))
+
+
 def _concurrent_money(ctx: AuditContext, cases: pl.DataFrame, pairs: list[str]) -> pl.DataFrame:
     """Per person: ``amount_fen`` and ``months`` of the benefit months (up to M) in which two or more of
     ``cases`` (person_id, case_id, program) forming an exclusive pair were paid; a month counts all its
@@ -75,8 +81,7 @@ def _concurrent_money(ctx: AuditContext, cases: pl.DataFrame, pairs: list[str]) 
     per = cases.join(paid, on="case_id")
     both = (per.join(per.select("person_id", "month", "case_id", "program"), on=["person_id", "month"], suffix="_2")
             .filter(pl.col("case_id") < pl.col("case_id_2"))
-            .filter(pl.concat_str(pl.min_horizontal("program", "program_2"), pl.lit("|"),
-                                  pl.max_horizontal("program", "program_2")).is_in(pairs)))
+            .filter(_pair("program", "program_2").is_in(pairs)))
     concurrent = pl.concat([both.select("person_id", "month", "case_id"),
                             both.select("person_id", "month", pl.col("case_id_2").alias("case_id"))]).unique()
     months = (per.join(concurrent, on=["person_id", "month", "case_id"], how="semi")

@@ -31,13 +31,15 @@ class R04(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         key = ["payee_id", "program"]
-        named = ctx.shared(instructions).select(*key, "bank_account")
-        # Paid rows to an account no instruction names (few), then those of an instructed key.
-        stray = (ctx.shared(paid_rows).select(*key, "bank_account", "amount")
+        named = ctx.shared(instructions).lazy().select(*key, "bank_account")
+        # Paid rows to an account no instruction names (few), then those of an instructed key; on the
+        # streaming engine, whose joins hold about half the memory of eager ones (city: +46 vs +100 MiB)
+        stray = (ctx.shared(paid_rows).lazy().select(*key, "bank_account", "amount")
                  .join(named, on=[*key, "bank_account"], how="anti")
                  .join(named.select(key), on=key, how="semi")
                  .group_by(key).agg(other_fen=pl.col("amount").sum(),
-                                    other_accounts=pl.col("bank_account").unique().sort()))
+                                    other_accounts=pl.col("bank_account").unique().sort())
+                 .collect(engine="streaming"))
         keys = ctx.shared(reconciliation).join(stray, on=key, how="inner")
         return keys.select(
             "person_id", "program", "street", "case_id",

@@ -1,0 +1,123 @@
+"""Memory cuts (issue 22) change nothing that is found or totalled."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from auditor.core.config import load_profile
+from auditor.engine.context import AuditContext
+from auditor.ingest.loader import load_drop
+
+ROOT = Path(__file__).resolve().parent.parent
+MONTH = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def tiny_drop(tmp_path_factory) -> Path:
+    """The benchmark generator's tiny drop (every rule planted)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    folder = tmp_path_factory.mktemp("memory") / "drop"
+    generate("tiny", folder, month=MONTH)
+    return folder
+
+
+def _audit(folder: Path, compact: bool) -> tuple[pl.DataFrame, pl.DataFrame, object]:
+    from auditor.engine.runner import run_rules
+    from auditor.jobs.monthly import money_totals
+    from auditor.jobs.sample import draw_sample
+
+    profile = load_profile(None)
+    ctx = AuditContext(month=MONTH, profile=profile, drop=load_drop(folder, profile, compact=compact))
+    findings, _ = run_rules(ctx)
+    return findings, draw_sample(ctx), money_totals(ctx, findings)
+
+
+@pytest.mark.parametrize("drop", ["tiny", "demo"])
+def test_compact_tables_find_total_and_sample_the_same(drop, tiny_drop, tmp_path):
+    """Holding the few-valued text columns as categoricals changes no finding (ids, facts, amounts, evidence),
+    no sample draw and no money total."""
+    if drop == "demo":
+        from auditor.demo import generate
+
+        folder = tmp_path / "demo"
+        generate(folder, month=MONTH, n_cases=800)
+    else:
+        folder = tiny_drop
+    compacted = load_drop(folder, load_profile(None), compact=True)
+    assert compacted.tables["ledger"].schema["street"] == pl.Categorical
+    assert compacted.tables["cases"].schema["status"] == pl.Categorical
+    assert compacted.tables["cases"].schema["payee_id"] == pl.String
+    text, sample, money = _audit(folder, compact=False)
+    cat, cat_sample, cat_money = _audit(folder, compact=True)
+    assert text.height > 0 and set(text["rule"]) == set(cat["rule"])
+    assert cat.equals(text)
+    assert cat_sample.equals(sample)
+    assert cat_money == money
+
+
+def test_exclusive_pair_is_in_text_order_whatever_the_code_order():
+    """E06 pairs programs in text order; on codes ordered otherwise (an Enum here, the pool order of a
+    categorical) ``min_horizontal`` alone would follow the codes."""
+    from checks.eligibility.E06 import _pair
+
+    codes = pl.Enum(["tekun", "dibao_edge", "dibao"])
+    frame = pl.DataFrame({"a": ["tekun", "dibao"], "b": ["dibao", "dibao_edge"]}, schema={"a": codes, "b": codes})
+    assert frame.select(pl.min_horizontal("a", "b")).to_series().to_list() == ["tekun", "dibao_edge"]  # codes
+    assert frame.select(_pair("a", "b")).to_series().to_list() == ["dibao|tekun", "dibao|dibao_edge"]
+
+
+def test_run_holds_codes_as_categoricals_but_its_snapshot_keeps_text(tiny_drop, tmp_path):
+    """``run_audit`` loads compacted tables; the snapshot files keep the contract's text types, and a rerun
+    from the snapshot finds the same."""
+    from auditor.jobs.monthly import run_audit
+
+    profile = load_profile(None).model_copy(update={"snapshot_dir": str(tmp_path / "snapshots")})
+    first = run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out1", profile=profile,
+                      db_url=f"sqlite:///{tmp_path / 'a.db'}")
+    (snapshot,) = (tmp_path / "snapshots").iterdir()
+    ledger = pl.read_parquet_schema(snapshot / "ledger.parquet")
+    assert ledger["street"] == pl.String and ledger["status"] == pl.String and ledger["month"] == pl.String
+    again = run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out2", profile=profile,
+                      db_url=f"sqlite:///{tmp_path / 'a.db'}")
+    assert again.summary["loaded_from_snapshot"] == first.run_id
+    assert again.findings.drop("month").equals(first.findings.drop("month"))
+    assert (tmp_path / "out2" / "findings.csv").read_bytes() == (tmp_path / "out1" / "findings.csv").read_bytes()
+
+
+def test_streamed_drop_snapshot_is_copied_by_slices_and_equals_the_in_memory_one(tiny_drop, tmp_path, monkeypatch):
+    """A streamed drop's snapshot is copied from the spill a slice at a time (no spilled table is read
+    whole) and holds exactly the tables of an in-memory drop's snapshot, in the contract's text types."""
+    from auditor.ingest.spill import SpilledTables
+    from auditor.jobs import snapshot
+
+    monkeypatch.setattr(snapshot, "INLINE_ROWS", 0)  # the people index (reads tables whole) is another job's
+    monkeypatch.setattr(snapshot, "index_later", lambda folder: None)
+    profile = load_profile(None)
+    memory = snapshot.write_snapshot(tmp_path / "memory", run_id=1, month=MONTH, profile=profile,
+                                     drop=load_drop(tiny_drop, profile, compact=True), inputs={})
+    streamed_drop = load_drop(tiny_drop, profile, stream_rows=1000, compact=True)
+    assert isinstance(streamed_drop.tables, SpilledTables) and streamed_drop.tables.on_disk("ledger")
+    whole_reads: list[str] = []
+    read = SpilledTables.__getitem__
+
+    def counting(self, name):
+        if self.on_disk(name):
+            whole_reads.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(SpilledTables, "__getitem__", counting)
+    streamed = snapshot.write_snapshot(tmp_path / "streamed", run_id=1, month=MONTH, profile=profile,
+                                       drop=streamed_drop, inputs={})
+    assert whole_reads == []
+    names = sorted(p.name for p in memory.glob("*.parquet"))
+    assert names == sorted(p.name for p in streamed.glob("*.parquet")) and "ledger.parquet" in names
+    for name in names:
+        a, b = pl.read_parquet(memory / name), pl.read_parquet(streamed / name)
+        assert b.equals(a), name
+        assert pl.Categorical not in b.schema.dtypes(), name
