@@ -65,7 +65,7 @@ def test_bench_runs_the_streaming_path_on_request(tmp_path):
                        capture_output=True)
         reports.append(json.loads(out.read_text(encoding="utf-8")))
     memory, streamed = reports
-    assert memory["stream_above_rows"] is None and streamed["stream_above_rows"] == 1000
+    assert memory["stream_above_rows"] == load_profile(None).stream_above_rows and streamed["stream_above_rows"] == 1000
     assert streamed["findings"] > 0 and streamed["findings_by_rule"] == memory["findings_by_rule"]
 
 

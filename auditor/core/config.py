@@ -172,8 +172,9 @@ class Profile(BaseModel):
     # snapshots of months more than this many months before a run's month are deleted (None: kept)
     snapshot_retention_months: int | None = Field(24, ge=0)
     # out-of-core loading: a Parquet table of more rows than this is validated in batches of this
-    # many rows and kept on disk (owner-only temporary folder), not in memory; None: all in memory
-    stream_above_rows: int | None = Field(None, ge=1000)
+    # many rows and kept on disk (owner-only temporary folder), not in memory; None: all in memory.
+    # Default: a province's payments, ledger and members (a city's largest table has ~2 M rows: in memory)
+    stream_above_rows: int | None = Field(5_000_000, ge=1000)
 
     @field_validator("idle_fund_ratio", "employment_income_floor", "small_amount_limit",
                      "dibao_supplement_ratio", "tekun_floor_ratio")
