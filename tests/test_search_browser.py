@@ -88,6 +88,18 @@ def open_person(page, base: str) -> None:
     assert page.locator("section#graph").count() == 1
 
 
+def finding_links_back(page, base: str) -> None:
+    """The person's finding names them (and the payee) on its page, linked back to their page."""
+    person_url = page.url
+    page.locator("#person-findings a[href^='/findings/']").first.click()
+    assert "/findings/" in page.url
+    people = page.inner_text("#people")
+    assert "310105********5678" in people and HIDDEN not in page.content()
+    page.screenshot(path=str(SHOTS / "finding-people.png"), full_page=True)
+    page.click("#people >> text=310105********5678")
+    assert page.url == person_url
+
+
 def expand_graph(page, base: str) -> None:
     graph = page.locator("section#graph section[data-graph]")
     page.wait_for_selector("section#graph section[data-graph][data-state=ready]")
@@ -123,7 +135,8 @@ def find_view_in_log(page, base: str) -> None:
     page.screenshot(path=str(SHOTS / "access-log.png"), full_page=True)
 
 
-STEPS: list[Callable[..., None]] = [sign_in, search, open_person, expand_graph, unmask, find_view_in_log]
+STEPS: list[Callable[..., None]] = [sign_in, search, open_person, finding_links_back, expand_graph, unmask,
+                                    find_view_in_log]
 
 
 def test_inspector_searches_opens_unmasks_and_finds_the_view_in_the_log(server, browser):
