@@ -35,8 +35,7 @@ NAME_SUFFIXES = (
 UNITS = ("村民小组", "小组", "支弄", "单元", "弄", "号", "组", "队", "巷", "栋", "幢", "座", "楼", "层", "室",
          "户", "房")
 _CN_DIGITS = "零〇一二三四五六七八九十百千万两"
-_NUMERAL_TOKEN = rf"([{_CN_DIGITS}]+)({'|'.join(UNITS)})"  # (numeral, unit)
-NUMERAL_TOKEN = _NUMERAL_TOKEN
+NUMERAL_TOKEN = rf"([{_CN_DIGITS}]+)({'|'.join(UNITS)})"  # (numeral, unit)
 _OPEN, _CLOSE = r"(\[【〔", r")\]】〕"
 _BRACKET = rf"[{_OPEN}][^{_OPEN}{_CLOSE}]*[{_CLOSE}]"
 _BRACKETED_PART = rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]*[0-9A-Z](?:{'|'.join(UNITS)})[^{_OPEN}{_CLOSE}]*)[{_CLOSE}]"
@@ -50,7 +49,7 @@ def _to_number(token: str) -> str:
     """``九十九弄`` -> ``99弄``; a numeral ``cn2an`` cannot read is kept as written."""
     import cn2an  # imported on first use: it takes ~0.1 s, and most registers write digits
 
-    found = re.fullmatch(_NUMERAL_TOKEN, token)
+    found = re.fullmatch(NUMERAL_TOKEN, token)
     if found is None:
         return token
     number, unit = found.groups()
@@ -61,7 +60,7 @@ def _to_number(token: str) -> str:
 
 
 def _read_numerals(s: pl.Series) -> pl.Series:
-    found = s.str.extract_all(_NUMERAL_TOKEN)
+    found = s.str.extract_all(NUMERAL_TOKEN)
     rows = found.list.len().fill_null(0) > 0
     if not rows.any():
         return s

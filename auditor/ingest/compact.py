@@ -16,8 +16,6 @@ grow with the drop, and the category pool is never freed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import polars as pl
 
 from auditor.ingest.schema import TABLES
@@ -37,11 +35,6 @@ def compact(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` (a loaded table) with its few-valued text columns as categoricals."""
     names = [c for c in compact_columns(table) if frame.schema.get(c) == pl.String]
     return frame.with_columns(pl.col(names).cast(pl.Categorical)) if names else frame
-
-
-def compact_all(tables: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Every table of ``tables`` compacted (``compact``)."""
-    return {name: compact(name, frame) if name in TABLES else frame for name, frame in tables.items()}
 
 
 def as_text(frame: pl.LazyFrame) -> pl.LazyFrame:

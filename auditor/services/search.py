@@ -392,9 +392,9 @@ def people_of_finding(s: Session, fid: str, staff_id: str | None = None) -> list
     roles: dict[str, set[str]] = defaultdict(set)
     for pid, role in rows:
         roles[pid].add(ROLE_LABELS.get(role, role))
-    people = [{"kind": "person", "href": f"/people/{token_of(pid)}", "shown": mask_value(pid),
+    people = [{"href": f"/people/{token_of(pid)}", "shown": mask_value(pid),
                "roles": sorted(r)} for pid, r in roles.items()]
     if staff_id:
-        people.append({"kind": "staff", "href": f"/staff/{token_of(staff_id)}", "shown": staff_id,
+        people.append({"href": f"/staff/{token_of(staff_id)}", "shown": staff_id,
                        "roles": ["工作人员"]})
     return people
