@@ -86,3 +86,19 @@ def test_run_audit_streams_above_the_profile_size(tmp_path):
     for name in ("ledger", "payments", "cases", "quarantine"):  # streamed tables are snapshotted like the others
         assert pl.read_parquet(snaps["streamed"] / f"{name}.parquet").equals(
             pl.read_parquet(snaps["memory"] / f"{name}.parquet")), name
+
+
+def test_asking_whether_a_streamed_table_was_loaded_does_not_read_it(monkeypatch):
+    """``name in tables`` (every rule's input check) answers from the names: reading a streamed table
+    whole for it would cost a province's ledger per rule."""
+    tables = SpilledTables()
+    tables.put("staff", pl.DataFrame({"staff_id": ["S1"]}))
+    pl.DataFrame({"txn_id": ["T1"]}).write_parquet(tables.new_part("ledger"))
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("a streamed table was read")
+
+    monkeypatch.setattr(pl, "read_parquet", no_read)
+    assert "ledger" in tables and "staff" in tables and "payments" not in tables
+    assert tables.on_disk("ledger") and not tables.on_disk("staff")
+    tables.close()
