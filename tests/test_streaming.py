@@ -102,3 +102,23 @@ def test_asking_whether_a_streamed_table_was_loaded_does_not_read_it(monkeypatch
     assert "ledger" in tables and "staff" in tables and "payments" not in tables
     assert tables.on_disk("ledger") and not tables.on_disk("staff")
     tables.close()
+
+
+def test_a_rule_reads_only_the_columns_it_asks_of_a_streamed_table(tmp_path):
+    """``ctx.table(name, *columns)`` on a table kept on disk reads those columns (each once, held until
+    ``release``), in the rows' order, equal to the same columns of the table held in memory."""
+    folder = _drop(tmp_path)
+    profile = load_profile(None)
+    memory = load_drop(folder, profile)
+    ctx = AuditContext(month=MONTH, profile=profile, drop=load_drop(folder, profile, stream_rows=300))
+    assert ctx.on_disk("members")
+    first = ctx.table("members", "case_id", "person_id")
+    assert first.equals(memory.tables["members"].select("case_id", "person_id"))
+    assert ctx._tables["members"].columns == ["case_id", "person_id"]  # nothing else was read
+    named = ctx.table("members", "person_id", "name")
+    assert named.equals(memory.tables["members"].select("person_id", "name"))
+    assert ctx._tables["members"].columns == ["case_id", "person_id", "name"]  # only ``name`` was added
+    assert ctx.table("members").equals(memory.tables["members"])  # no columns: the whole table
+    assert ctx.table("staff", "staff_id").equals(memory.tables["staff"].select("staff_id"))  # held in memory
+    ctx.release()
+    assert "members" not in ctx._tables

@@ -38,7 +38,7 @@ class C01(Rule):
         pairs = (multi.select("bank_account", pl.col("payee_id").alias("a"))
                  .join(multi.select("bank_account", pl.col("payee_id").alias("b")), on="bank_account")
                  .filter(pl.col("a") < pl.col("b")))
-        members = (ctx.table("members").select("case_id", "person_id")
+        members = (ctx.table("members", "case_id", "person_id")
                    .join(multi.select(pl.col("payee_id").alias("person_id")).unique(), on="person_id", how="semi"))
         co_members = (pairs.join(members.rename({"person_id": "a"}), on="a")
                       .join(members.rename({"person_id": "b"}), on=["case_id", "b"], how="semi")

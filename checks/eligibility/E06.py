@@ -33,7 +33,7 @@ class E06(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         pairs = sorted({"|".join(sorted(p)) for p in ctx.profile.exclusive_programs})
-        in_paid = ctx.table("members").select("case_id", "person_id").join(ctx.shared(paid_cases), on="case_id",
+        in_paid = ctx.table("members", "case_id", "person_id").join(ctx.shared(paid_cases), on="case_id",
                                                                         how="semi")
         several = in_paid.filter(pl.col("person_id").is_duplicated()).select("person_id")  # in 2+ paid cases
         m = paid_members_of(ctx, several).select("person_id", "name", "case_id", "program", "street", "paid_fen")
