@@ -122,3 +122,20 @@ def test_a_rule_reads_only_the_columns_it_asks_of_a_streamed_table(tmp_path):
     assert ctx.table("staff", "staff_id").equals(memory.tables["staff"].select("staff_id"))  # held in memory
     ctx.release()
     assert "members" not in ctx._tables
+
+
+def test_streamed_duplicate_keys_are_told_exactly_when_hashes_collide(tmp_path, monkeypatch):
+    """Across batches only the keys' hashes are held; a repeated hash is a candidate whose key is read back
+    and compared. Every hash taken as repeated (as if all collided) still quarantines exactly the rows
+    whose key repeats, as the in-memory load does."""
+    from auditor.ingest import loader
+
+    folder = _drop(tmp_path)
+    profile = load_profile(None)
+    memory = load_drop(folder, profile)
+    monkeypatch.setattr(loader, "_repeated_hashes", lambda hashes: hashes.unique())
+    streamed = load_drop(folder, profile, stream_rows=300)
+    assert streamed.quarantine.equals(memory.quarantine)
+    assert any("duplicate key" in r for r in streamed.quarantine["reason"])
+    assert streamed.tables["ledger"].equals(memory.tables["ledger"])
+    streamed.tables.close()
