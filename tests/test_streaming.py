@@ -133,7 +133,7 @@ def test_streamed_duplicate_keys_are_told_exactly_when_hashes_collide(tmp_path, 
     folder = _drop(tmp_path)
     profile = load_profile(None)
     memory = load_drop(folder, profile)
-    monkeypatch.setattr(loader, "_repeated_hashes", lambda hashes: hashes.unique())
+    monkeypatch.setattr(loader, "repeated_hashes", lambda hashes: hashes.unique())
     streamed = load_drop(folder, profile, stream_rows=300)
     assert streamed.quarantine.equals(memory.quarantine)
     assert any("duplicate key" in r for r in streamed.quarantine["reason"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.core.money import yuan
+from auditor.core.repeats import may_repeat
 from auditor.core.vocab import PROGRAM_LABELS
 from auditor.engine.context import AuditContext, kept
 
@@ -89,7 +90,7 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     direct = paid.filter(known)  # one pass over the keys instead of a semi and an anti join
     rest = paid.filter(~known).drop("case_id")  # incl. null case_id
     candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
-    several = pl.struct("payee_id", "program").is_duplicated()  # most keys have one case: no sort for those
+    several = may_repeat(candidates, ["payee_id", "program"])  # most keys have one case: no sort for those
     best = pl.concat([
         candidates.filter(~several).select("payee_id", "program", "case_id"),
         candidates.filter(several).with_columns(_active=_is_active(ctx.month))
@@ -154,7 +155,7 @@ def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: d
     """
     used = {c for e in [*one.values(), *many.values()] for c in e.meta.root_names()} - set(key)
     rows = rows.select(*key, *sorted(used))  # filter only the columns needed (memory)
-    single = ~pl.struct(key).is_duplicated()
+    single = ~may_repeat(rows, key)  # a rare single key taken as repeated is grouped: the same values
     solo = rows.filter(single).select(*key, **one)
     grouped = rows.filter(~single).group_by(key).agg(**many)
     return pl.concat([solo, grouped.select(solo.columns).cast(solo.schema)])

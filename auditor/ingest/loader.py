@@ -30,6 +30,7 @@ from auditor.core import vocab as V
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.core.private import private_open
+from auditor.core.repeats import duplicated, exactly, repeated_hashes
 from auditor.ingest import layout
 from auditor.ingest import normalize as N
 from auditor.ingest.compact import compact as compact_frame
@@ -668,32 +669,10 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
 
 
 def _duplicated(keys: pl.Series) -> pl.Series | None:
-    """``keys.is_duplicated()``, or None when no key repeats: first told by the keys' 64-bit hashes
-    (all distinct means the keys are; sorting integers is several times quicker than hashing strings
-    into a table, and holds one copy of them), exactly by the keys only where a hash repeats."""
-    hashes = keys.hash()
-    candidates = _repeated_hashes(hashes)
-    if candidates is None:
-        return None
-    where = hashes.is_in(candidates.implode())
-    return _exactly(where, keys.filter(where))
-
-
-def _repeated_hashes(hashes: pl.Series) -> pl.Series | None:
-    """The hash values that occur more than once, or None (the usual case). By sorting: a hash table of
-    a province's ledger would take several times the memory of the hashes."""
-    ordered = hashes.sort()
-    repeated = ordered.filter(ordered == ordered.shift(1))
-    return repeated.unique() if repeated.len() else None
-
-
-def _exactly(where: pl.Series, keys: pl.Series) -> pl.Series | None:
-    """The rows whose key repeats, of those at ``where`` (``keys``: their keys, in order); None if none do."""
-    dup = keys.is_duplicated()
-    if not dup.any():
-        return None
-    positions = where.arg_true().filter(dup)
-    return pl.repeat(False, where.len(), dtype=pl.Boolean, eager=True).alias(where.name).scatter(positions, True)
+    """``keys.is_duplicated()``, or None when no key repeats (told by sorting the keys' hashes first:
+    ``auditor.core.repeats``)."""
+    found = duplicated(keys.to_frame("key"), ["key"])
+    return found if found.any() else None
 
 
 def _number_lost(col: Column, raw: pl.Series, error: pl.Series, numbers: pl.Series | None) -> pl.Series | None:
@@ -752,13 +731,13 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
     if table.key is not None and hashes:
         every = pl.concat(hashes)
         del hashes
-        candidates = _repeated_hashes(every)
+        candidates = repeated_hashes(every)
         dup = pl.Series("_row", [], dtype=pl.Int64)
         if candidates is not None:  # the keys of the rows whose hash repeats, read back from the parts
             where = every.is_in(candidates.implode())
-            keys = pl.concat([pl.read_parquet(part, columns=[table.key]).to_series().filter(mask)
+            keys = pl.concat([pl.read_parquet(part, columns=[table.key]).filter(mask)
                               for (part, _), mask in zip(parts, _split(where, parts), strict=True)])
-            repeated = _exactly(where, keys)
+            repeated = exactly(where, keys)
             if repeated is not None:
                 dup = pl.concat([r for _, r in parts]).filter(repeated)
         del every

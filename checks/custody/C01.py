@@ -3,6 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.core.money import yuan
+from auditor.core.repeats import duplicated
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
 from auditor.engine.relations import close_pairs_of, covering_filings, paid_accounts
@@ -34,7 +35,7 @@ class C01(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         per = ctx.shared(paid_accounts)
-        multi = per.filter(pl.col("bank_account").is_duplicated())  # one row per (payee, account)
+        multi = per.filter(duplicated(per, ["bank_account"]))  # one row per (payee, account)
         pairs = (multi.select("bank_account", pl.col("payee_id").alias("a"))
                  .join(multi.select("bank_account", pl.col("payee_id").alias("b")), on="bank_account")
                  .filter(pl.col("a") < pl.col("b")))
