@@ -191,9 +191,8 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         try:
             with staged(out) as stage:
                 with stages("outputs"):
-                    masked = mask_frame(frame)  # once, for the 问题清单 and the report
-                    issues = fill_programs(issue_rows(engine, masked, month), drop.tables["cases"])
-                    write_outputs(stage, frame=frame, masked=masked, drop=drop, sample=sample, issues=issues,
+                    issues = fill_programs(issue_rows(engine, frame, month), drop.tables["cases"])
+                    write_outputs(stage, frame=frame, drop=drop, sample=sample, issues=issues,
                                   month=month, profile=profile, summary=summary)
                 summary = summary.finished(run_id=run_id, durations=stages.durations
                                            | {"total": round(time.perf_counter() - stages.t0, 3)})
@@ -225,10 +224,11 @@ def _discard_snapshot(snapshot: Future[Path]) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_outputs(folder: Path, *, frame: pl.DataFrame, masked: pl.DataFrame, drop: Drop, sample: pl.DataFrame,
+def write_outputs(folder: Path, *, frame: pl.DataFrame, drop: Drop, sample: pl.DataFrame,
                   issues: pl.DataFrame, month: str, profile: Profile, summary: RunSummary) -> None:
     """Write every output file but ``run.json`` into ``folder`` (owner-only: they hold personal data);
-    ``masked`` is ``frame`` masked, ``issues`` the 问题清单 rows made from it."""
+    ``issues`` are the 问题清单 rows made from ``frame``. The 问题清单 and the report mask what they show
+    (``mask_frame``: the report only the findings it lists, evidence included)."""
     private_dir(folder)
     write_csv(findings_csv_frame(frame), folder / "findings.csv")
     checkpoint("output:findings.csv")
@@ -236,9 +236,9 @@ def write_outputs(folder: Path, *, frame: pl.DataFrame, masked: pl.DataFrame, dr
     checkpoint("output:quarantine.csv")
     write_csv(sample, folder / "sample.csv")
     checkpoint("output:sample.csv")
-    write_issues_xlsx(issues, folder / "issues.xlsx", month=month, district=profile.district)
+    write_issues_xlsx(issues, folder / "issues.xlsx", month=month, district=profile.district, mask=mask_frame)
     checkpoint("output:issues.xlsx")
-    section = relations_section(masked, {c: cls.name for c, cls in load_catalogue().items()})
-    data = build_report_data(masked, summary, [section] if section else [])
+    section = relations_section(frame, {c: cls.name for c, cls in load_catalogue().items()}, mask=mask_frame)
+    data = build_report_data(frame, summary, [section] if section else [], mask=mask_frame)
     write_private_text(folder / "report.html", data.render())
     checkpoint("output:report.html")

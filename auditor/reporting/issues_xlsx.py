@@ -125,7 +125,7 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
 
     data = frame.with_columns(street=pl.col("street").fill_null(DISTRICT_SHEET))
     if mask is not None and data.height:
-        data = mask(data)
+        data = mask(data.drop("evidence", strict=False))  # not in the workbook: not masked for nothing
     streets = sorted(s for s in data["street"].unique().to_list() if s != DISTRICT_SHEET) if data.height else []
     if data.height and (data["street"] == DISTRICT_SHEET).any():
         streets.append(DISTRICT_SHEET)  # 区级 after the streets
