@@ -84,3 +84,10 @@ def test_issue_sheets_read_back_as_the_findings_in_sheet_order(tmp_path, monkeyp
     assert street.row_dimensions[4].height == 60 and street.row_dimensions[2].height is None
     assert wb["华阳路街道"]["M2"].value == "a_x0002_b"  # Excel's escape of \x02, shown as written by openpyxl
     assert wb["区级"]["L2"].value == 0.07
+
+
+def test_no_findings_make_a_summary_sheet_alone(tmp_path):
+    frame = pl.DataFrame([finding(PID_A)]).with_columns(pl.col("amount_fen").cast(pl.Int64)).clear()
+    write_issues_xlsx(frame, tmp_path / "issues.xlsx", month="2026-10", district="长宁区")
+    wb = load_workbook(tmp_path / "issues.xlsx")
+    assert wb.sheetnames == ["汇总"] and wb["汇总"]["A1"].value == "长宁区 2026-10 社会救助资金审计问题清单"

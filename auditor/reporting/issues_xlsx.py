@@ -183,8 +183,11 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
             "validate": "date", "criteria": ">", "value": date(2000, 1, 1), "ignore_blank": True,
             "error_title": "完成日期", "error_message": "请填写日期，如 2026-11-15 (a date)"})
     wb.close()
-    styles = [int(fmt.xf_index) for fmt in formats[:len(ISSUE_HEADERS)]]  # numbered by close(): column formats
-    rows = _sheet_rows(_street_rows(data), streets, styles, len(headers)) if data.height else iter(())
+    if streets:  # the columns' formats are numbered by close(): the rows' cells take their numbers
+        rows = _sheet_rows(_street_rows(data), streets, [int(f.xf_index) for f in formats[:len(ISSUE_HEADERS)]],
+                           len(headers))
+    else:
+        rows = iter(())
     splice_rows(template, path, rows)
     make_private(path)
 
