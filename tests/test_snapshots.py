@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import time
 from datetime import date
 from pathlib import Path
 
@@ -174,17 +175,22 @@ def test_a_snapshot_that_cannot_be_written_is_a_notice_not_a_failed_audit(tmp_pa
     engine.dispose()
 
 
-def test_the_snapshot_is_written_once_the_outputs_are_out(tmp_path, drop, monkeypatch):
-    written, seen = monthly.write_snapshot, []
+def test_the_snapshot_is_written_while_the_outputs_are(tmp_path, drop, monkeypatch):
+    written = monthly.write_outputs
+    root = tmp_path / "snapshots"
 
-    def snapshot_after_the_outputs(root, **kwargs):
-        seen.append(sorted(p.name for p in (tmp_path / "out").iterdir()))  # the outputs already published
-        return written(root, **kwargs)
+    def outputs_waiting_for_the_snapshot(folder, **kwargs):
+        waited = 0.0
+        while not (root.is_dir() and any(p.name.isdigit() for p in root.iterdir())) and waited < 20:
+            time.sleep(0.05)  # outputs cannot finish before the snapshot did: it must be written meanwhile
+            waited += 0.05
+        assert waited < 20, "the snapshot was not written alongside the outputs"
+        written(folder, **kwargs)
 
-    monkeypatch.setattr(monthly, "write_snapshot", snapshot_after_the_outputs)
+    monkeypatch.setattr(monthly, "write_outputs", outputs_waiting_for_the_snapshot)
     result = run_month(f"sqlite:///{tmp_path / 'auditor.db'}", drop, tmp_path / "out")
-    assert seen == [sorted(monthly.OUTPUT_FILES)]
-    assert result.notice is None and (tmp_path / "snapshots" / str(result.run_id) / "manifest.json").is_file()
+    assert result.notice is None and (root / str(result.run_id) / "manifest.json").is_file()
+    assert (tmp_path / "out" / "report.html").is_file()
 
 
 def test_a_run_whose_outputs_fail_keeps_no_snapshot(tmp_path, drop, monkeypatch):
