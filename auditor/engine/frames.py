@@ -250,13 +250,12 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
     cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
     columns = ("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
-    if ctx.on_disk("ledger"):  # only these payees' paid rows are read from disk
-        paid = (ctx.scan("ledger").select(columns).filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month))
-                .join(wanted.unique().lazy(), on=["payee_id", "program"], how="semi").collect(engine="streaming"))
-    else:  # a one-column test first: the two-column join then sees only these payees' rows
-        paid = (ctx.table("ledger").select(columns).filter(pl.col("payee_id").is_in(wanted["payee_id"].implode()))
-                .join(wanted.unique(), on=["payee_id", "program"], how="semi")
-                .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)))
+    # A one-column test first (from disk, applied as the payee column is read: the other columns are read
+    # only for these payees' rows); the two-column join then sees only these payees' rows.
+    payees = pl.col("payee_id").is_in(wanted["payee_id"].unique().implode())
+    ledger = ctx.scan("ledger") if ctx.on_disk("ledger") else ctx.table("ledger").lazy()
+    paid = (ledger.select(columns).filter(payees).join(wanted.unique().lazy(), on=["payee_id", "program"], how="semi")
+            .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)).collect())
     known = all_cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
     direct = paid.join(known, on="case_id", how="semi")
     ranked = (
