@@ -10,6 +10,7 @@ import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import polars as pl
 
@@ -24,12 +25,18 @@ PLANT_SUFFIX = "_plant"  # ``checks/<family>/<CODE>_plant.py``: demo and benchma
 
 def load_catalogue() -> dict[str, type[Rule]]:
     """Import every rule module under ``checks/`` (not the plants) so that its rule registers itself."""
+    _import_checks()
+    return dict(sorted(REGISTRY.items()))
+
+
+@cache
+def _import_checks() -> None:
+    """Import the rule modules (once: walking the package tree costs about a millisecond)."""
     import checks
 
     for info in pkgutil.walk_packages(checks.__path__, prefix="checks."):
         if not info.name.endswith(PLANT_SUFFIX):
             importlib.import_module(info.name)
-    return dict(sorted(REGISTRY.items()))
 
 
 def rules_in(group: str) -> tuple[str, ...]:

@@ -423,9 +423,9 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
     ``DEDUP_REPEATS`` (default 8) repeats per value the hashing costs more than it saves.
     """
     repeats = DEDUP_REPEATS.get(col.kind, 8)
-    n_distinct: int | None = s.approx_n_unique() if s.len() > DEDUP_MIN_ROWS else None  # type: ignore[assignment]  # polars stub: approx_n_unique() is an int count, typed as any literal
-    if (n_distinct is not None and n_distinct * repeats <= s.len()
-            and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int, typed as any literal
+    long_text = col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int, typed as any literal
+    n_distinct: int | None = s.approx_n_unique() if long_text and s.len() > DEDUP_MIN_ROWS else None  # type: ignore[assignment]  # polars stub: approx_n_unique() is an int count, typed as any literal
+    if n_distinct is not None and n_distinct * repeats <= s.len():
         distinct: pl.Series | None = None
         index: pl.Series | None = None
         if n_distinct > FEW_DISTINCT:  # many values: map by 64-bit hashes (fast); a collision is caught below
@@ -787,7 +787,6 @@ def load_tables(directory: str | Path, profile: Profile, names: Iterable[str],
     if not directory.is_dir():
         raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
     wanted = set(names)
-    spill = SpilledTables() if stream_rows else None
     jobs: list[_Job] = []
     errors: dict[int, Exception] = {}  # contract position -> what loading that table raised
     first_error = len(TABLES)  # the smallest such position (read by the loading threads)
@@ -803,13 +802,14 @@ def load_tables(directory: str | Path, profile: Profile, names: Iterable[str],
                 if on_table is not None:
                     on_table(f"{name}: absent")
                 continue
-            streamed = (stream_rows is not None and path.suffix.lower() == ".parquet"
+            streamed = (stream_rows is not None and stream_rows > 0 and path.suffix.lower() == ".parquet"
                         and _parquet_height(path) > stream_rows)
         except AuditInputError as exc:
             errors[index], first_error = exc, index
             break  # later tables cannot decide the error
         jobs.append(_Job(index, name, path, streamed))
     jobs.sort(key=lambda j: (not j.streamed, -j.path.stat().st_size))
+    spill = SpilledTables() if any(j.streamed for j in jobs) else None  # its folder only when needed
 
     def load(job: _Job) -> tuple[pl.DataFrame | None, pl.DataFrame, TableStats] | None:
         if job.index > first_error:
