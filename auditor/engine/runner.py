@@ -76,10 +76,14 @@ def _complete(rule: Rule, frame: pl.DataFrame, month: str) -> pl.DataFrame:
     missing = [c for c in rule.subject if c not in frame.columns]
     if missing:
         raise ValueError(f"{rule.code} returned no subject column {missing}")
-    if frame.height and frame.select(pl.any_horizontal(pl.col(list(rule.subject)).is_null())).to_series().any():
-        raise ValueError(f"{rule.code} returned a finding with an empty subject column")
-    if frame.select(pl.struct(list(rule.subject)).is_duplicated().any()).item():
-        raise ValueError(f"{rule.code} returned two findings with one subject")
+    if frame.height:  # both checks in one pass
+        empty, repeated = frame.select(
+            pl.any_horizontal(pl.col(list(rule.subject)).is_null()).any().alias("empty"),
+            pl.struct(list(rule.subject)).is_duplicated().any().alias("repeated")).row(0)
+        if empty:
+            raise ValueError(f"{rule.code} returned a finding with an empty subject column")
+        if repeated:
+            raise ValueError(f"{rule.code} returned two findings with one subject")
     cols = []
     for c in FINDING_COLUMNS:
         if c in ("finding_id", "rule", "severity", "month"):
