@@ -68,6 +68,8 @@ def test_a_set_of_tables_loads_alone(tmp_path):
     assert list(drop.tables) == ["payments", "ledger"]
     assert drop.tables["ledger"].equals(full.tables["ledger"])
     assert drop.quarantine.equals(full.quarantine.filter(pl.col("table").is_in(["payments", "ledger"])))
+    with pytest.raises(ValueError, match="ledgers"):
+        load_tables(folder, PROFILE, ["ledgers"])
 
 
 def _bad_members_and_ledger(tmp_path: Path) -> None:

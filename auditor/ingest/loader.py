@@ -787,6 +787,8 @@ def load_tables(directory: str | Path, profile: Profile, names: Iterable[str],
     if not directory.is_dir():
         raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
     wanted = set(names)
+    if not wanted <= TABLES.keys():
+        raise ValueError(f"not tables of the contract: {sorted(wanted - TABLES.keys())}")
     jobs: list[_Job] = []
     errors: dict[int, Exception] = {}  # contract position -> what loading that table raised
     first_error = len(TABLES)  # the smallest such position (read by the loading threads)
