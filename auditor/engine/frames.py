@@ -153,9 +153,9 @@ def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: d
     """
     used = {c for e in [*one.values(), *many.values()] for c in e.meta.root_names()} - set(key)
     rows = rows.select(*key, *sorted(used))  # filter only the columns needed (memory)
-    single = ~pl.struct(key).is_duplicated()
-    solo = rows.filter(single).select(*key, **one)
-    grouped = rows.filter(~single).group_by(key).agg(**many)
+    repeated = rows.select(pl.struct(key).is_duplicated()).to_series()  # once for both filters
+    solo = rows.filter(~repeated).select(*key, **one)
+    grouped = rows.filter(repeated).group_by(key).agg(**many)
     return pl.concat([solo, grouped.select(solo.columns).cast(solo.schema)])
 
 
