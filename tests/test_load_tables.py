@@ -85,11 +85,11 @@ def test_the_first_bad_table_in_contract_order_is_reported(tmp_path, monkeypatch
     ledger_failed = threading.Event()
     real = loader.load_table
 
-    def ledger_fails_first(path, table, profile, window=None):  # members waits until ledger has failed
+    def ledger_fails_first(path, table, profile, **kwargs):  # members waits until ledger has failed
         if table.name == "members":
             ledger_failed.wait(timeout=10)
         try:
-            return real(path, table, profile, window)
+            return real(path, table, profile, **kwargs)
         finally:
             if table.name == "ledger":
                 ledger_failed.set()

@@ -74,7 +74,10 @@ DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as dedu
 DEDUP_REPEATS = {"str": 10, "person_id": 8, "address": 1.5}
 PLAIN_ADDRESSES = True  # an address needing no rewrite (``N.plain_address``) skips the dwelling-key passes
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
-TABLE_WORKERS = 2  # tables loaded at once (each also normalises a few columns at a time in threads)
+COLUMN_WORKERS = max(2, min(pl.thread_pool_size(), 4))  # columns of one table normalised at once
+# Tables loaded at once, each normalising COLUMN_WORKERS // TABLE_WORKERS columns at a time: as many
+# columns in flight as one table alone (city: two tables with two columns each peaked 300 MiB higher).
+TABLE_WORKERS = 2
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
 BEIJING = "Asia/Shanghai"  # timezone-aware timestamps are read as Beijing dates
 # What a contract column of each kind may be typed as in Parquet (for the message refusing other types).
@@ -564,16 +567,15 @@ class _Source:
         return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
 
 
-def _columns(columns: list[Column], source: _Source,
-             profile: Profile) -> Iterator[tuple[Column, pl.Series, Sequence[pl.Series]]]:
-    """Yield (column, raw, outputs) in order, reading and normalising a few columns at a time in
+def _columns(columns: list[Column], source: _Source, profile: Profile,
+             workers: int) -> Iterator[tuple[Column, pl.Series, Sequence[pl.Series]]]:
+    """Yield (column, raw, outputs) in order, reading and normalising ``workers`` columns at a time in
     threads (polars releases the GIL, and many string kernels use one core), without holding
     every column at once."""
     def work(col: Column) -> tuple[pl.Series, Sequence[pl.Series]]:
         raw = source.get(col.name)
         return raw, _column(col, raw, profile)
 
-    workers = max(2, min(pl.thread_pool_size(), 4))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[Column, Future[tuple[pl.Series, Sequence[pl.Series]]]]] = deque()
         for col in columns:
@@ -587,8 +589,8 @@ def _columns(columns: list[Column], source: _Source,
 
 
 def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None,
-               ) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
-    """Read, map, normalise and quarantine one table file.
+               *, workers: int = COLUMN_WORKERS) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
+    """Read, map, normalise and quarantine one table file, ``workers`` columns at a time.
 
     ``window`` (Parquet only): (offset, length) of the rows to load, a batch of a streamed table; the
     batch's accepted rows keep ``_row`` (source row) and its keys are not checked for duplicates
@@ -628,7 +630,8 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
         quarantine.append(quarantined(unread, pl.repeat(None, n, dtype=pl.String, eager=True).alias(""),
                                       source.broken))
         bad = unread
-    for col, raw, out in _columns(known, source, profile):  # each raw column is released once normalised (memory)
+    # each raw column is released once normalised (memory)
+    for col, raw, out in _columns(known, source, profile, workers):
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]
@@ -812,6 +815,7 @@ def load_tables(directory: str | Path, profile: Profile, names: Iterable[str],
         jobs.append(_Job(index, name, path, streamed))
     jobs.sort(key=lambda j: (not j.streamed, -j.path.stat().st_size))
     spill = SpilledTables() if any(j.streamed for j in jobs) else None  # its folder only when needed
+    column_workers = max(1, COLUMN_WORKERS // TABLE_WORKERS)  # per table loaded alongside another
 
     def load(job: _Job) -> tuple[pl.DataFrame | None, pl.DataFrame, TableStats] | None:
         if job.index > first_error:
@@ -822,7 +826,7 @@ def load_tables(directory: str | Path, profile: Profile, names: Iterable[str],
             q, stats = load_streamed(job.path, table, profile, stream_rows, partial(spill.new_part, job.name),
                                      compact=compact)
             return None, q, stats
-        accepted, q, stats = load_table(job.path, table, profile)
+        accepted, q, stats = load_table(job.path, table, profile, workers=column_workers)
         frame = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
         del accepted
         return (compact_frame(job.name, frame) if compact else frame), q, stats
