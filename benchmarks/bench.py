@@ -22,6 +22,12 @@
 5. keeps the result as ``bench-data/results/<scale>.json`` and fits the growth
    exponent (log time and log memory against log cases) over every scale saved
    there, naming the stage that grows fastest.
+
+With a memory cap (``--memory-cap MiB``; by default the national target, 16 GiB,
+at national scale) a run whose RSS passes the cap is stopped there: the
+benchmark reports the stage it reached, the time and the stages so far, keeps
+that (marked not completed) and deletes its outputs and spill files, instead
+of taking the machine's memory.
 """
 
 from __future__ import annotations
@@ -32,12 +38,14 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,19 +71,24 @@ TARGETS = {"city": (5.0, 1024.0), "province": (90.0, 10240.0), "national": (None
 STRETCH = {"province": (60.0, 8192.0)}
 # reconciliation: at most this many times the DuckDB query, (over trusted files?)
 RATIO = {"district": (1.0, False), "city": (2.0, True), "province": (2.0, True)}
+CAP = {"national": 16384.0}  # default memory cap (MiB) per scale: stop the run there (see --memory-cap)
 NO_RECONCILE = ("national",)  # loading payments + ledger twice more at national is not the point there
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 log = logging.getLogger("auditor")
 
 
 class Memory:
-    """Samples this process's RSS every ``interval`` seconds; keeps the peak per stage."""
+    """Samples this process's RSS every ``interval`` seconds; keeps the peak per stage. Past ``cap``
+    (MiB), ``on_cap`` is called once from the sampling thread (it is expected to end the process)."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float = 0.02, cap: float | None = None,
+                 on_cap: Callable[[Memory], None] | None = None) -> None:
         import psutil
 
         self.proc = psutil.Process()
         self.interval = interval
+        self.cap, self.on_cap = cap, on_cap
+        self.t0 = time.perf_counter()
         self.stage = "setup"
         self.peaks: dict[str, float] = defaultdict(float)
         self.wall: dict[str, float] = defaultdict(float)
@@ -94,6 +107,10 @@ class Memory:
         rss = self.proc.memory_info().rss / 2**20
         self.peaks[self.stage] = max(self.peaks[self.stage], rss)
         self.peak = max(self.peak, rss)
+        if (self.cap is not None and rss > self.cap and self.on_cap is not None
+                and threading.current_thread() is self._thread):
+            on_cap, self.on_cap = self.on_cap, None
+            on_cap(self)
 
     def enter(self, stage: str) -> None:
         """Book the time since the last stage change to the current stage, then switch."""
@@ -246,15 +263,38 @@ def duckdb_reconcile(data: Path, month: str, validate: bool = True) -> tuple[flo
 
 # ------------------------------------------------------------------ the run
 
+def stopped_report(scale: str, manifest: dict, month: str, mem: Memory, profile) -> dict:
+    """What a run stopped at the memory cap got to: the stage it was in, the time, the stages so far."""
+    stage = mem.stage
+    mem.enter("stopped")
+    return {
+        "scale": scale, "cases": manifest["cases"], "rows": sum(manifest["rows"].values()),
+        "density": manifest.get("density"), "planted_cases": manifest.get("planted_cases"), "month": month,
+        "completed": False, "stopped_at": stage, "memory_cap_mb": mem.cap,
+        "total_s": round(time.perf_counter() - mem.t0, 2), "cpu_s": round(time.process_time(), 2),
+        "peak_rss_mb": round(mem.peak, 1),
+        "stages": {k: round(v, 3) for k, v in mem.wall.items() if k not in ("setup", "stopped")},
+        "stage_cpu_s": {k: round(v, 3) for k, v in mem.cpu.items() if k not in ("setup", "stopped")},
+        "stage_peak_rss_mb": {k: round(v, 1) for k, v in mem.peaks.items() if k != "stopped"},
+        "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "stream_above_rows": profile.stream_above_rows,
+    }
+
+
 def bench(scale: str, data: Path, db_url: str | None, month: str, out_dir: Path, reconcile: bool = True,
-          stream_above_rows: int | None = None) -> dict:
+          stream_above_rows: int | None = None, cap: float | None = None,
+          on_stop: Callable[[dict], None] | None = None) -> dict:
+    """Run the benchmark at ``scale``; past ``cap`` MiB of RSS, ``on_stop`` gets the stopped run's report
+    (from the sampling thread, while the audit still runs: it is expected to end the process)."""
     manifest = ensure_data(scale, data, month)
     profile = load_profile(None).model_copy(update={"snapshot_dir": str(out_dir / "snapshots")}
                                             | ({"stream_above_rows": stream_above_rows} if stream_above_rows else {}))
     if not sys.stderr.isatty():  # plain progress lines (a terminal gets bars)
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)
-    with Memory() as mem:
+    stop = None if on_stop is None else (lambda m: on_stop(stopped_report(scale, manifest, month, m, profile)))
+    with Memory(cap=cap, on_cap=stop) as mem:
         follower = StageFollower(mem)
         log.addHandler(follower)
         try:
@@ -345,7 +385,19 @@ def check_targets(r: dict) -> dict:
     return out
 
 
+def print_stopped(r: dict) -> None:
+    print(f"scale {r['scale']}: {r['cases']:,} cases, {r['rows']:,} rows: STOPPED in stage {r['stopped_at']} after "
+          f"{r['total_s']:.1f}s ({r['cpu_s']:.1f}s CPU): peak RSS {r['peak_rss_mb']:.0f} MiB passed the memory cap "
+          f"{r['memory_cap_mb']:.0f} MiB (load average {r.get('load_avg_1m')} on {r['cpus']} CPUs)")
+    for name, s in r["stages"].items():
+        print(f"  {name:24s} {s:8.2f}s {r['stage_cpu_s'].get(name, 0.0):8.2f}s CPU   "
+              f"peak RSS {r['stage_peak_rss_mb'].get(name, 0.0):8.0f} MiB")
+
+
 def print_report(r: dict) -> None:
+    if r.get("completed") is False:
+        print_stopped(r)
+        return
     print(f"scale {r['scale']}: {r['cases']:,} cases, {r['rows']:,} rows, {r['findings']:,} findings "
           f"({r.get('planted_cases')} planted cases), {r['quarantined_rows']} quarantined")
     print(f"  total {r['total_s']:.2f}s wall, {r['cpu_s']:.2f}s CPU, peak RSS {r['peak_rss_mb']:.0f} MiB "
@@ -414,10 +466,14 @@ def print_fit(results: list[dict]) -> None:
         return
     print("scale       cases        total      CPU    peak RSS  findings  targets")
     for r in results:
+        if r.get("completed") is False:
+            print(f"{r['scale']:9s} {r['cases']:>11,} stopped in {r['stopped_at']} after {r['total_s']:.0f}s: "
+                  f"over the {r['memory_cap_mb'] / 1024:g} GiB memory cap (not in the fit)")
+            continue
         misses = [f"{k} missed ({t['bottleneck']})" for k, t in r["targets"].items() if not t["ok"]]
         print(f"{r['scale']:9s} {r['cases']:>11,} {r['total_s']:9.1f}s {r.get('cpu_s', 0):7.1f}s "
               f"{r['peak_rss_mb'] / 1024:7.2f} GiB {r['findings']:>8,}  {'; '.join(misses) or 'all met'}")
-    g = growth(results)
+    g = growth([r for r in results if r.get("completed") is not False])
 
     def fmt(e: float | None) -> str:
         return "n/a" if e is None else f"{e:.2f}"
@@ -441,6 +497,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stream-above-rows", type=int, default=None, metavar="N",
                    help="load a table of more than N rows through the streaming (out-of-core) path (profile "
                         "setting stream_above_rows); the result is then not kept for the growth fit")
+    p.add_argument("--memory-cap", type=float, default=None, metavar="MIB",
+                   help="stop the run when its RSS passes this many MiB and report how far it got (exit 3; "
+                        "default: " + ", ".join(f"{k} {v:.0f}" for k, v in CAP.items()) + ", else none)")
     args = p.parse_args(argv)
     if args.fit:
         print_fit(load_results())
@@ -448,19 +507,38 @@ def main(argv: list[str] | None = None) -> int:
     if not args.scale:
         p.error("--scale is required (or --fit)")
     data = Path(args.data) if args.data else ROOT / "bench-data" / args.scale
+    cap = args.memory_cap if args.memory_cap is not None else CAP.get(args.scale)
+    standard = args.scale != "tiny" and not args.data and not args.stream_above_rows  # kept for the fit
+
+    def publish(report: dict) -> None:
+        print_report(report)
+        text = json.dumps(report, ensure_ascii=False, indent=2)
+        if args.json:
+            Path(args.json).write_text(text, encoding="utf-8")
+        if standard:
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            (RESULTS / f"{args.scale}.json").write_text(text, encoding="utf-8")
+            print()
+            print_fit(load_results())
+
     with tempfile.TemporaryDirectory(prefix="bench-out-") as tmp:
-        report = bench(args.scale, data, args.db, args.month, Path(tmp),
-                       reconcile=not args.no_reconcile and args.scale not in NO_RECONCILE,
-                       stream_above_rows=args.stream_above_rows)
-    print_report(report)
-    text = json.dumps(report, ensure_ascii=False, indent=2)
-    if args.json:
-        Path(args.json).write_text(text, encoding="utf-8")
-    if args.scale != "tiny" and not args.data and not args.stream_above_rows:  # a standard run: kept for the fit
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"{args.scale}.json").write_text(text, encoding="utf-8")
-        print()
-        print_fit(load_results())
+        spill = Path(tmp) / "tmp"  # the audit's spill folders too: deleted with the outputs, also when stopped
+        spill.mkdir()
+        tempfile.tempdir = str(spill)
+
+        def stop(report: dict) -> None:
+            publish(report)
+            sys.stdout.flush()
+            shutil.rmtree(tmp, ignore_errors=True)
+            os._exit(3)  # the audit is still running in the main thread: end here
+
+        try:
+            report = bench(args.scale, data, args.db, args.month, Path(tmp),
+                           reconcile=not args.no_reconcile and args.scale not in NO_RECONCILE,
+                           stream_above_rows=args.stream_above_rows, cap=cap, on_stop=stop)
+        finally:
+            tempfile.tempdir = None
+    publish(report)
     return 0
 
 

@@ -5,12 +5,12 @@
 Real findings come from auditing a 50,000-case drop planted at 10% density
 (``benchmarks/generate.py``, ~5,000 findings of every rule); they are repeated
 with fresh finding ids up to each count. Timed per count (wall and CPU
-seconds), as the monthly job does them: masking (``mask_frame``, once for the
-问题清单 and the report), findings.csv, the store save
+seconds), as the monthly job does them: findings.csv, the store save
 (``save_run``: facts, occurrences, finding_people, findings, events) on SQLite
 and PostgreSQL, the 问题清单 rows (``issue_rows`` + ``fill_programs``), the
-``issues.xlsx`` writer, the report (relations drawing, data, HTML) and the
-office report (``build_office_report`` + render).
+``issues.xlsx`` writer (masking its columns), the report (relations drawing,
+data, HTML; masking the findings it lists) and the office report
+(``build_office_report`` + render).
 """
 
 from __future__ import annotations
@@ -86,7 +86,6 @@ def measure(frame: pl.DataFrame, summary: Any, cases: pl.DataFrame, work: Path, 
     profile = load_profile(None)
     names = {c: cls.name for c, cls in load_catalogue().items()}
     out: dict[str, Any] = {"findings": frame.height}
-    out["mask"], masked = timed(lambda: mask_frame(frame))
     out["findings_csv"], _ = timed(lambda: write_csv(findings_csv_frame(frame), work / "findings.csv"))
     urls = {"sqlite": f"sqlite:///{work / f'store-{frame.height}.db'}"} | ({"postgresql": pg} if pg else {})
     for dialect, url in urls.items():
@@ -95,17 +94,17 @@ def measure(frame: pl.DataFrame, summary: Any, cases: pl.DataFrame, work: Path, 
             e, month=MONTH, profile=profile.name, data_dir="bench", started_at=datetime.now().astimezone(),
             frame=frame, summary={}, actor="bench"))
         if dialect == "sqlite":
-            out["issue_rows"], issues = timed(lambda e=engine: fill_programs(issue_rows(e, masked, MONTH), cases))
+            out["issue_rows"], issues = timed(lambda e=engine: fill_programs(issue_rows(e, frame, MONTH), cases))
             out["issues_xlsx"], _ = timed(lambda i=issues: write_issues_xlsx(i, work / "issues.xlsx", month=MONTH,
-                                                                      district=profile.district))
+                                                                      district=profile.district, mask=mask_frame))
             out["issues_xlsx"]["mb"] = round((work / "issues.xlsx").stat().st_size / 2**20, 2)
             out["office_report"], html = timed(lambda e=engine: render_office_report(
                 build_office_report(e, MONTH, district=profile.district)))
         engine.dispose()
 
     def report() -> str:
-        section = relations_section(masked, names)
-        return build_report_data(masked, summary, [section] if section else []).render()
+        section = relations_section(frame, names, mask=mask_frame)
+        return build_report_data(frame, summary, [section] if section else [], mask=mask_frame).render()
 
     out["report"], html = timed(report)
     out["report"]["mb"] = round(len(html.encode()) / 2**20, 2)

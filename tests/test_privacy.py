@@ -204,3 +204,21 @@ def test_concurrent_appends_keep_one_unbroken_chain(db_url):
     check = verify_log(engine)
     assert (check.state, check.entries, check.head_seq) == ("intact", 20, 20)
     engine.dispose()
+
+
+def test_report_masking_the_findings_it_lists_is_the_report_of_the_masked_findings(demo_run):
+    from auditor.core.masking import mask_frame
+    from auditor.engine.runner import load_catalogue
+    from auditor.reporting.data import build_report_data
+    from auditor.reporting.drawings import relations_section
+
+    _, result, _ = demo_run
+    names = {c: cls.name for c, cls in load_catalogue().items()}
+
+    def report(frame, mask=None):
+        section = relations_section(frame, names, mask=mask)
+        return build_report_data(frame, result.run, [section] if section else [], mask=mask).render()
+
+    masked = report(mask_frame(result.findings))
+    assert report(result.findings, mask=mask_frame) == masked
+    assert report(result.findings) != masked  # the demo's report lists personal data: the mask is what hides it

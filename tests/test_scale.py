@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -67,6 +68,24 @@ def test_bench_runs_the_streaming_path_on_request(tmp_path):
     memory, streamed = reports
     assert memory["stream_above_rows"] == load_profile(None).stream_above_rows and streamed["stream_above_rows"] == 1000
     assert streamed["findings"] > 0 and streamed["findings_by_rule"] == memory["findings_by_rule"]
+
+
+@pytest.mark.slow
+def test_bench_stops_a_run_at_the_memory_cap_and_says_where(tmp_path):
+    """Past ``--memory-cap`` the run is stopped (exit 3): the JSON says it did not complete, the stage it
+    was in and the stages so far, and its outputs and spill files are gone."""
+    out, scratch = tmp_path / "bench.json", tmp_path / "scratch"
+    scratch.mkdir()
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--scale", "tiny",
+                           "--no-reconcile", "--stream-above-rows", "1000", "--memory-cap", "1",
+                           "--data", str(tmp_path / "data"), "--json", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "TMPDIR": str(scratch)})
+    assert done.returncode == 3, done.stderr[-2000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["completed"] is False and report["memory_cap_mb"] == 1
+    assert report["stopped_at"] and report["peak_rss_mb"] > 1
+    assert "STOPPED in stage" in done.stdout
+    assert list(scratch.iterdir()) == []  # the run's outputs, snapshot and spill folders were deleted
 
 
 def _load(tmp_path, name: str, frame: pl.DataFrame):

@@ -86,3 +86,56 @@ def test_run_audit_streams_above_the_profile_size(tmp_path):
     for name in ("ledger", "payments", "cases", "quarantine"):  # streamed tables are snapshotted like the others
         assert pl.read_parquet(snaps["streamed"] / f"{name}.parquet").equals(
             pl.read_parquet(snaps["memory"] / f"{name}.parquet")), name
+
+
+def test_asking_whether_a_streamed_table_was_loaded_does_not_read_it(monkeypatch):
+    """``name in tables`` (every rule's input check) answers from the names: reading a streamed table
+    whole for it would cost a province's ledger per rule."""
+    tables = SpilledTables()
+    tables.put("staff", pl.DataFrame({"staff_id": ["S1"]}))
+    pl.DataFrame({"txn_id": ["T1"]}).write_parquet(tables.new_part("ledger"))
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("a streamed table was read")
+
+    monkeypatch.setattr(pl, "read_parquet", no_read)
+    assert "ledger" in tables and "staff" in tables and "payments" not in tables
+    assert tables.on_disk("ledger") and not tables.on_disk("staff")
+    tables.close()
+
+
+def test_a_rule_reads_only_the_columns_it_asks_of_a_streamed_table(tmp_path):
+    """``ctx.table(name, *columns)`` on a table kept on disk reads those columns (each once, held until
+    ``release``), in the rows' order, equal to the same columns of the table held in memory."""
+    folder = _drop(tmp_path)
+    profile = load_profile(None)
+    memory = load_drop(folder, profile)
+    ctx = AuditContext(month=MONTH, profile=profile, drop=load_drop(folder, profile, stream_rows=300))
+    assert ctx.on_disk("members")
+    first = ctx.table("members", "case_id", "person_id")
+    assert first.equals(memory.tables["members"].select("case_id", "person_id"))
+    assert ctx._tables["members"].columns == ["case_id", "person_id"]  # nothing else was read
+    named = ctx.table("members", "person_id", "name")
+    assert named.equals(memory.tables["members"].select("person_id", "name"))
+    assert ctx._tables["members"].columns == ["case_id", "person_id", "name"]  # only ``name`` was added
+    assert ctx.table("members").equals(memory.tables["members"])  # no columns: the whole table
+    assert ctx.table("staff", "staff_id").equals(memory.tables["staff"].select("staff_id"))  # held in memory
+    ctx.release()
+    assert "members" not in ctx._tables
+
+
+def test_streamed_duplicate_keys_are_told_exactly_when_hashes_collide(tmp_path, monkeypatch):
+    """Across batches only the keys' hashes are held; a repeated hash is a candidate whose key is read back
+    and compared. Every hash taken as repeated (as if all collided) still quarantines exactly the rows
+    whose key repeats, as the in-memory load does."""
+    from auditor.ingest import loader
+
+    folder = _drop(tmp_path)
+    profile = load_profile(None)
+    memory = load_drop(folder, profile)
+    monkeypatch.setattr(loader, "repeated_hashes", lambda hashes: hashes.unique())
+    streamed = load_drop(folder, profile, stream_rows=300)
+    assert streamed.quarantine.equals(memory.quarantine)
+    assert any("duplicate key" in r for r in streamed.quarantine["reason"])
+    assert streamed.tables["ledger"].equals(memory.tables["ledger"])
+    streamed.tables.close()

@@ -56,14 +56,12 @@ def xlsx_row(ws: Worksheet, values: list[Any]) -> None:
         xlsx_text(cell)
 
 
-def xlsx_stream_row(ws: StreamedSheet, row: int, values: list[Any], formats: list[Format | None],
-                    blanks: bool = True) -> None:
+def xlsx_stream_row(ws: StreamedSheet, row: int, values: list[Any], formats: list[Format | None]) -> None:
     """Write one row (0-based) of an xlsxwriter sheet: text always as a string cell, never a formula;
-    numbers (Decimal amounts too) as numbers; an empty cell only when it has a format and ``blanks``
-    (without, it is left out: it then shows its column's format)."""
+    numbers (Decimal amounts too) as numbers; an empty cell only when it has a format."""
     for col, (value, fmt) in enumerate(zip(values, formats, strict=True)):
         if value is None or value == "":
-            if fmt is not None and blanks:
+            if fmt is not None:
                 ws.write_blank(row, col, None, fmt)
         elif isinstance(value, str):
             ws.write_string(row, col, value, fmt)

@@ -46,11 +46,21 @@ class AuditContext:
     def has(self, table: str) -> bool:
         return table in self.drop.tables
 
-    def table(self, name: str) -> pl.DataFrame:
-        """A loaded table; one kept on disk (streamed) is read once and held until ``release``."""
-        if name not in self._tables:
-            self._tables[name] = self.drop.tables[name]
-        return self._tables[name]
+    def table(self, name: str, *columns: str) -> pl.DataFrame:
+        """A loaded table, or only its ``columns``. From a table kept on disk (streamed) only the columns
+        asked for are read, each once, and held until ``release``."""
+        if not self.on_disk(name):
+            frame = self.drop.tables[name]
+            return frame.select(columns) if columns else frame
+        held = self._tables.get(name)
+        wanted = list(columns) or self.scan(name).collect_schema().names()
+        missing = [c for c in wanted if held is None or c not in held.columns]
+        if missing:  # the parts are read in order: the new columns line up with the held ones
+            more = self.scan(name).select(missing).collect()
+            held = more if held is None else held.hstack(more)
+            self._tables[name] = held
+        assert held is not None
+        return held.select(wanted)
 
     def on_disk(self, name: str) -> bool:
         """Whether table ``name`` is kept on disk (a streamed load): read it through ``scan``."""

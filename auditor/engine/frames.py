@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.core.money import yuan
+from auditor.core.repeats import may_repeat
 from auditor.core.vocab import PROGRAM_LABELS
 from auditor.engine.context import AuditContext, kept
 
@@ -61,7 +62,7 @@ def active_cases(ctx: AuditContext) -> pl.DataFrame:
 
     Only the columns the users of this frame read (``ACTIVE_CASE_COLUMNS``) are copied.
     """
-    cases = ctx.table("cases")
+    cases = ctx.table("cases", *ACTIVE_CASE_COLUMNS, "status", "start_month", "end_month")
     active = cases.select(_is_active(ctx.month).fill_null(False)).to_series()
     return cases.select(*ACTIVE_CASE_COLUMNS).filter(active)
 
@@ -83,13 +84,13 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     the one active in M, else the smallest case id. That choice is made once per
     key, not per row, so no ledger-sized sort is needed.
     """
-    cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
+    cases = ctx.table("cases", "case_id", "payee_id", "program", "status", "start_month", "end_month")
     known = paid.select(pl.col("case_id").is_in(_present(cases["case_id"], paid["case_id"]).implode())
                         .fill_null(False)).to_series()
     direct = paid.filter(known)  # one pass over the keys instead of a semi and an anti join
     rest = paid.filter(~known).drop("case_id")  # incl. null case_id
     candidates = cases.join(rest.select("payee_id", "program").unique(), on=["payee_id", "program"], how="semi")
-    several = pl.struct("payee_id", "program").is_duplicated()  # most keys have one case: no sort for those
+    several = may_repeat(candidates, ["payee_id", "program"])  # most keys have one case: no sort for those
     best = pl.concat([
         candidates.filter(~several).select("payee_id", "program", "case_id"),
         candidates.filter(several).with_columns(_active=_is_active(ctx.month))
@@ -120,7 +121,8 @@ def paid_rows_for(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.
     paid = ctx.shared(paid_rows).select(PAID_COLUMNS)
     keys = frame.select(key).unique()
     if key == ["case_id"]:  # rows naming the case, and rows of its payee and program that may match it
-        owners = ctx.table("cases").join(keys, on="case_id", how="semi").select("payee_id", "program").unique()
+        owners = (ctx.table("cases", "case_id", "payee_id", "program").join(keys, on="case_id", how="semi")
+                  .select("payee_id", "program").unique())
         paid = pl.concat([paid.join(keys, on="case_id", how="semi"),
                           paid.join(owners, on=["payee_id", "program"], how="semi")]).unique("txn_id")
         return _with_case(ctx, paid).join(keys, on="case_id", how="semi")
@@ -136,9 +138,9 @@ def with_txn_ids(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.D
 def paid_members_of(ctx: AuditContext, people: pl.DataFrame) -> pl.DataFrame:
     """Members of cases paid for M among ``people`` (a frame with ``person_id``), case fields and
     paid_fen joined; one row per (member, case)."""
-    cases = ctx.table("cases").select("case_id", "program", "street", "community", "payee_id",
-                                      "status", "end_month", "phase_out_start")
-    members = (ctx.table("members").select("case_id", "person_id", "name")
+    cases = ctx.table("cases", "case_id", "program", "street", "community", "payee_id",
+                      "status", "end_month", "phase_out_start")
+    members = (ctx.table("members", "case_id", "person_id", "name")
                .join(people.select("person_id").unique(), on="person_id", how="semi"))
     return (members.join(ctx.shared(paid_cases), on="case_id", how="inner")
             .join(cases, on="case_id", how="inner")
@@ -153,9 +155,9 @@ def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: d
     """
     used = {c for e in [*one.values(), *many.values()] for c in e.meta.root_names()} - set(key)
     rows = rows.select(*key, *sorted(used))  # filter only the columns needed (memory)
-    repeated = rows.select(pl.struct(key).is_duplicated()).to_series()  # once for both filters
-    solo = rows.filter(~repeated).select(*key, **one)
-    grouped = rows.filter(repeated).group_by(key).agg(**many)
+    single = ~may_repeat(rows, key)  # a rare single key taken as repeated is grouped: the same values
+    solo = rows.filter(single).select(*key, **one)
+    grouped = rows.filter(~single).group_by(key).agg(**many)
     return pl.concat([solo, grouped.select(solo.columns).cast(solo.schema)])
 
 
@@ -244,7 +246,7 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     Only the ledger rows of those cases' payees and programs are matched, so
     the cost follows the number of findings, not the ledger's history.
     """
-    all_cases = ctx.table("cases").select("case_id", "payee_id", "program", "status", "start_month", "end_month")
+    all_cases = ctx.table("cases", "case_id", "payee_id", "program", "status", "start_month", "end_month")
     wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
     cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
     columns = ("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")

@@ -206,7 +206,7 @@ def payee_cases(ctx: AuditContext, payees: pl.DataFrame) -> pl.DataFrame:
     """(payee_id, case_id) for ``payees``: their cases paid in M or registered with them as payee."""
     return pl.concat([
         paid_rows_for(ctx, payees, ["payee_id"]).select("payee_id", "case_id").drop_nulls(),
-        ctx.table("cases").select("payee_id", "case_id").join(payees.select("payee_id").unique(), on="payee_id",
+        ctx.table("cases", "payee_id", "case_id").join(payees.select("payee_id").unique(), on="payee_id",
                                                               how="semi"),
     ]).unique()
 

@@ -30,6 +30,7 @@ from auditor.core import vocab as V
 from auditor.core.config import Profile
 from auditor.core.errors import AuditInputError
 from auditor.core.private import private_open
+from auditor.core.repeats import duplicated, exactly, repeated_hashes
 from auditor.ingest import layout
 from auditor.ingest import normalize as N
 from auditor.ingest.compact import compact as compact_frame
@@ -672,13 +673,10 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
 
 
 def _duplicated(keys: pl.Series) -> pl.Series | None:
-    """``keys.is_duplicated()``, or None when no key repeats: first told by the keys' 64-bit hashes
-    (all distinct means the keys are; hashing and counting integers is several times quicker than
-    hashing strings into a table), exactly by the keys only when some hash repeats."""
-    if keys.hash().n_unique() == keys.len():
-        return None
-    dup = keys.is_duplicated()
-    return dup if dup.any() else None
+    """``keys.is_duplicated()``, or None when no key repeats (told by sorting the keys' hashes first:
+    ``auditor.core.repeats``)."""
+    found = duplicated(keys.to_frame("key"), ["key"])
+    return found if found.any() else None
 
 
 def _number_lost(col: Column, raw: pl.Series, error: pl.Series, numbers: pl.Series | None) -> pl.Series | None:
@@ -691,6 +689,14 @@ def _number_lost(col: Column, raw: pl.Series, error: pl.Series, numbers: pl.Seri
         text = raw.cast(pl.String).str.strip_chars().str.contains(SCIENTIFIC).fill_null(False)
         lost = text & error.is_not_null() if lost is None else lost | (text & error.is_not_null())
     return lost
+
+
+def _split(mask: pl.Series, parts: list[tuple[Path, pl.Series]]) -> Iterator[pl.Series]:
+    """``mask`` (over every part's rows, in order) cut into one slice per part."""
+    offset = 0
+    for _, rows in parts:
+        yield mask.slice(offset, rows.len())
+        offset += rows.len()
 
 
 def _parquet_height(path: Path) -> int:
@@ -711,13 +717,13 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
     """
     n = _parquet_height(path)
     parts: list[tuple[Path, pl.Series]] = []  # (file, source rows of its accepted rows)
-    keys: list[pl.Series] = []
+    hashes: list[pl.Series] = []  # of the accepted rows' keys: 8 bytes a row, where the keys may take 30
     quarantine, accepted = [], 0
     missing: list[str] = []
     for offset in range(0, n, batch_rows):
         frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
         if table.key is not None:
-            keys.append(frame.get_column(table.key))
+            hashes.append(frame.get_column(table.key).hash())
         part = new_part()
         with private_open(part, "wb") as f:
             part_rows = frame.drop("_row")
@@ -726,11 +732,19 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
         quarantine.append(q)
         accepted, missing = accepted + frame.height, stats.missing_columns
         del frame
-    if table.key is not None and keys:
-        rows = pl.concat([r for _, r in parts])
-        repeated = _duplicated(pl.concat(keys))
-        dup = rows.filter(repeated) if repeated is not None else rows.clear()
-        del keys, rows
+    if table.key is not None and hashes:
+        every = pl.concat(hashes)
+        del hashes
+        candidates = repeated_hashes(every)
+        dup = pl.Series("_row", [], dtype=pl.Int64)
+        if candidates is not None:  # the keys of the rows whose hash repeats, read back from the parts
+            where = every.is_in(candidates.implode())
+            keys = pl.concat([pl.read_parquet(part, columns=[table.key]).filter(mask)
+                              for (part, _), mask in zip(parts, _split(where, parts), strict=True)])
+            repeated = exactly(where, keys)
+            if repeated is not None:
+                dup = pl.concat([r for _, r in parts]).filter(repeated)
+        del every
         if dup.len():
             original = {c: h for h, c in header_map(table, list(pl.read_parquet_schema(path)), path, profile).items()}
             label = f"{table.column(table.key).label}重复，无法判断哪一行有效（duplicate key）"

@@ -48,6 +48,10 @@ class SpilledTables(Mapping[str, pl.DataFrame]):
         held = self._tables[name]
         return pl.scan_parquet(held) if isinstance(held, list) else held.lazy()
 
+    def __contains__(self, name: object) -> bool:
+        """Whether table ``name`` was loaded (``Mapping``'s default would read a streamed table whole)."""
+        return name in self._tables
+
     def __getitem__(self, name: str) -> pl.DataFrame:
         held = self._tables[name]
         return pl.read_parquet(held) if isinstance(held, list) else held

@@ -9,7 +9,7 @@ aggregates), not on the number of findings.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -106,9 +106,10 @@ def _paths(evidence: str) -> list[str]:
     return [p if isinstance(p, str) else " → ".join(map(str, p)) for p in paths][:5]
 
 
-def build_report_data(frame: pl.DataFrame, summary: RunSummary,
-                      extra_sections: Sequence[Mapping[str, Any]] = ()) -> ReportData:
-    """The report of one run: ``frame`` holds its findings, masked for the report's readers."""
+def build_report_data(frame: pl.DataFrame, summary: RunSummary, extra_sections: Sequence[Mapping[str, Any]] = (),
+                      mask: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> ReportData:
+    """The report of one run: ``frame`` holds its findings, masked for the report's readers or to be
+    masked by ``mask``, which is applied to the findings the report lists (the rest shows as counts)."""
     catalogue = load_catalogue()
     names = {code: cls.name for code, cls in catalogue.items()}
     amount = pl.col("amount_fen").fill_null(0)
@@ -129,6 +130,7 @@ def build_report_data(frame: pl.DataFrame, summary: RunSummary,
 
     rank = pl.col("severity").replace_strict({s: i for i, s in enumerate(SEVERITIES)}, return_dtype=pl.Int8)
     top_rows = frame.sort([rank, amount, "finding_id"], descending=[False, True, False]).head(TOP_CASES)
+    top_rows = mask(top_rows) if mask else top_rows
     top = [TopCase(r["finding_id"], r["rule"], names.get(r["rule"], r["rule"]), r["severity"],
                    r["street"] or DISTRICT_SHEET, fen_to_yuan(r["amount_fen"]), r["title"], _paths(r["evidence"]))
            for r in top_rows.iter_rows(named=True)]

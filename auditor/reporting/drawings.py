@@ -10,6 +10,7 @@ assets. Node ids start with their kind: ``S:`` staff post, ``P:`` person,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 
 import networkx as nx
@@ -110,8 +111,10 @@ def legend() -> Markup:
     return Markup(f'<p class="small">{items}</p>')
 
 
-def relations_section(frame: pl.DataFrame, names: dict[str, str]) -> dict | None:
-    """The report's 关系线索 section: K/C findings with their paths, the top ``MAX_DRAWN`` drawn."""
+def relations_section(frame: pl.DataFrame, names: dict[str, str],
+                      mask: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> dict | None:
+    """The report's 关系线索 section: K/C findings with their paths, the top ``MAX_DRAWN`` drawn
+    (``mask``, if given, applied to them)."""
     from auditor.core.vocab import SEVERITIES
     from auditor.engine.runner import rules_in
     from auditor.reporting.env import environment
@@ -122,7 +125,8 @@ def relations_section(frame: pl.DataFrame, names: dict[str, str]) -> dict | None
     rank = pl.col("severity").replace_strict({s: i for i, s in enumerate(SEVERITIES)}, return_dtype=pl.Int8)
     top = rows.sort([rank, pl.col("amount_fen").fill_null(0), "finding_id"], descending=[False, True, False])
     items = []
-    for r in top.head(MAX_DRAWN).iter_rows(named=True):
+    drawn = top.head(MAX_DRAWN)
+    for r in (mask(drawn) if mask else drawn).iter_rows(named=True):
         ev = json.loads(r["evidence"])
         items.append({"finding_id": r["finding_id"], "rule": r["rule"], "rule_name": names.get(r["rule"], ""),
                       "severity": r["severity"], "title": r["title"], "paths": ev.get("paths", []),

@@ -8,19 +8,20 @@ Made to be printed and filled in: landscape, one page wide, the header row repea
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from auditor.core.cells import xlsx_stream_row
-from auditor.core.money import yuan
 from auditor.core.private import make_private
 from auditor.core.vocab import FINDING_STATUS_LABELS, PROGRAM_LABELS, SEVERITY_LABELS
 from auditor.engine.runner import load_catalogue
+from auditor.reporting.xlsx_rows import column_letter, row_xml, splice_rows, text_cell, within_limit, yuan_cell
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet as StreamedSheet
@@ -38,6 +39,7 @@ STREET_FILLS = [("verify_result", "核查结果", 9), ("rectification", "整改�
                 ("responsible", "整改责任人", 9), ("done_on", "完成日期", 11), ("remarks", "备注", 14)]
 OPTIONAL = ("staff_id", "application_id", "record_id")  # hidden on a sheet where no row has one
 VERIFY_CHOICES = "属实,部分属实,不属实"
+BATCH_ROWS = 20_000  # findings whose rows are made at once
 
 
 def _case_ids(evidence: str | None) -> list[str]:
@@ -98,7 +100,7 @@ def _lines(text: pl.Expr, width: int) -> pl.Expr:
 
 
 def _street_rows(data: pl.DataFrame) -> pl.DataFrame:
-    """The values of the street sheets' issue columns (labels, yuan amounts), in sheet order."""
+    """The values of the street sheets' issue columns (labels; the amount stays in fen), in sheet order."""
     names = {code: cls.name for code, cls in load_catalogue().items()}
     program = (pl.col("program").str.split(",")
                .list.eval(pl.element().replace(PROGRAM_LABELS)).list.join("、"))
@@ -106,7 +108,6 @@ def _street_rows(data: pl.DataFrame) -> pl.DataFrame:
         rule_name=pl.col("rule").replace_strict(names, default=""),
         severity=pl.col("severity").replace_strict(SEVERITY_LABELS),
         program=pl.when(pl.col("program") != "").then(program),
-        amount=yuan(pl.col("amount_fen")).cast(pl.Decimal(20, 2)),  # exact: 1234 fen -> 12.34
         status=pl.col("status").fill_null(FINDING_STATUS_LABELS["new"]) if "status" in data.columns
         else pl.lit(FINDING_STATUS_LABELS["new"]))
 
@@ -115,14 +116,16 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
                       mask: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> None:
     """问题清单: a summary sheet and one sheet per street, with columns for the street to fill.
 
-    ``mask`` (optional) is applied to the person/account columns before writing. The workbook is
-    streamed row by row (xlsxwriter, constant memory): time and memory grow linearly with the findings.
+    ``mask`` (optional) is applied to the person/account columns before writing. xlsxwriter lays the
+    workbook out in memory (formats, columns, validation, print setup, headers); the findings' rows are
+    made by polars expressions, a batch of streets at a time, and added as it is copied to ``path``
+    (``auditor.reporting.xlsx_rows``): time and memory grow linearly with the findings.
     """
     import xlsxwriter
 
     data = frame.with_columns(street=pl.col("street").fill_null(DISTRICT_SHEET))
     if mask is not None and data.height:
-        data = mask(data)
+        data = mask(data.drop("evidence", strict=False))  # not in the workbook: not masked for nothing
     streets = sorted(s for s in data["street"].unique().to_list() if s != DISTRICT_SHEET) if data.height else []
     if data.height and (data["street"] == DISTRICT_SHEET).any():
         streets.append(DISTRICT_SHEET)  # 区级 after the streets
@@ -130,9 +133,11 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
     titles = [_sheet_title(street, taken) for street in streets]
     lines = {r["street"]: r for r in data.group_by("street").agg(
         total=pl.len(), high=(pl.col("severity") == "high").sum(), medium=(pl.col("severity") == "medium").sum(),
-        low=(pl.col("severity") == "low").sum(), fen=pl.col("amount_fen").fill_null(0).sum()).iter_rows(named=True)}
+        low=(pl.col("severity") == "low").sum(), fen=pl.col("amount_fen").fill_null(0).sum(),
+        **{f"has_{key}": pl.col(key).is_not_null().any() for key in OPTIONAL}).iter_rows(named=True)}
 
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    template = BytesIO()
+    wb = xlsxwriter.Workbook(template, {"in_memory": True})
     head = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79", "text_wrap": True})
     fill_head = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "text_wrap": True})
     money, bold = wb.add_format({"num_format": "#,##0.00"}), wb.add_format({"bold": True})
@@ -156,30 +161,21 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
 
     headers = ISSUE_HEADERS + STREET_FILLS
     col_of = {key: i for i, (key, _, _) in enumerate(headers)}
-    keys = [key for key, _, _ in ISSUE_HEADERS]
     top, wrap = wb.add_format({"valign": "top"}), wb.add_format({"valign": "top", "text_wrap": True})
     formats = [wrap if key in ("title", "rectification") else
                wb.add_format({"valign": "top", "num_format": "#,##0.00"}) if key == "amount" else
                wb.add_format({"valign": "top", "num_format": "yyyy-mm-dd"}) if key == "done_on" else top
                for key, _, _ in headers]
-    title_width = headers[col_of["title"]][2]
-    parts = _street_rows(data).partition_by("street", as_dict=True) if data.height else {}
     for street, title in zip(streets, titles, strict=True):
-        part = parts[(street,)]
         ws = wb.add_worksheet(title)
         for col, (key, _, width) in enumerate(headers):
-            hidden = key in OPTIONAL and part[key].null_count() == part.height  # kept for the import, not printed
+            hidden = key in OPTIONAL and not lines[street][f"has_{key}"]  # kept for the import, not printed
             ws.set_column(col, col, width, formats[col], {"hidden": True} if hidden else None)
         ws.freeze_panes(1, 1)
         _print_setup(ws, 0)
         xlsx_stream_row(ws, 0, [h for _, h, _ in headers],
                         [fill_head if i >= len(ISSUE_HEADERS) else head for i in range(len(headers))])
-        heights = part.select(15 * _lines(pl.col("title"), title_width))[:, 0]
-        for row, (values, height) in enumerate(zip(part.select(keys).iter_rows(), heights, strict=True), start=1):
-            ws.set_row(row, height)
-            # an empty cell, and the fill-in columns, take the column's format (set_column): not written
-            xlsx_stream_row(ws, row, list(values), formats[:len(keys)], blanks=False)
-        last = part.height
+        last = lines[street]["total"]  # the findings' rows are added by splice_rows
         ws.autofilter(0, 0, last, len(headers) - 1)
         ws.data_validation(1, col_of["verify_result"], last, col_of["verify_result"],
                            {"validate": "list", "source": VERIFY_CHOICES.split(","), "ignore_blank": True})
@@ -187,4 +183,40 @@ def write_issues_xlsx(frame: pl.DataFrame, path: Path, *, month: str, district: 
             "validate": "date", "criteria": ">", "value": date(2000, 1, 1), "ignore_blank": True,
             "error_title": "完成日期", "error_message": "请填写日期，如 2026-11-15 (a date)"})
     wb.close()
+    if streets:  # the columns' formats are numbered by close(): the rows' cells take their numbers
+        rows = _sheet_rows(_street_rows(data), streets, [int(f.xf_index) for f in formats[:len(ISSUE_HEADERS)]],
+                           len(headers))
+    else:
+        rows = iter(())
+    splice_rows(template, path, rows)
     make_private(path)
+
+
+def _sheet_rows(data: pl.DataFrame, streets: list[str], styles: list[int],
+                width: int) -> Iterator[tuple[str, str, str]]:
+    """``(member, dimension, rows XML)`` of each street's sheet in sheet order (the summary is sheet 1),
+    the rows made for about ``BATCH_ROWS`` findings at a time."""
+    keys = [key for key, _, _ in ISSUE_HEADERS]
+    row = pl.col("row")
+    cells = [yuan_cell(pl.col("amount_fen"), col, row, style) if key == "amount" else
+             text_cell(pl.col(key).cast(pl.String), col, row, style)
+             for col, (key, style) in enumerate(zip(keys, styles, strict=True))]
+    xml = row_xml(row, 15 * _lines(pl.col("title"), ISSUE_HEADERS[keys.index("title")][2]), cells).alias("xml")
+    data = within_limit(data, [k for k in keys if k != "amount"])
+    counts = dict(data.group_by("street").len().iter_rows())
+    batches: list[list[str]] = [[]]
+    n = 0
+    for street in streets:
+        if n and n + counts[street] > BATCH_ROWS:
+            batches.append([])
+            n = 0
+        batches[-1].append(street)
+        n += counts[street]
+    sheet, dimension = 2, f"A1:{column_letter(width - 1)}{{}}"
+    for batch in batches:
+        rows = (data.filter(pl.col("street").is_in(batch))
+                .with_columns(row=(pl.int_range(pl.len()).over("street") + 2).cast(pl.String)).select("street", xml))
+        joined = dict(rows.group_by("street").agg(pl.col("xml").str.join("")).iter_rows())
+        for street in batch:
+            yield f"xl/worksheets/sheet{sheet}.xml", dimension.format(counts[street] + 1), joined[street]
+            sheet += 1

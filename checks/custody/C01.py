@@ -3,6 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.core.money import yuan
+from auditor.core.repeats import duplicated
 from auditor.engine.context import AuditContext
 from auditor.engine.registry import Rule, register
 from auditor.engine.relations import close_pairs_of, covering_filings, paid_accounts
@@ -34,11 +35,11 @@ class C01(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         per = ctx.shared(paid_accounts)
-        multi = per.filter(pl.col("bank_account").is_duplicated())  # one row per (payee, account)
+        multi = per.filter(duplicated(per, ["bank_account"]))  # one row per (payee, account)
         pairs = (multi.select("bank_account", pl.col("payee_id").alias("a"))
                  .join(multi.select("bank_account", pl.col("payee_id").alias("b")), on="bank_account")
                  .filter(pl.col("a") < pl.col("b")))
-        members = (ctx.table("members").select("case_id", "person_id")
+        members = (ctx.table("members", "case_id", "person_id")
                    .join(multi.select(pl.col("payee_id").alias("person_id")).unique(), on="person_id", how="semi"))
         co_members = (pairs.join(members.rename({"person_id": "a"}), on="a")
                       .join(members.rename({"person_id": "b"}), on=["case_id", "b"], how="semi")

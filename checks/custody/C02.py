@@ -45,7 +45,7 @@ class C02(Rule):
         others = (per.join(own, on=["payee_id", "bank_account"], how="anti")
                   .join(accounts, on="bank_account"))
         cands = others.join(payee_cases(ctx, others), on="payee_id")
-        members = (ctx.table("members").select("case_id", pl.col("person_id").alias("holder_id"))
+        members = (ctx.table("members", "case_id", "person_id").rename({"person_id": "holder_id"})
                    .join(cands.select("case_id").unique(), on="case_id", how="semi"))
         in_case = cands.join(members, on=["case_id", "holder_id"], how="semi")
         covered = ctx.shared(covering_filings).select(pl.col("person_id").alias("payee_id"), "bank_account")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.core.money import yuan
+from auditor.core.repeats import may_repeat
 from auditor.engine.context import AuditContext
 from auditor.engine.frames import paid_cases, paid_history_with_case, paid_members_of
 from auditor.engine.registry import Rule, register
@@ -33,9 +34,10 @@ class E06(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         pairs = sorted({"|".join(sorted(p)) for p in ctx.profile.exclusive_programs})
-        in_paid = ctx.table("members").select("case_id", "person_id").join(ctx.shared(paid_cases), on="case_id",
+        in_paid = ctx.table("members", "case_id", "person_id").join(ctx.shared(paid_cases), on="case_id",
                                                                         how="semi")
-        several = in_paid.filter(pl.col("person_id").is_duplicated()).select("person_id")  # in 2+ paid cases
+        # in 2+ paid cases (and, rarely, someone whose id shares a hash: their one case pairs with none)
+        several = in_paid.filter(may_repeat(in_paid, ["person_id"])).select("person_id")
         m = paid_members_of(ctx, several).select("person_id", "name", "case_id", "program", "street", "paid_fen")
         both = (m.join(m.select("person_id", "case_id", "program"), on="person_id", suffix="_2")
                 .filter(pl.col("case_id") < pl.col("case_id_2"))

@@ -31,7 +31,7 @@ class E08(Rule):
     stable_facts = ("case_id", "status", "end_month")
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        cases = ctx.table("cases").select("case_id", "program", "street", "payee_id", "status", "end_month")
+        cases = ctx.table("cases", "case_id", "program", "street", "payee_id", "status", "end_month")
         cases = cases.filter((pl.col("end_month") < ctx.month) | (pl.col("status") == "suspended"))
         hits = ctx.shared(paid_cases).join(cases, on="case_id")  # the few ended cases, then the paid ones
         ended = pl.col("end_month").is_not_null() & (pl.col("end_month") < ctx.month)

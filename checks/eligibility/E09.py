@@ -35,7 +35,7 @@ class E09(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         limit = ctx.profile.tekun_minor_age_limit
-        cases = (ctx.table("cases").select("case_id", "program", "street", "payee_id", "basis")
+        cases = (ctx.table("cases", "case_id", "program", "street", "payee_id", "basis")
                  .filter((pl.col("program") == "tekun") & pl.col("basis").is_in(MINOR_BASIS)))
         hits = (ctx.shared(paid_cases).join(cases, on="case_id")  # the few minors' cases, then the paid ones
                 .with_columns(born=pl.col("payee_id").str.slice(6, 8).str.to_date("%Y%m%d"))

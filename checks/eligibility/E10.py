@@ -33,7 +33,7 @@ class E10(Rule):
     params = ("phase_out_months",)
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        cases = (ctx.table("cases").select("case_id", "program", "street", "payee_id", "phase_out_start")
+        cases = (ctx.table("cases", "case_id", "program", "street", "payee_id", "phase_out_start")
                  .filter(pl.col("phase_out_start").is_not_null()))
         months = month_index(pl.lit(ctx.month)) - month_index(pl.col("phase_out_start"))
         hits = (ctx.shared(paid_cases).join(cases, on="case_id")  # the cases in phase-out, then the paid ones

@@ -59,7 +59,7 @@ def k01_links(ctx: AuditContext) -> pl.DataFrame:
     """Unfiled close relatives of in-scope active staff who are members of active cases."""
     links = (_staff_cols(ctx.shared(active_staff))
              .join(ctx.shared(staff_close_pairs), left_on="s_person_id", right_on="person_id")
-             .join(ctx.table("members").select("case_id", "person_id"), left_on="relative_id",
+             .join(ctx.table("members", "case_id", "person_id"), left_on="relative_id",
                    right_on="person_id")
              .join(_active_case_cols(ctx), on="case_id")
              .filter(_in_scope(ctx))
@@ -82,7 +82,7 @@ def k02_links(ctx: AuditContext) -> pl.DataFrame:
     """
     kin = _staff_cols(ctx.table("staff")).join(ctx.shared(staff_close_pairs), left_on="s_person_id",
                                                  right_on="person_id")
-    memberships = (ctx.table("members").select("case_id", pl.col("person_id").alias("relative_id"))
+    memberships = (ctx.table("members", "case_id", "person_id").rename({"person_id": "relative_id"})
                    .join(kin.select("relative_id").unique(), on="relative_id", how="semi").unique())
     kin_members = kin.join(memberships, on="relative_id")
     cases = ctx.shared(active_cases).join(kin_members.select("case_id").unique(), on="case_id", how="semi")
@@ -109,7 +109,7 @@ def k03_links(ctx: AuditContext) -> pl.DataFrame:
     ], how="diagonal")
     mine = contacts_of(ctx, anchors["a_id"])
     cts = contacts_sharing(ctx, mine)
-    members = (ctx.table("members").select("case_id", "person_id", pl.col("name").alias("m_name"))
+    members = (ctx.table("members", "case_id", "person_id", "name").rename({"name": "m_name"})
                .join(cts.select("person_id").unique(), on="person_id", how="semi")
                .join(_active_case_cols(ctx), on="case_id")
                .join(cts, on="person_id"))

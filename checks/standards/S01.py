@@ -35,7 +35,7 @@ class S01(Rule):
         rows = ctx.shared(instructions).filter(MONTHLY & ~pl.col("small_amount").fill_null(False)
                                                & pl.col("case_id").is_not_null())
         per_case = rows.group_by("case_id").agg(instructed_fen=pl.col("amount").sum(), n=pl.len())
-        cases = ctx.table("cases").select("case_id", "program", "street", "payee_id", "monthly_amount")
+        cases = ctx.table("cases", "case_id", "program", "street", "payee_id", "monthly_amount")
         over = (per_case.join(cases.filter(MONTHLY), on="case_id", how="inner")
                 .filter(pl.col("instructed_fen") > pl.col("monthly_amount")))
         payments = (rows.join(over.select("case_id"), on="case_id", how="semi").sort("payment_id")
