@@ -33,3 +33,18 @@ def test_rule_without_docstring_or_with_bad_subject_is_refused():
     with pytest.raises(ValueError, match="subject"):
         register(type("Z99", (Rule,), {"__doc__": "d", "code": "Z99", "name": "x", "severity": "low",
                                         "subject": ("nobody",)}))
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ({"person_id": ["a", None], "program": ["dibao", "dibao"]}, "empty subject column"),
+    ({"person_id": ["a", "a"], "program": ["dibao", "dibao"]}, "two findings with one subject"),
+])
+def test_a_rule_output_without_a_usable_subject_is_refused(rows, message):
+    import polars as pl
+
+    from auditor.engine.runner import _complete
+
+    rule = load_catalogue()["R01"]()
+    assert rule.subject == ("person_id", "program")
+    with pytest.raises(ValueError, match=message):
+        _complete(rule, pl.DataFrame(rows), "2026-10")

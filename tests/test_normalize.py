@@ -660,6 +660,24 @@ def test_id_bytes_check_agrees_on_random_ids():
     assert fast == slow and fast.count(True) > 3_000
 
 
+def test_id_bytes_check_agrees_on_ids_with_an_odd_byte():
+    """One byte anywhere replaced by a neighbour of the digits, a control or a high byte (the digit test
+    reads 8 bytes at a time)."""
+    import random
+
+    rng = random.Random(17)
+    odd = [":", "/", ";", "?", "@", "\x00", "\x7f", " ", "X", "x", "é"]  # é: two bytes, in place of two digits
+    good = [with_checksum(f"310104{rng.randint(1950, 2020)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+                          f"{rng.randint(0, 999):03d}") for _ in range(300)]
+    values = list(good)
+    for value in good:
+        for pos in range(18):
+            c = rng.choice(odd)
+            values.append(value[:pos] + c + value[pos + len(c.encode()):])
+    fast, slow = _id_flags(values)
+    assert fast == slow and fast.count(True) >= 300
+
+
 PLACES = load_profile(None).address.levels()
 RISKY_PIECES = ["长宁", "上海", "上海市", "长宁区", "徐汇区", "路", "弄", "号", "楼", "层", "室", "组", "小组", "村民小组",
                 "队", "第", "三", "十", "一百", "〇", "零", "两", "幢", "栋", "座", "户", "房", "房间", "单元", "1", "23", "405",

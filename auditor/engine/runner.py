@@ -10,6 +10,7 @@ import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import polars as pl
 
@@ -24,12 +25,18 @@ PLANT_SUFFIX = "_plant"  # ``checks/<family>/<CODE>_plant.py``: demo and benchma
 
 def load_catalogue() -> dict[str, type[Rule]]:
     """Import every rule module under ``checks/`` (not the plants) so that its rule registers itself."""
+    _import_checks()
+    return dict(sorted(REGISTRY.items()))
+
+
+@cache
+def _import_checks() -> None:
+    """Import the rule modules (once: walking the package tree costs about a millisecond)."""
     import checks
 
     for info in pkgutil.walk_packages(checks.__path__, prefix="checks."):
         if not info.name.endswith(PLANT_SUFFIX):
             importlib.import_module(info.name)
-    return dict(sorted(REGISTRY.items()))
 
 
 def rules_in(group: str) -> tuple[str, ...]:
@@ -69,10 +76,14 @@ def _complete(rule: Rule, frame: pl.DataFrame, month: str) -> pl.DataFrame:
     missing = [c for c in rule.subject if c not in frame.columns]
     if missing:
         raise ValueError(f"{rule.code} returned no subject column {missing}")
-    if frame.height and frame.select(pl.any_horizontal(pl.col(list(rule.subject)).is_null())).to_series().any():
-        raise ValueError(f"{rule.code} returned a finding with an empty subject column")
-    if frame.select(pl.struct(list(rule.subject)).is_duplicated().any()).item():
-        raise ValueError(f"{rule.code} returned two findings with one subject")
+    if frame.height:  # both checks in one pass
+        empty, repeated = frame.select(
+            pl.any_horizontal(pl.col(list(rule.subject)).is_null()).any().alias("empty"),
+            pl.struct(list(rule.subject)).is_duplicated().any().alias("repeated")).row(0)
+        if empty:
+            raise ValueError(f"{rule.code} returned a finding with an empty subject column")
+        if repeated:
+            raise ValueError(f"{rule.code} returned two findings with one subject")
     cols = []
     for c in FINDING_COLUMNS:
         if c in ("finding_id", "rule", "severity", "month"):

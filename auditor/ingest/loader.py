@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
@@ -75,6 +75,10 @@ DEDUP_MIN_ROWS = 10_000  # below this, normalising every row is as quick as dedu
 DEDUP_REPEATS = {"str": 10, "person_id": 8, "address": 1.5}
 PLAIN_ADDRESSES = True  # an address needing no rewrite (``N.plain_address``) skips the dwelling-key passes
 FEW_DISTINCT = 50_000  # up to this many distinct values, exact unique + replace beats hashing
+COLUMN_WORKERS = max(2, min(pl.thread_pool_size(), 4))  # columns of one table normalised at once
+# Tables loaded at once, each normalising COLUMN_WORKERS // TABLE_WORKERS columns at a time: as many
+# columns in flight as one table alone (city: two tables with two columns each peaked 300 MiB higher).
+TABLE_WORKERS = 2
 WHOLE_READ_MAX_BYTES = 16 * 2**20  # a smaller Parquet file is read at once, a bigger one column by column
 BEIJING = "Asia/Shanghai"  # timezone-aware timestamps are read as Beijing dates
 # What a contract column of each kind may be typed as in Parquet (for the message refusing other types).
@@ -423,9 +427,9 @@ def _text_columns(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series
     ``DEDUP_REPEATS`` (default 8) repeats per value the hashing costs more than it saves.
     """
     repeats = DEDUP_REPEATS.get(col.kind, 8)
-    n_distinct: int | None = s.approx_n_unique() if s.len() > DEDUP_MIN_ROWS else None  # type: ignore[assignment]  # polars stub: approx_n_unique() is an int count, typed as any literal
-    if (n_distinct is not None and n_distinct * repeats <= s.len()
-            and (col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12)):  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int, typed as any literal
+    long_text = col.kind != "str" or (s.head(1000).str.len_bytes().max() or 0) > 12  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int, typed as any literal
+    n_distinct: int | None = s.approx_n_unique() if long_text and s.len() > DEDUP_MIN_ROWS else None  # type: ignore[assignment]  # polars stub: approx_n_unique() is an int count, typed as any literal
+    if n_distinct is not None and n_distinct * repeats <= s.len():
         distinct: pl.Series | None = None
         index: pl.Series | None = None
         if n_distinct > FEW_DISTINCT:  # many values: map by 64-bit hashes (fast); a collision is caught below
@@ -564,16 +568,15 @@ class _Source:
         return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
 
 
-def _columns(columns: list[Column], source: _Source,
-             profile: Profile) -> Iterator[tuple[Column, pl.Series, Sequence[pl.Series]]]:
-    """Yield (column, raw, outputs) in order, reading and normalising a few columns at a time in
+def _columns(columns: list[Column], source: _Source, profile: Profile,
+             workers: int) -> Iterator[tuple[Column, pl.Series, Sequence[pl.Series]]]:
+    """Yield (column, raw, outputs) in order, reading and normalising ``workers`` columns at a time in
     threads (polars releases the GIL, and many string kernels use one core), without holding
     every column at once."""
     def work(col: Column) -> tuple[pl.Series, Sequence[pl.Series]]:
         raw = source.get(col.name)
         return raw, _column(col, raw, profile)
 
-    workers = max(2, min(pl.thread_pool_size(), 4))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[Column, Future[tuple[pl.Series, Sequence[pl.Series]]]]] = deque()
         for col in columns:
@@ -587,8 +590,8 @@ def _columns(columns: list[Column], source: _Source,
 
 
 def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None,
-               ) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
-    """Read, map, normalise and quarantine one table file.
+               *, workers: int = COLUMN_WORKERS) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
+    """Read, map, normalise and quarantine one table file, ``workers`` columns at a time.
 
     ``window`` (Parquet only): (offset, length) of the rows to load, a batch of a streamed table; the
     batch's accepted rows keep ``_row`` (source row) and its keys are not checked for duplicates
@@ -628,7 +631,8 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
         quarantine.append(quarantined(unread, pl.repeat(None, n, dtype=pl.String, eager=True).alias(""),
                                       source.broken))
         bad = unread
-    for col, raw, out in _columns(known, source, profile):  # each raw column is released once normalised (memory)
+    # each raw column is released once normalised (memory)
+    for col, raw, out in _columns(known, source, profile, workers):
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]
@@ -767,45 +771,118 @@ def load_drop(directory: str | Path, profile: Profile, only: set[str] | None = N
               compact: bool = False) -> Drop:
     """Load every table present in ``directory``; required tables must be there.
 
-    ``on_table`` is called once per table of the contract (progress). ``stream_rows``: a Parquet
-    table of more rows is loaded in batches of that many rows and kept on disk
-    (``auditor.ingest.spill``) instead of in memory, with the same results. ``compact``: each table's
-    few-valued text columns are held as categoricals as soon as it is loaded (``auditor.ingest.compact``).
+    ``only``: the optional tables to load (required ones always are). See ``load_tables``.
+    """
+    names = [name for name, table in TABLES.items() if only is None or name in only or table.required]
+    return load_tables(directory, profile, names, on_table=on_table, stream_rows=stream_rows, compact=compact)
+
+
+@dataclass
+class _Job:
+    index: int  # position in contract order
+    name: str
+    path: Path
+    streamed: bool
+
+
+def load_tables(directory: str | Path, profile: Profile, names: Iterable[str],
+                on_table: Callable[[str], None] | None = None, stream_rows: int | None = None,
+                compact: bool = False) -> Drop:
+    """Load the tables ``names`` of ``directory``: a required one must be there, an absent optional one
+    is skipped.
+
+    The biggest files first, ``TABLE_WORKERS`` tables at a time in threads (a table that is streamed
+    loads alone); the results are those of loading them one after the other in contract order, and so
+    is the error: the first table in contract order that fails raises its ``AuditInputError`` (later
+    tables may not be loaded). ``on_table`` is called in the calling thread once per table (progress).
+    ``stream_rows``: a Parquet table of more rows is loaded in batches of that many rows and kept on
+    disk (``auditor.ingest.spill``) instead of in memory, with the same results. ``compact``: each
+    table's few-valued text columns are held as categoricals as soon as it is loaded
+    (``auditor.ingest.compact``).
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise AuditInputError(f"数据目录 {directory} 不存在 (data drop folder not found)")
-    spill = SpilledTables() if stream_rows else None
+    wanted = set(names)
+    if not wanted <= TABLES.keys():
+        raise ValueError(f"not tables of the contract: {sorted(wanted - TABLES.keys())}")
+    jobs: list[_Job] = []
+    errors: dict[int, Exception] = {}  # contract position -> what loading that table raised
+    first_error = len(TABLES)  # the smallest such position (read by the loading threads)
+    for index, (name, table) in enumerate((n, t) for n, t in TABLES.items() if n in wanted):
+        try:
+            path = find_table_file(directory, table)
+            if path is None:
+                if table.required:
+                    raise AuditInputError(
+                        f"{directory}: 缺少必需的数据表 {name}（{table.label}），"
+                        f"应为 {name}.csv / {name}.xlsx / {name}.parquet (missing required table)"
+                    )
+                if on_table is not None:
+                    on_table(f"{name}: absent")
+                continue
+            streamed = (stream_rows is not None and stream_rows > 0 and path.suffix.lower() == ".parquet"
+                        and _parquet_height(path) > stream_rows)
+        except AuditInputError as exc:
+            errors[index], first_error = exc, index
+            break  # later tables cannot decide the error
+        jobs.append(_Job(index, name, path, streamed))
+    jobs.sort(key=lambda j: (not j.streamed, -j.path.stat().st_size))
+    spill = SpilledTables() if any(j.streamed for j in jobs) else None  # its folder only when needed
+    column_workers = max(1, COLUMN_WORKERS // TABLE_WORKERS)  # per table loaded alongside another
+
+    def load(job: _Job) -> tuple[pl.DataFrame | None, pl.DataFrame, TableStats] | None:
+        if job.index > first_error:
+            return None  # a table before it failed: its result cannot be used
+        table = TABLES[job.name]
+        if job.streamed:
+            assert spill is not None and stream_rows is not None
+            q, stats = load_streamed(job.path, table, profile, stream_rows, partial(spill.new_part, job.name),
+                                     compact=compact)
+            return None, q, stats
+        accepted, q, stats = load_table(job.path, table, profile, workers=column_workers)
+        frame = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
+        del accepted
+        return (compact_frame(job.name, frame) if compact else frame), q, stats
+
+    loaded: dict[int, tuple[pl.DataFrame | None, pl.DataFrame, TableStats]] = {}
+
+    def record(job: _Job, run: Callable[[], tuple[pl.DataFrame | None, pl.DataFrame, TableStats] | None]) -> None:
+        nonlocal first_error
+        try:
+            result = run()
+        except Exception as exc:
+            errors[job.index], first_error = exc, min(first_error, job.index)
+            return
+        if result is not None:
+            loaded[job.index] = result
+            if on_table is not None:
+                on_table(f"{job.name}: {result[2].read:,} rows")
+
+    for job in (j for j in jobs if j.streamed):  # alone: the streamed path bounds the memory
+        record(job, partial(load, job))
+    pool = ThreadPoolExecutor(max_workers=TABLE_WORKERS, thread_name_prefix="load-table")
+    try:
+        futures = {pool.submit(load, job): job for job in jobs if not job.streamed}
+        for fut in as_completed(futures):
+            record(futures[fut], fut.result)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    if errors:
+        raise errors[min(errors)]
+    jobs.sort(key=lambda j: j.index)
     tables: dict[str, pl.DataFrame] = {}
     stats, quarantines = {}, []
-    for name, table in TABLES.items():
-        if only is not None and name not in only and not table.required:
-            continue
-        path = find_table_file(directory, table)
-        if path is None:
-            if table.required:
-                raise AuditInputError(
-                    f"{directory}: 缺少必需的数据表 {name}（{table.label}），"
-                    f"应为 {name}.csv / {name}.xlsx / {name}.parquet (missing required table)"
-                )
-            if on_table is not None:
-                on_table(f"{name}: absent")
-            continue
-        if (spill is not None and stream_rows and path.suffix.lower() == ".parquet"
-                and _parquet_height(path) > stream_rows):
-            q, stats[name] = load_streamed(path, table, profile, stream_rows, partial(spill.new_part, name),
-                                           compact=compact)
-        else:
-            accepted, q, stats[name] = load_table(path, table, profile)
-            tables[name] = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
-            if compact:
-                tables[name] = compact_frame(name, tables[name])
-            del accepted
-            if spill is not None:
-                spill.put(name, tables.pop(name))
+    for job in jobs:
+        frame, q, stats[job.name] = loaded.pop(job.index)
         quarantines.append(q)
-        if on_table is not None:
-            on_table(f"{name}: {stats[name].read:,} rows")
+        if frame is not None:
+            if spill is not None:
+                spill.put(job.name, frame)
+            else:
+                tables[job.name] = frame
+    if spill is not None:
+        spill.arrange([j.name for j in jobs])  # contract order, as if loaded one after the other
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     return Drop(directory, spill if spill is not None else tables, stats,
                 quarantine.sort("table", "source_row", "column"))

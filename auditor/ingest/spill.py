@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -34,6 +34,11 @@ class SpilledTables(Mapping[str, pl.DataFrame]):
         assert isinstance(parts, list), f"{name} is held in memory"
         parts.append(self.folder / f"{name}.{len(parts)}.parquet")
         return parts[-1]
+
+    def arrange(self, names: Sequence[str]) -> None:
+        """Iterate over the tables in the order of ``names`` (those it leaves out last)."""
+        first = {n: self._tables[n] for n in names if n in self._tables}
+        self._tables = first | self._tables
 
     def on_disk(self, name: str) -> bool:
         return isinstance(self._tables.get(name), list)
