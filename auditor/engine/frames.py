@@ -35,12 +35,15 @@ def rows_where(frame: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
     return frame.slice(first, n) if mask.slice(first, n).all() else frame.filter(mask)
 
 
-def table_rows(ctx: AuditContext, name: str, condition: pl.Expr) -> pl.DataFrame:
-    """Rows of table ``name`` meeting ``condition``: a slice or filter of the loaded table, or, when
-    it is kept on disk (streamed), only those rows read from disk by polars' streaming engine."""
+def table_rows(ctx: AuditContext, name: str, condition: pl.Expr, columns: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Rows of table ``name`` meeting ``condition`` (only ``columns``, when given): a slice or filter of
+    the loaded table, or, when it is kept on disk (streamed), only those rows and columns read from disk
+    by polars' streaming engine (the table is never held whole)."""
     if ctx.on_disk(name):
-        return ctx.scan(name).filter(condition.fill_null(False)).collect(engine="streaming")
-    return rows_where(ctx.table(name), condition)
+        scan = ctx.scan(name).filter(condition.fill_null(False))
+        return (scan.select(columns) if columns else scan).collect(engine="streaming")
+    rows = rows_where(ctx.table(name), condition)
+    return rows.select(columns) if columns else rows
 
 
 def instructions(ctx: AuditContext) -> pl.DataFrame:

@@ -25,7 +25,7 @@ from auditor.core.masking import short_id
 from auditor.core.money import fen_to_yuan, yuan
 from auditor.core.vocab import PROGRAM_LABELS, RELATION_LABELS, STAFF_ROLE_LABELS
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import paid_rows, paid_rows_for, per_key, program_label
+from auditor.engine.frames import paid_rows, paid_rows_for, per_key, program_label, table_rows
 from auditor.ingest.schema import TABLES
 
 INVERSE = {"spouse": "spouse", "parent": "child", "child": "parent", "sibling": "sibling",
@@ -41,8 +41,8 @@ def kin_pairs_of(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
     """``relations`` rows in both directions whose person_id is in ``ids``: relative_id is
     person_id's ``relation``. Only the rows touching ``ids`` are read, never the population's."""
     wanted = ids.drop_nulls().unique().implode()
-    r = (ctx.table("relations").select("person_id", "relative_id", "relation")
-         .filter(pl.col("person_id").is_in(wanted) | pl.col("relative_id").is_in(wanted)))
+    r = table_rows(ctx, "relations", pl.col("person_id").is_in(wanted) | pl.col("relative_id").is_in(wanted),
+                   ("person_id", "relative_id", "relation"))
     back = r.select(pl.col("relative_id").alias("person_id"), pl.col("person_id").alias("relative_id"),
                     pl.col("relation").replace_strict(INVERSE, return_dtype=pl.String))
     return (pl.concat([r, back])
@@ -76,7 +76,7 @@ def names_for(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
     """person_id -> a known name (members, staff, account holders, dishonesty, custodians), for
     ``ids`` only: the few people a finding's path shows."""
     wanted = ids.drop_nulls().unique().implode()
-    parts = [ctx.table(t).filter(pl.col(p).is_in(wanted))
+    parts = [table_rows(ctx, t, pl.col(p).is_in(wanted), (p, n))
              .select(pl.col(p).alias("person_id"), pl.col(n).cast(pl.String).alias("name"))
              for t, p, n in NAME_SOURCES if ctx.has(t)]
     return (pl.concat(parts).filter(pl.col("name").is_not_null())
@@ -145,16 +145,16 @@ def person_node(pid: str, name: str) -> tuple[pl.Expr, pl.Expr]:
     return node("P", pl.col(pid), person_label(pl.col(pid), pl.col(name)))
 
 
-def _contacts(ctx: AuditContext, keep: Callable[[str], pl.Expr]) -> pl.DataFrame:
+def _contacts(ctx: AuditContext, keep: Callable[[str, str], pl.Expr]) -> pl.DataFrame:
     """(person_id, kind, value, shown) phone and dwelling rows of members and staff that
-    ``keep(kind)`` (a filter on person_id / value) selects; one row per (person_id, kind,
-    value), the first seen."""
+    ``keep(kind, column)`` (a filter on person_id or the value's column) selects; one row per
+    (person_id, kind, value), the first seen. From a streamed table only those rows are read."""
     parts = []
     for t in [t for t in ("members", "staff") if ctx.has(t)]:
-        f = ctx.table(t)
         for kind, value, shown in (("phone", "phone", "phone"), ("dwelling", "address_key", "address")):
-            part = f.select("person_id", pl.col(value).alias("value"), pl.col(shown).alias("shown"))
-            parts.append(part.filter(keep(kind)).select("person_id", pl.lit(kind).alias("kind"), "value", "shown"))
+            part = table_rows(ctx, t, keep(kind, value), tuple(dict.fromkeys(("person_id", value, shown))))
+            parts.append(part.select("person_id", pl.lit(kind).alias("kind"), pl.col(value).alias("value"),
+                                     pl.col(shown).alias("shown")))
     return (pl.concat(parts).filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
             .unique(["person_id", "kind", "value"], keep="first", maintain_order=True))
 
@@ -162,13 +162,13 @@ def _contacts(ctx: AuditContext, keep: Callable[[str], pl.Expr]) -> pl.DataFrame
 def contacts_of(ctx: AuditContext, ids: pl.Series) -> pl.DataFrame:
     """Phones and dwellings of the people ``ids``."""
     wanted = ids.drop_nulls().unique().implode()
-    return _contacts(ctx, lambda kind: pl.col("person_id").is_in(wanted))
+    return _contacts(ctx, lambda kind, column: pl.col("person_id").is_in(wanted))
 
 
 def contacts_sharing(ctx: AuditContext, cts: pl.DataFrame) -> pl.DataFrame:
     """Every phone or dwelling row (anyone's) whose value is one of the contacts ``cts``."""
     values = {k: cts.filter(pl.col("kind") == k)["value"].unique().implode() for k in ("phone", "dwelling")}
-    return _contacts(ctx, lambda kind: pl.col("value").is_in(values[kind]))
+    return _contacts(ctx, lambda kind, column: pl.col(column).is_in(values[kind]))
 
 
 # ---------------------------------------------------------------- C base
@@ -285,7 +285,7 @@ def neighbourhood(ctx: AuditContext, person_id: str, limit: int = 60) -> dict:
     accounts: set[str] = set()
     acct_rows: list[dict] = []
     if ctx.has("accounts"):
-        held = ctx.table("accounts").filter(pl.col("holder_id").is_in(list(persons)))
+        held = table_rows(ctx, "accounts", pl.col("holder_id").is_in(list(persons)))
         for a in held.iter_rows(named=True):
             accounts.add(a["bank_account"])
             link(f"A:{a['bank_account']}", person(a["holder_id"]), "开户人")

@@ -40,7 +40,7 @@ class C02(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         per = ctx.shared(paid_accounts)
-        accounts = ctx.table("accounts").select("bank_account", "holder_id", "holder_name")
+        accounts = ctx.table("accounts", "bank_account", "holder_id", "holder_name")
         own = accounts.select("bank_account", pl.col("holder_id").alias("payee_id"))  # payee holds the account
         others = (per.join(own, on=["payee_id", "bank_account"], how="anti")
                   .join(accounts, on="bank_account"))

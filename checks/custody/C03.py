@@ -43,7 +43,7 @@ class C03(Rule):
         staff = ctx.shared(active_staff).select(
             "staff_id", pl.col("person_id").alias("staff_pid"),
             *[pl.col(c).alias("s_" + c) for c in ("name", "role", "street")])
-        staff_accounts = (ctx.table("accounts").select("bank_account", pl.col("holder_id").alias("staff_pid"))
+        staff_accounts = (ctx.table("accounts", "bank_account", "holder_id").rename({"holder_id": "staff_pid"})
                           .join(staff, on="staff_pid"))
         by_holder = (per.join(staff_accounts, on="bank_account")
                      .with_columns(how=pl.lit("开户人"), filing_id=pl.lit(None, pl.String)))

@@ -5,7 +5,7 @@ import polars as pl
 from auditor.core.money import yuan
 from auditor.core.periods import covers
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import paid_members_of
+from auditor.engine.frames import paid_members_of, table_rows
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import EVIDENCE_ROWS, member_cases, paid_for_month
 
@@ -36,12 +36,11 @@ class E03(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         first, last = ctx.first_day, ctx.last_day
+        exempt = pl.col("vehicle_type").fill_null("").is_in(list(ctx.profile.exempt_vehicle_types))
         held = {
-            "vehicles": ctx.table("vehicles").filter(
-                covers("registered_on", "deregistered_on", first, last)
-                & ~pl.col("vehicle_type").fill_null("").is_in(list(ctx.profile.exempt_vehicle_types))),
-            "businesses": ctx.table("businesses").filter(covers("start_date", "end_date", first, last)),
-            "real_estate": ctx.table("real_estate").filter(covers("registered_on", "deregistered_on", first, last)),
+            "vehicles": table_rows(ctx, "vehicles", covers("registered_on", "deregistered_on", first, last) & ~exempt),
+            "businesses": table_rows(ctx, "businesses", covers("start_date", "end_date", first, last)),
+            "real_estate": table_rows(ctx, "real_estate", covers("registered_on", "deregistered_on", first, last)),
         }
         # a person's properties are counted first: only those above the limit are candidates through them,
         # and their evidence is built for those alone (at city about half the people hold a property)

@@ -4,6 +4,7 @@ import polars as pl
 
 from auditor.core.periods import imprisoned_whole
 from auditor.engine.context import AuditContext
+from auditor.engine.frames import table_rows
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import member_matches, not_due, with_not_due
 
@@ -34,7 +35,7 @@ class E04(Rule):
         whole = imprisoned_whole(ctx.first_day, ctx.last_day)
         rows = pl.struct("kind", "start_date", "end_date").sort_by("start_date")
         hits = member_matches(ctx, "penalties", whole, rows)
-        terms = (ctx.table("penalties").filter(whole).join(hits.select("person_id"), on="person_id", how="semi")
+        terms = (table_rows(ctx, "penalties", whole).join(hits.select("person_id"), on="person_id", how="semi")
                  .select("person_id", "start_date", "end_date"))
         keys = (hits.select("person_id", "case_ids").explode("case_ids").rename({"case_ids": "case_id"})
                 .join(terms, on="person_id"))

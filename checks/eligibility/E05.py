@@ -5,7 +5,7 @@ import polars as pl
 from auditor.core.money import to_fen, yuan
 from auditor.core.periods import covers, month_index
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import paid_members_of
+from auditor.engine.frames import paid_members_of, table_rows
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import EVIDENCE_ROWS, member_cases, paid_for_month
 
@@ -37,9 +37,8 @@ class E05(Rule):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         since = month_index(pl.lit(ctx.month)) - month_index(pl.col("phase_out_start"))
         in_phase_out = pl.col("phase_out_start").is_not_null() & (since >= 0) & (since <= ctx.profile.phase_out_months)
-        employed = ctx.table("employment").filter(
-            covers("start_date", "end_date", ctx.first_day, ctx.last_day)
-            & (pl.col("monthly_income") >= to_fen(ctx.profile.employment_income_floor)))
+        employed = table_rows(ctx, "employment", covers("start_date", "end_date", ctx.first_day, ctx.last_day)
+                              & (pl.col("monthly_income") >= to_fen(ctx.profile.employment_income_floor)))
         members = paid_members_of(ctx, employed).filter(
             pl.col("program").is_in(list(ctx.profile.means_tested_programs)) & ~in_phase_out)
         jobs = (employed.join(members.select("person_id").unique(), on="person_id", how="semi")

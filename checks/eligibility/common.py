@@ -7,7 +7,7 @@ import polars as pl
 from auditor.core.money import yuan
 from auditor.core.periods import month_first
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import paid_history_with_case, paid_members_of
+from auditor.engine.frames import paid_history_with_case, paid_members_of, table_rows
 
 EVIDENCE_ROWS = 20
 
@@ -19,7 +19,7 @@ def member_matches(ctx: AuditContext, table: str, keep: pl.Expr, rows: pl.Expr,
     Columns: person_id, name, street, program, case_id (first of the person's
     cases), case_ids, rows (``rows`` struct of the matching table rows).
     """
-    hits = ctx.table(table).filter(keep)
+    hits = table_rows(ctx, table, keep)
     members = paid_members_of(ctx, hits)
     if programs is not None:
         members = members.filter(pl.col("program").is_in(programs))
