@@ -207,3 +207,22 @@ def test_a_run_whose_outputs_fail_keeps_no_snapshot(tmp_path, drop, monkeypatch)
     with engine.connect() as conn:
         assert conn.execute(select(store.runs.c.status)).scalars().all() == ["outputs_failed"]
     engine.dispose()
+
+
+def test_a_run_that_could_not_be_stored_keeps_no_snapshot(tmp_path, drop, monkeypatch):
+    """The snapshot's tables are written while the run is stored; a store that fails leaves no
+    snapshot, finished or partial, and the error is the store's."""
+    root = tmp_path / "snapshots"
+
+    def failing_store(*_a, **_k):
+        waited = 0.0
+        while not (root.is_dir() and any(root.rglob("*.parquet"))) and waited < 20:
+            time.sleep(0.05)  # the snapshot's tables are being written meanwhile
+            waited += 0.05
+        assert waited < 20, "the snapshot was not written alongside the store"
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(monthly, "save_run", failing_store)
+    with pytest.raises(RuntimeError, match="database gone"):
+        run_month(f"sqlite:///{tmp_path / 'auditor.db'}", drop, tmp_path / "out")
+    assert not root.exists() or not list(root.iterdir())

@@ -158,36 +158,48 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
         sample = draw_sample(ctx)
     checkpoint("checks")
-    quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
-                          .sort("table", "column", "reason").to_dicts())
-    counts = FindingCounts(
-        total=frame.height,
-        by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
-        by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
-    money = money_totals(ctx, frame)
-    engine = store.connect(db_url)
+    # The snapshot is written from here on, alongside the store and the outputs (a thread: polars writes
+    # Parquet without holding the GIL, the store and the outputs are mostly Python); it takes the run's id
+    # once the store has given one, and the "snapshot" stage is the wait for it after run.json.
+    run_number: Future[int] = Future()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
+    snapshot = pool.submit(write_snapshot, snapshots, run_id=run_number, month=month, profile=profile, drop=drop,
+                           inputs=inputs)
+    pool.shutdown(wait=False)
     try:
-        with stages("store"):
-            notice = previous_failure(engine, month)
-            if notice:
-                log.warning(notice)
-            summary = RunSummary(
-                month=month, profile=profile.name, district=profile.district, data_dir=str(data_dir),
-                started_at=started.isoformat(timespec="seconds"),
-                finished_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-                tables=dict(drop.stats), quarantine_reasons=tuple(quarantine_reasons), checks=tuple(statuses),
-                money=money, findings=counts, sample_size=sample.height,
-                loaded_from_snapshot=int(prior.name) if prior is not None else None)
-            run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
-                              started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
-                              status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
-        # The snapshot is written alongside the outputs (a thread: polars writes Parquet without holding the
-        # GIL); the "snapshot" stage is the wait for it after run.json. The outputs take longer so (city: 2.5 s
-        # instead of 0.5 s) but the run ends no later than one after the other (benchmarks/RESULTS.md).
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
-        snapshot = pool.submit(write_snapshot, snapshots, run_id=run_id, month=month, profile=profile, drop=drop,
-                               inputs=inputs)
-        pool.shutdown(wait=False)
+        quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
+                              .sort("table", "column", "reason").to_dicts())
+        counts = FindingCounts(
+            total=frame.height,
+            by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
+            by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
+        money = money_totals(ctx, frame)
+        engine = store.connect(db_url)
+    except BaseException as exc:
+        run_number.set_exception(exc)
+        _discard_snapshot(snapshot)
+        raise
+    try:
+        try:
+            with stages("store"):
+                notice = previous_failure(engine, month)
+                if notice:
+                    log.warning(notice)
+                summary = RunSummary(
+                    month=month, profile=profile.name, district=profile.district, data_dir=str(data_dir),
+                    started_at=started.isoformat(timespec="seconds"),
+                    finished_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+                    tables=dict(drop.stats), quarantine_reasons=tuple(quarantine_reasons), checks=tuple(statuses),
+                    money=money, findings=counts, sample_size=sample.height,
+                    loaded_from_snapshot=int(prior.name) if prior is not None else None)
+                run_id = save_run(engine, month=month, profile=profile.name, data_dir=str(data_dir),
+                                  started_at=started, frame=frame, summary=summary.to_dict(), actor=actor,
+                                  status=OUTPUTS_PENDING, before_commit=lambda: checkpoint("store"))
+        except BaseException as exc:
+            run_number.set_exception(exc)  # a run that was not stored keeps no snapshot
+            _discard_snapshot(snapshot)
+            raise
+        run_number.set_result(run_id)
         log.info("snapshot of run %s being written alongside the outputs", run_id)
         try:
             with staged(out) as stage:

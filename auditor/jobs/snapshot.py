@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import uuid
+from concurrent.futures import Future
 from dataclasses import asdict
 from itertools import chain
 from pathlib import Path
@@ -90,12 +91,15 @@ def _manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
     return sorted(found, key=lambda fm: int(fm[0].name))
 
 
-def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, drop: Drop,
+def write_snapshot(root: Path, *, run_id: int | Future[int], month: str, profile: Profile, drop: Drop,
                    inputs: dict[str, dict[str, Any]]) -> Path:
-    """Write run ``run_id``'s snapshot aside, then rename it to ``root/<run_id>`` (replacing one there)."""
+    """Write run ``run_id``'s snapshot aside, then rename it to ``root/<run_id>`` (replacing one there).
+
+    ``run_id`` may be a future (the run is stored while the tables are written): it is waited for once
+    the tables are written, and its exception leaves nothing behind.
+    """
     private_dir(root)
-    final = root / str(run_id)
-    stage = root / f".{run_id}.writing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    stage = root / f".run.writing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     private_dir(stage)
     try:
         # One table at a time, through polars' streaming sink: a streamed (spilled) table is copied from
@@ -111,7 +115,9 @@ def write_snapshot(root: Path, *, run_id: int, month: str, profile: Profile, dro
         rows = sum(drop.stats[n].accepted if n in drop.stats else tables[n].height for n in tables)
         if rows <= INLINE_ROWS:
             write_index(drop.tables, stage / INDEX_DIR, month)
-        manifest = {"run_id": run_id, "month": month, "profile": profile.name,
+        number = run_id.result() if isinstance(run_id, Future) else run_id
+        final = root / str(number)
+        manifest = {"run_id": number, "month": month, "profile": profile.name,
                     "profile_sha256": profile_hash(profile), "files": inputs,
                     "tables": {name: asdict(s) for name, s in drop.stats.items()}}
         write_private_text(stage / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
