@@ -559,7 +559,7 @@ class _Source:
 
     def release(self, name: str) -> None:
         if self.frame is not None:
-            self.frame = self.frame.drop(name)
+            self.frame.drop_in_place(name)  # no new frame (``drop`` builds one through a query plan)
 
     def extras(self) -> pl.DataFrame | None:
         """Columns that are not the contract's (CSV/XLSX only: Parquet is projected), as text."""
