@@ -207,7 +207,7 @@ def payee_cases(ctx: AuditContext, payees: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([
         paid_rows_for(ctx, payees, ["payee_id"]).select("payee_id", "case_id").drop_nulls(),
         ctx.table("cases", "payee_id", "case_id").join(payees.select("payee_id").unique(), on="payee_id",
-                                                              how="semi"),
+                                                       how="semi"),
     ]).unique()
 
 

@@ -158,6 +158,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
         sample = draw_sample(ctx)
     checkpoint("checks")
+    engine = store.connect(db_url)
     # The snapshot is written from here on, alongside the store and the outputs (a thread: polars writes
     # Parquet without holding the GIL, the store and the outputs are mostly Python); it takes the run's id
     # once the store has given one, and the "snapshot" stage is the wait for it after run.json.
@@ -167,20 +168,14 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
                            inputs=inputs)
     pool.shutdown(wait=False)
     try:
-        quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
-                              .sort("table", "column", "reason").to_dicts())
-        counts = FindingCounts(
-            total=frame.height,
-            by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
-            by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
-        money = money_totals(ctx, frame)
-        engine = store.connect(db_url)
-    except BaseException as exc:
-        run_number.set_exception(exc)
-        _discard_snapshot(snapshot)
-        raise
-    try:
         try:
+            quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
+                                  .sort("table", "column", "reason").to_dicts())
+            counts = FindingCounts(
+                total=frame.height,
+                by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
+                by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
+            money = money_totals(ctx, frame)
             with stages("store"):
                 notice = previous_failure(engine, month)
                 if notice:
