@@ -121,3 +121,48 @@ def test_streamed_drop_snapshot_is_copied_by_slices_and_equals_the_in_memory_one
         a, b = pl.read_parquet(memory / name), pl.read_parquet(streamed / name)
         assert b.equals(a), name
         assert pl.Categorical not in b.schema.dtypes(), name
+
+
+def test_streamed_rerun_keeps_the_snapshot_big_tables_on_disk_and_finds_the_same(tiny_drop, tmp_path, monkeypatch):
+    """A rerun from the snapshot with ``stream_above_rows`` set copies each bigger table to the spill a
+    slice at a time (never held whole, as the loader would), and finds exactly what the first run found."""
+    from auditor.ingest.spill import SpilledTables
+    from auditor.jobs import monthly, snapshot
+    from auditor.jobs.monthly import run_audit
+
+    monkeypatch.setattr(snapshot, "INLINE_ROWS", 0)  # the people index is another job's
+    monkeypatch.setattr(snapshot, "index_later", lambda folder: None)
+    profile = load_profile(None).model_copy(update={"snapshot_dir": str(tmp_path / "snapshots"),
+                                                    "stream_above_rows": 1000})
+    first = run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out1", profile=profile,
+                      db_url=f"sqlite:///{tmp_path / 'a.db'}")
+    loaded: list = []
+    load = snapshot.load_snapshot
+
+    def keeping(*args, **kwargs):
+        loaded.append(load(*args, **kwargs))
+        return loaded[-1]
+
+    monkeypatch.setattr(monthly, "load_snapshot", keeping)
+    whole_reads: list[str] = []
+    read = SpilledTables.__getitem__
+
+    def counting(self, name):
+        if self.on_disk(name):
+            whole_reads.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(SpilledTables, "__getitem__", counting)
+    again = run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out2", profile=profile,
+                      db_url=f"sqlite:///{tmp_path / 'a.db'}")
+    assert again.summary["loaded_from_snapshot"] == first.run_id
+    (drop,) = loaded
+    assert isinstance(drop.tables, SpilledTables)
+    big = [n for n, s in drop.stats.items() if s.accepted > 1000]
+    assert "ledger" in big and all(drop.tables.on_disk(n) for n in big)
+    assert not any(drop.tables.on_disk(n) for n in drop.stats if n not in big)
+    assert len(list(drop.tables.folder.glob("ledger.*.parquet"))) > 1  # copied in slices
+    assert whole_reads == []
+    assert pl.Categorical in drop.tables.scan("ledger").collect_schema().dtypes()  # compacted as loaded
+    assert (tmp_path / "out2" / "findings.csv").read_bytes() == (tmp_path / "out1" / "findings.csv").read_bytes()
+    assert (tmp_path / "out2" / "sample.csv").read_bytes() == (tmp_path / "out1" / "sample.csv").read_bytes()

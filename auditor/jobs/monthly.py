@@ -147,7 +147,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs)
         if prior is not None:
             log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
-            drop = load_snapshot(prior, data_dir)
+            drop = load_snapshot(prior, data_dir, stream_rows=profile.stream_above_rows)
         else:
             drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows,
                              compact=True)

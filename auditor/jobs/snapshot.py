@@ -141,12 +141,29 @@ def matching_snapshot(root: Path, *, month: str, profile: Profile,
     return hits[-1] if hits else None
 
 
-def load_snapshot(folder: Path, data_dir: str | Path) -> Drop:
-    """The ``Drop`` a snapshot holds (tables, quarantine and the loader's stats as first loaded)."""
+def load_snapshot(folder: Path, data_dir: str | Path, stream_rows: int | None = None) -> Drop:
+    """The ``Drop`` a snapshot holds (tables, quarantine and the loader's stats as first loaded).
+
+    ``stream_rows``: as for the loader, a table of more rows is kept on disk (``SpilledTables``), copied
+    from the snapshot ``stream_rows`` rows at a time, never held whole.
+    """
     manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
     stats = {name: TableStats(**s) for name, s in manifest["tables"].items()}
-    tables = {name: compact(name, pl.read_parquet(folder / f"{name}.parquet")) for name in stats}
-    return Drop(Path(data_dir), tables, stats, pl.read_parquet(folder / "quarantine.parquet"))
+    quarantine = pl.read_parquet(folder / "quarantine.parquet")
+    if stream_rows is None or all(s.accepted <= stream_rows for s in stats.values()):
+        tables = {name: compact(name, pl.read_parquet(folder / f"{name}.parquet")) for name in stats}
+        return Drop(Path(data_dir), tables, stats, quarantine)
+    spilled = SpilledTables()
+    for name, s in stats.items():
+        path = folder / f"{name}.parquet"
+        if s.accepted <= stream_rows:
+            spilled.put(name, compact(name, pl.read_parquet(path)))
+            continue
+        for offset in range(0, s.accepted, stream_rows):
+            with private_open(spilled.new_part(name), "wb") as f:
+                compact(name, pl.scan_parquet(path).slice(offset, stream_rows).collect()).write_parquet(
+                    f, compression=COMPRESSION)
+    return Drop(Path(data_dir), spilled, stats, quarantine)
 
 
 def prune_snapshots(root: Path, month: str, keep_months: int | None) -> list[int]:
