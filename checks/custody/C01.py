@@ -5,6 +5,7 @@ import polars as pl
 from auditor.core.money import yuan
 from auditor.core.repeats import duplicated
 from auditor.engine.context import AuditContext
+from auditor.engine.frames import table_rows
 from auditor.engine.registry import Rule, register
 from auditor.engine.relations import close_pairs_of, covering_filings, paid_accounts
 from checks.custody.common import by_subject, evidence
@@ -39,8 +40,8 @@ class C01(Rule):
         pairs = (multi.select("bank_account", pl.col("payee_id").alias("a"))
                  .join(multi.select("bank_account", pl.col("payee_id").alias("b")), on="bank_account")
                  .filter(pl.col("a") < pl.col("b")))
-        members = (ctx.table("members", "case_id", "person_id")
-                   .join(multi.select(pl.col("payee_id").alias("person_id")).unique(), on="person_id", how="semi"))
+        members = table_rows(ctx, "members", pl.col("person_id").is_in(multi["payee_id"].unique().implode()),
+                             ("case_id", "person_id"))
         co_members = (pairs.join(members.rename({"person_id": "a"}), on="a")
                       .join(members.rename({"person_id": "b"}), on=["case_id", "b"], how="semi")
                       .select("bank_account", "a", "b").unique())

@@ -3,6 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.engine.context import AuditContext
+from auditor.engine.frames import table_rows
 from auditor.engine.registry import Rule, register
 from auditor.engine.relations import (
     account_node,
@@ -45,8 +46,8 @@ class C02(Rule):
         others = (per.join(own, on=["payee_id", "bank_account"], how="anti")
                   .join(accounts, on="bank_account"))
         cands = others.join(payee_cases(ctx, others), on="payee_id")
-        members = (ctx.table("members", "case_id", "person_id").rename({"person_id": "holder_id"})
-                   .join(cands.select("case_id").unique(), on="case_id", how="semi"))
+        members = table_rows(ctx, "members", pl.col("case_id").is_in(cands["case_id"].unique().implode()),
+                             ("case_id", "person_id")).rename({"person_id": "holder_id"})
         in_case = cands.join(members, on=["case_id", "holder_id"], how="semi")
         covered = ctx.shared(covering_filings).select(pl.col("person_id").alias("payee_id"), "bank_account")
         rows = (others.join(in_case.select("payee_id", "bank_account"), on=["payee_id", "bank_account"], how="anti")
