@@ -8,6 +8,8 @@ M* is matched by ``case_id`` where the ledger carries it, else by
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from auditor.core.money import yuan
@@ -44,6 +46,24 @@ def table_rows(ctx: AuditContext, name: str, condition: pl.Expr, columns: tuple[
         return (scan.select(columns) if columns else scan).collect(engine="streaming")
     rows = rows_where(ctx.table(name), condition)
     return rows.select(columns) if columns else rows
+
+
+PART_ROWS = 4_000_000  # ``in_parts``: frames of more rows are worked on a part at a time
+PARTS = 4
+
+
+def in_parts(fn: Callable[..., pl.DataFrame], column: str, *frames: pl.DataFrame) -> pl.DataFrame:
+    """``fn(*frames)``, or, when a frame has more than ``PART_ROWS`` rows, the concatenation of ``fn``
+    over ``PARTS`` parts of the frames split alike by a hash of ``column`` (text in every frame).
+
+    For ``fn`` whose joins match rows on ``column`` only within a part: the same rows (in another order),
+    for a fraction of the joins' hash tables and key encodings (national scale: C02's join of the
+    month's 28 M paid accounts with 30 M account holders, 14.5 -> 10.8 GiB peak).
+    """
+    if max(f.height for f in frames) <= PART_ROWS:
+        return fn(*frames)
+    parts = [f.get_column(column).cast(pl.String).hash() % PARTS for f in frames]
+    return pl.concat([fn(*(f.filter(h == p) for f, h in zip(frames, parts, strict=True))) for p in range(PARTS)])
 
 
 def instructions(ctx: AuditContext) -> pl.DataFrame:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import table_rows
+from auditor.engine.frames import in_parts, table_rows
 from auditor.engine.registry import Rule, register
 from auditor.engine.relations import (
     account_node,
@@ -42,9 +42,8 @@ class C02(Rule):
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         per = ctx.shared(paid_accounts)
         accounts = ctx.table("accounts", "bank_account", "holder_id", "holder_name")
-        own = accounts.select("bank_account", pl.col("holder_id").alias("payee_id"))  # payee holds the account
-        others = (per.join(own, on=["payee_id", "bank_account"], how="anti")
-                  .join(accounts, on="bank_account"))
+        others = in_parts(_not_held_by_payee, "bank_account", per, accounts).sort(
+            "payee_id", "bank_account", "holder_id", "holder_name", nulls_last=True)
         cands = others.join(payee_cases(ctx, others), on="payee_id")
         members = table_rows(ctx, "members", pl.col("case_id").is_in(cands["case_id"].unique().implode()),
                              ("case_id", "person_id")).rename({"person_id": "holder_id"})
@@ -65,3 +64,9 @@ class C02(Rule):
                             pl.col("bank_account")),
             evidence=evidence("person_id", "bank_account", "holders"),
         )
+
+
+def _not_held_by_payee(per: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFrame:
+    """Paid (payee, account) rows whose account the payee does not hold, one per holder of the account."""
+    own = accounts.select("bank_account", pl.col("holder_id").alias("payee_id"))
+    return per.join(own, on=["payee_id", "bank_account"], how="anti").join(accounts, on="bank_account")
