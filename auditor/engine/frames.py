@@ -165,14 +165,14 @@ def with_txn_ids(ctx: AuditContext, frame: pl.DataFrame, key: list[str]) -> pl.D
 
 def paid_members_of(ctx: AuditContext, people: pl.DataFrame) -> pl.DataFrame:
     """Members of cases paid for M among ``people`` (a frame with ``person_id``), case fields and
-    paid_fen joined; one row per (member, case)."""
-    cases = ctx.table("cases", "case_id", "program", "street", "community", "payee_id",
-                      "status", "end_month", "phase_out_start")
-    members = (ctx.table("members", "case_id", "person_id", "name")
-               .join(people.select("person_id").unique(), on="person_id", how="semi"))
-    return (members.join(ctx.shared(paid_cases), on="case_id", how="inner")
-            .join(cases, on="case_id", how="inner")
-            .select("case_id", "paid_fen", *cases.columns[1:], "person_id", "name"))
+    paid_fen joined; one row per (member, case). Only those members' and cases' rows are read (from
+    disk when streamed): the tables are not held."""
+    members = table_rows(ctx, "members", pl.col("person_id").is_in(people["person_id"].unique().implode()),
+                         ("case_id", "person_id", "name")).join(ctx.shared(paid_cases), on="case_id", how="inner")
+    case_columns = ("case_id", "program", "street", "community", "payee_id", "status", "end_month", "phase_out_start")
+    cases = table_rows(ctx, "cases", pl.col("case_id").is_in(members["case_id"].unique().implode()), case_columns)
+    return (members.join(cases, on="case_id", how="inner")
+            .select("case_id", "paid_fen", *case_columns[1:], "person_id", "name"))
 
 
 def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: dict[str, pl.Expr]) -> pl.DataFrame:
