@@ -199,11 +199,18 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
     not reconcile cleanly and null on a clean key (exactly one instruction and
     one paid row, same amount, same account, no returned/failed row): the
     R rules only report unclean keys, and listing millions of clean ones would
-    cost gigabytes at province scale.
+    cost gigabytes at province scale. Above ``PART_ROWS`` rows it is worked in parts by payee
+    (``in_parts``: a key's rows are all in one part).
     """
-    key = ["payee_id", "program"]
-    instr_rows, paid_rows_ = ctx.shared(instructions), ctx.shared(paid_rows)
     unpaid_rows = table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
+    keys = in_parts(_reconcile, "payee_id", ctx.shared(instructions), ctx.shared(paid_rows), unpaid_rows)
+    ctx.keep(key_totals, keys.select(KEY_TOTALS))
+    return keys
+
+
+def _reconcile(instr_rows: pl.DataFrame, paid_rows_: pl.DataFrame, unpaid_rows: pl.DataFrame) -> pl.DataFrame:
+    """``reconciliation`` of these instruction, paid and other ledger rows (whole keys)."""
+    key = ["payee_id", "program"]
     instr = per_key(instr_rows, key, one=dict(
         n_instr=pl.lit(1, pl.UInt32), instructed_fen=pl.col("amount").fill_null(0),
         instr_street=pl.col("street"), instr_case=pl.col("case_id"), _instr_account=pl.col("bank_account"),
@@ -245,7 +252,6 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
         case_id=pl.coalesce("instr_case", "paid_case"),
         person_id=pl.col("payee_id"),
     ).drop("_instr_account", "_paid_account", "instr_street", "paid_street", "instr_case", "paid_case")
-    ctx.keep(key_totals, keys.select(KEY_TOTALS))
     return keys.join(evidence, on=key, how="left")
 
 
