@@ -88,11 +88,10 @@ ACTIVE_CASE_COLUMNS = ("case_id", "program", "payee_id", "street", "community", 
 def active_cases(ctx: AuditContext) -> pl.DataFrame:
     """Cases active in M: status active (or suspended/terminated with end_month >= M), started by M.
 
-    Only the columns the users of this frame read (``ACTIVE_CASE_COLUMNS``) are copied.
+    Only the columns the users of this frame read (``ACTIVE_CASE_COLUMNS``) are copied (read from disk
+    when streamed, without holding the table).
     """
-    cases = ctx.table("cases", *ACTIVE_CASE_COLUMNS, "status", "start_month", "end_month")
-    active = cases.select(_is_active(ctx.month).fill_null(False)).to_series()
-    return cases.select(*ACTIVE_CASE_COLUMNS).filter(active)
+    return table_rows(ctx, "cases", _is_active(ctx.month), ACTIVE_CASE_COLUMNS)
 
 
 def _is_active(m: str | pl.Expr) -> pl.Expr:

@@ -48,8 +48,9 @@ def active_with_members(rule: Rule, ctx: AuditContext, program: str) -> pl.DataF
     standard: it is skipped and counted (``Rule.skip``) for the run's input quality, never divided by zero.
     """
     cases = ctx.shared(active_cases).filter(pl.col("program") == program)
-    counts = (ctx.table("members", "case_id", "person_id").join(cases.select("case_id"), on="case_id", how="semi")
-              .group_by("case_id").agg(members=pl.col("person_id").n_unique()))
+    members = ctx.scan("members").select("case_id", "person_id")  # from disk when streamed: not held
+    counts = (members.join(cases.select("case_id").lazy(), on="case_id", how="semi")
+              .group_by("case_id").agg(members=pl.col("person_id").n_unique()).collect(engine="streaming"))
     cases = cases.join(counts, on="case_id", how="left")
     no_members = pl.col("members").is_null()
     rule.skip("cases_without_members", int(cases.select(no_members.sum()).item()))
