@@ -139,3 +139,33 @@ def test_streamed_duplicate_keys_are_told_exactly_when_hashes_collide(tmp_path, 
     assert any("duplicate key" in r for r in streamed.quarantine["reason"])
     assert streamed.tables["ledger"].equals(memory.tables["ledger"])
     streamed.tables.close()
+
+
+def test_national_limits_find_the_same_and_hold_no_big_table(tmp_path, monkeypatch):
+    """With the national-scale limits (columns of a table above ``HOLD_ROWS`` read on every call and not
+    held, big joins worked in parts above ``PART_ROWS``), every rule finds what it finds in memory."""
+    from auditor.engine import context, frames
+
+    folder = _drop(tmp_path)
+    profile = load_profile(None)
+    expected, _ = run_rules(AuditContext(month=MONTH, profile=profile, drop=load_drop(folder, profile)))
+    monkeypatch.setattr(context, "HOLD_ROWS", 300)
+    monkeypatch.setattr(frames, "PART_ROWS", 300)
+    ctx = AuditContext(month=MONTH, profile=profile, drop=load_drop(folder, profile, stream_rows=300))
+    big = [n for n, s in ctx.drop.stats.items() if s.accepted > 300]
+    assert {"members", "cases", "ledger"} <= set(big) and all(ctx.on_disk(n) for n in big)
+    assert ctx.table("members", "case_id").equals(load_drop(folder, profile).tables["members"].select("case_id"))
+    assert "members" not in ctx._tables
+    held: list[str] = []
+    release = ctx.release
+
+    def noting() -> None:
+        held.extend(ctx._tables)
+        release()
+
+    monkeypatch.setattr(ctx, "release", noting)
+    found, statuses = run_rules(ctx)
+    noting()
+    assert all(s.ran for s in statuses)
+    assert not set(held) & set(big)  # no table above HOLD_ROWS was held by any family
+    assert expected.height > 50 and found.equals(expected)

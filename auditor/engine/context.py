@@ -13,6 +13,7 @@ from auditor.core.periods import month_bounds
 from auditor.ingest.loader import Drop
 from auditor.ingest.spill import SpilledTables
 
+HOLD_ROWS = 25_000_000  # ``AuditContext.table``: columns of a bigger table on disk are not held
 _KEPT: set[str] = set()  # shared frames kept across rule families (see ``kept``)
 
 
@@ -48,10 +49,14 @@ class AuditContext:
 
     def table(self, name: str, *columns: str) -> pl.DataFrame:
         """A loaded table, or only its ``columns``. From a table kept on disk (streamed) only the columns
-        asked for are read, each once, and held until ``release``."""
+        asked for are read, each once, and held until ``release``; from one of more than ``HOLD_ROWS``
+        rows they are read on every call and not held (a rule family would hold gigabytes)."""
         if not self.on_disk(name):
             frame = self.drop.tables[name]
             return frame.select(columns) if columns else frame
+        stats = self.drop.stats.get(name)
+        if stats is not None and stats.accepted > HOLD_ROWS:
+            return self.scan(name).select(list(columns) or pl.all()).collect()
         held = self._tables.get(name)
         wanted = list(columns) or self.scan(name).collect_schema().names()
         missing = [c for c in wanted if held is None or c not in held.columns]

@@ -104,8 +104,8 @@ PAID_COLUMNS = ("txn_id", "payee_id", "program", "amount", "bank_account", "stre
 
 
 def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
-    """``paid`` (rows of ``PAID_COLUMNS``) with ``case_id`` set to the case each row pays for
-    (null when no case matches).
+    """``paid`` (rows of ``PAID_COLUMNS``, or of some of them with payee_id, program and case_id) with
+    ``case_id`` set to the case each row pays for (null when no case matches).
 
     A row without a known ``case_id`` takes the case of its (payee_id, program):
     the one active in M, else the smallest case id. That choice is made once per
@@ -137,7 +137,8 @@ def _present(ids: pl.Series, wanted: pl.Series) -> pl.Series:
 @kept
 def paid_cases(ctx: AuditContext) -> pl.DataFrame:
     """One row per case paid for M: case_id, paid_fen (two narrow columns: kept for every family)."""
-    paid = _with_case(ctx, ctx.shared(paid_rows).select(PAID_COLUMNS)).filter(pl.col("case_id").is_not_null())
+    paid = ctx.shared(paid_rows).select("payee_id", "program", "amount", "case_id")  # what it needs: no copies
+    paid = _with_case(ctx, paid).filter(pl.col("case_id").is_not_null())
     return per_key(paid, ["case_id"], one=dict(paid_fen=pl.col("amount").fill_null(0)),
                    many=dict(paid_fen=pl.col("amount").sum()))
 
