@@ -142,23 +142,32 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     check_out_dir(out, OUTPUT_FILES)
     stages = stages or Stages()
     snapshots = snapshot_root(profile, db_url)
-    with stages("load", total=len(TABLES)):
-        inputs = input_files(data_dir)
-        prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs)
-        if prior is not None:
-            log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
-            drop = load_snapshot(prior, data_dir)
-        else:
-            drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows,
-                             compact=True)
-    checkpoint("load")
-    require_month_rows(drop, month)
-    ctx = AuditContext(month=month, profile=profile, drop=drop)
-    with stages("checks", total=len(load_catalogue())):
-        frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
-        sample = draw_sample(ctx)
-    checkpoint("checks")
-    engine = store.connect(db_url)
+    # The store is opened (a new one migrated: mostly Python and SQLite) in a thread while the drop loads;
+    # an unusable --db is still reported after the checks, and a load or check error comes first.
+    opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+    opening = opener.submit(store.connect, db_url)
+    opener.shutdown(wait=False)
+    try:
+        with stages("load", total=len(TABLES)):
+            inputs = input_files(data_dir)
+            prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs)
+            if prior is not None:
+                log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
+                drop = load_snapshot(prior, data_dir)
+            else:
+                drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows,
+                                 compact=True)
+        checkpoint("load")
+        require_month_rows(drop, month)
+        ctx = AuditContext(month=month, profile=profile, drop=drop)
+        with stages("checks", total=len(load_catalogue())):
+            frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
+            sample = draw_sample(ctx)
+        checkpoint("checks")
+    except BaseException:
+        _close_opened(opening)
+        raise
+    engine = opening.result()
     # The snapshot is written from here on, alongside the store and the outputs (a thread: polars writes
     # Parquet without holding the GIL, the store and the outputs are mostly Python); it takes the run's id
     # once the store has given one, and the "snapshot" stage is the wait for it after run.json.
@@ -221,6 +230,14 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     finally:
         engine.dispose()
     return AuditResult(run_id, out, frame, summary, notice)
+
+
+def _close_opened(opening: Future[Engine]) -> None:
+    """Wait for the store being opened and close it (the run stopped before storing)."""
+    try:
+        opening.result().dispose()
+    except Exception:  # noqa: BLE001 - the run's own error is the one reported
+        return
 
 
 def _discard_snapshot(snapshot: Future[Path]) -> None:
