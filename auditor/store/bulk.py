@@ -47,10 +47,15 @@ def _insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
     elif dialect.name == "sqlite" and frame.height:
         compiled = insert(table).compile(dialect=dialect, column_keys=frame.columns)
         order = list(compiled.positiontup or ())
-        processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in order]
-        rows = frame.select(order).rows()
-        if any(processors):
-            rows = [tuple(v if p is None else p(v) for p, v in zip(processors, r, strict=True)) for r in rows]
+        columns = []
+        for name in order:
+            values = frame[name].to_list()
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:  # once per distinct value (a run's time stamp is one value)
+                done = {v: process(v) for v in set(values)}
+                values = [done[v] for v in values]
+            columns.append(values)
+        rows = list(zip(*columns, strict=True))
         for batch in batches(rows):
             conn.exec_driver_sql(compiled.string, batch)
     elif frame.height:
