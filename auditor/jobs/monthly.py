@@ -36,7 +36,14 @@ from auditor.jobs.faults import checkpoint
 from auditor.jobs.progress import Stages
 from auditor.jobs.publish import check_out_dir, staged
 from auditor.jobs.sample import draw_sample
-from auditor.jobs.snapshot import input_files, load_snapshot, matching_snapshot, snapshot_root, write_snapshot
+from auditor.jobs.snapshot import (
+    could_match,
+    input_files,
+    load_snapshot,
+    matching_snapshot,
+    snapshot_root,
+    write_snapshot,
+)
 from auditor.reporting.data import build_report_data
 from auditor.reporting.drawings import relations_section
 from auditor.reporting.files import findings_csv_frame, write_csv, write_json
@@ -143,14 +150,17 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     stages = stages or Stages()
     snapshots = snapshot_root(profile, db_url)
     # The store is opened (a new one migrated: mostly Python and SQLite) in a thread while the drop loads;
-    # an unusable --db is still reported after the checks, and a load or check error comes first.
-    opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-    opening = opener.submit(store.connect, db_url)
-    opener.shutdown(wait=False)
+    # an unusable --db is still reported after the checks, and a load or check error comes first. Unless a
+    # snapshot lists files of the same names and sizes, the files are hashed (for this run's snapshot) there too.
+    aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aside")
+    opening = aside.submit(store.connect, db_url)
     try:
         with stages("load", total=len(TABLES)):
-            inputs = input_files(data_dir)
-            prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs)
+            matchable = could_match(snapshots, month=month, profile=profile, data_dir=data_dir)
+            hashing = None if matchable else aside.submit(input_files, data_dir)
+            aside.shutdown(wait=False)
+            inputs = input_files(data_dir) if matchable else {}
+            prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs) if matchable else None
             if prior is not None:
                 log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
                 drop = load_snapshot(prior, data_dir)
@@ -168,6 +178,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         _close_opened(opening)
         raise
     engine = opening.result()
+    inputs = hashing.result() if hashing else inputs
     # The snapshot is written from here on, alongside the store and the outputs (a thread: polars writes
     # Parquet without holding the GIL, the store and the outputs are mostly Python); it takes the run's id
     # once the store has given one, and the "snapshot" stage is the wait for it after run.json.
