@@ -174,6 +174,15 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
             sample = draw_sample(ctx)
         checkpoint("checks")
+        # What the run's summary takes from the tables and findings, while polars' threads are free (the
+        # snapshot's Parquet writer keeps them busy from the end of this block on)
+        quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
+                              .sort("table", "column", "reason").to_dicts())
+        counts = FindingCounts(
+            total=frame.height,
+            by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
+            by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
+        money = money_totals(ctx, frame)
     except BaseException:
         _close_opened(opening)
         raise
@@ -189,13 +198,6 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     pool.shutdown(wait=False)
     try:
         try:
-            quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
-                                  .sort("table", "column", "reason").to_dicts())
-            counts = FindingCounts(
-                total=frame.height,
-                by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
-                by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
-            money = money_totals(ctx, frame)
             with stages("store"):
                 notice = previous_failure(engine, month)
                 if notice:
