@@ -190,3 +190,15 @@ def test_evidence_is_masked_by_field_not_by_digit_runs():
     assert ACCOUNT not in json.dumps(masked) and PID_A not in json.dumps(masked)
     assert masked["note"] == "来电 12345678 元"  # an 8-digit number that is not a phone field stays
     assert people_of(PID_A, json.dumps(ev)) >= {(PID_A, "subject"), (PID_B, "payee")}
+
+
+def test_the_people_of_a_finding_are_read_wherever_its_evidence_names_them():
+    ev = {"payee_id": "B", "holders": ["H1", "H2"], "relatives": [{"relative_id": "R1", "n": 1}, None],
+          "custody": {"custodian_id": "C", "members": ["A", "M"], "staff_person_id": 7},
+          "paths": [[{"id": "P:Q", "label": "q"}, {"id": "A:6222"}], {"source": "P:S", "target": "P:T"}],
+          "person_ids": ["X", None], "case": {"person_id": "P:Z"}, "payee_ids": [], "long": {"payee_id": "9" * 33}}
+    assert people_of("A", json.dumps(ev)) == {
+        ("A", "subject"), ("B", "payee"), ("H1", "account_holder"), ("H2", "account_holder"), ("R1", "relative"),
+        ("C", "custodian"), ("M", "member"), ("Q", "on_path"), ("S", "on_path"), ("T", "on_path"),
+        ("P:Z", "member")}  # a member who is the subject is the subject only; a list with a null names nobody
+    assert people_of("A", "not json") == {("A", "subject")} and people_of(None, None) == set()

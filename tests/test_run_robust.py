@@ -8,10 +8,13 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import uuid
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -450,3 +453,34 @@ def test_cli_prints_that_the_last_runs_outputs_failed(baseline, drop, tmp_path, 
     assert printed.startswith(f"注意：{MONTH} 上次运行") and "FaultInjected" in printed
     assert main(args) == 0
     assert "上次运行" not in capsys.readouterr().out  # the rerun completed: nothing to say
+
+
+def test_the_store_is_opened_while_the_drop_loads(drop, tmp_path, monkeypatch):
+    """A new store is migrated alongside the load (the bench's city run: ~0.26 s not waited for)."""
+    db, seen = tmp_path / "a.db", []
+    real = monthly.load_drop
+
+    def loading(*args, **kwargs):
+        deadline = time.monotonic() + 20
+        while not seen and time.monotonic() < deadline:
+            try:
+                with closing(sqlite3.connect(db)) as conn:
+                    seen.extend(conn.execute("select version_num from alembic_version").fetchall())
+            except sqlite3.Error:
+                time.sleep(0.01)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(monthly, "load_drop", loading)
+    monthly.run_audit(month=MONTH, data_dir=drop, out_dir=tmp_path / "o", profile=PROFILE, db_url=f"sqlite:///{db}")
+    assert seen == [(HEAD,)]
+
+
+def test_a_drop_error_is_reported_before_an_unusable_db_which_still_fails_the_run(drop, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    db = f"sqlite:///{tmp_path / 'a-file' / 'auditor.db'}"  # a folder that is a file
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AuditInputError, match="缺少必需的数据表 cases"):
+        monthly.run_audit(month=MONTH, data_dir=tmp_path / "empty", out_dir=tmp_path / "o", profile=PROFILE, db_url=db)
+    with pytest.raises(AuditInputError, match=r"^--db sqlite:.*无法创建数据库文件或目录"):
+        monthly.run_audit(month=MONTH, data_dir=drop, out_dir=tmp_path / "o", profile=PROFILE, db_url=db)
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".*"))

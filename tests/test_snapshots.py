@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import stat
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -226,3 +228,43 @@ def test_a_run_that_could_not_be_stored_keeps_no_snapshot(tmp_path, drop, monkey
     with pytest.raises(RuntimeError, match="database gone"):
         run_month(f"sqlite:///{tmp_path / 'auditor.db'}", drop, tmp_path / "out")
     assert not root.exists() or not list(root.iterdir())
+
+
+def test_files_no_snapshot_can_match_are_hashed_while_they_load(tmp_path, drop, monkeypatch):
+    loading, overlapped = threading.Event(), []
+    real_load, real_hash = monthly.load_drop, monthly.input_files
+
+    def load(*args, **kwargs):
+        loading.set()
+        return real_load(*args, **kwargs)
+
+    def hashed(data_dir):
+        overlapped.append(loading.wait(20))
+        return real_hash(data_dir)
+
+    monkeypatch.setattr(monthly, "load_drop", load)
+    monkeypatch.setattr(monthly, "input_files", hashed)
+    profile = PROFILE.model_copy(update={"snapshot_dir": str(tmp_path / "snaps")})
+    result = monthly.run_audit(month=MONTH, data_dir=drop, out_dir=tmp_path / "out", profile=profile,
+                               db_url=f"sqlite:///{tmp_path / 'auditor.db'}")
+    assert overlapped == [True]
+    manifest = json.loads((tmp_path / "snaps" / str(result.run_id) / "manifest.json").read_text("utf-8"))
+    assert manifest["files"] == real_hash(drop) != {}
+
+
+def test_a_file_rewritten_to_the_same_size_is_hashed_and_not_taken_from_the_snapshot(tmp_path, drop):
+    work = tmp_path / "drop"
+    shutil.copytree(drop, work)
+    profile = PROFILE.model_copy(update={"snapshot_dir": str(tmp_path / "snaps")})
+    url = f"sqlite:///{tmp_path / 'auditor.db'}"
+    first = run_month(url, work, tmp_path / "out", profile)
+    assert snapshot.could_match(tmp_path / "snaps", month=MONTH, profile=profile, data_dir=work)
+    assert not snapshot.could_match(tmp_path / "snaps", month="2026-09", profile=profile, data_dir=work)
+    staff = next(p for p in work.iterdir() if p.stem == "staff")
+    raw = staff.read_bytes()
+    staff.write_bytes(raw[:-2] + bytes([raw[-2] ^ 1]) + raw[-1:])  # one bit of the last value, same size
+    assert snapshot.could_match(tmp_path / "snaps", month=MONTH, profile=profile, data_dir=work)
+    again = run_month(url, work, tmp_path / "out", profile)
+    assert first.run.loaded_from_snapshot is None and again.run.loaded_from_snapshot is None
+    staff.write_bytes(raw + b"\n")
+    assert not snapshot.could_match(tmp_path / "snaps", month=MONTH, profile=profile, data_dir=work)

@@ -82,3 +82,35 @@ def test_a_failure_half_way_leaves_the_previous_state(db_url, monkeypatch):
     assert sorted(month["person_id"].to_list()) == ["A", "B"]
     assert store.count_rows(engine, store.runs) == 1
     engine.dispose()
+
+
+def test_a_frame_is_stored_as_the_same_rows_given_as_dicts(db_url):
+    """``bulk_insert`` of a frame (COPY on PostgreSQL from 100 rows, tuples to the driver on SQLite) stores
+    what the dicts would: booleans, dates, times with a zone, nulls."""
+    engine = store.connect(db_url)
+    stamp, due = datetime(2026, 11, 30, 5, 6, 7, 891011, tzinfo=UTC), datetime(2026, 12, 31).date()
+
+    def rows(prefix: str) -> list[dict]:
+        return [{"finding_id": f"{prefix}{i:03}", "rule": "R01", "severity": "high", "street": None if i % 3 else "街",
+                 "person_id": f"P{i}", "case_id": None, "staff_id": None, "first_month": "2026-10",
+                 "last_month": "2026-10", "status": "new", "recurring": i % 2 == 0, "due_date": due if i % 5 else None,
+                 "facts_hash": "h", "updated_at": stamp} for i in range(120)]
+
+    with engine.begin() as conn:
+        store.bulk_insert(conn, store.findings, rows("d"))
+        store.bulk_insert(conn, store.findings, pl.DataFrame(rows("f")))
+        store.bulk_insert(conn, store.findings, pl.DataFrame(rows("s")[:3]))  # below COPY's size
+    with engine.connect() as conn:
+        stored = {r.finding_id: r._asdict() for r in conn.execute(select(store.findings))}
+        if engine.dialect.name == "sqlite":  # the text SQLite holds, as SQLAlchemy writes it
+            raw = dict(conn.exec_driver_sql("select finding_id, updated_at || '|' || coalesce(due_date, '') || '|' "
+                                            "|| recurring from findings").all())
+    assert len(stored) == 243
+    for i in range(120):
+        d, f = stored[f"d{i:03}"], stored[f"f{i:03}"]
+        assert {**f, "finding_id": None} == {**d, "finding_id": None}
+        assert d["recurring"] is (i % 2 == 0) and (d["due_date"] == due) == bool(i % 5)
+        if engine.dialect.name == "sqlite":
+            assert raw[f"f{i:03}"] == raw[f"d{i:03}"]
+    assert {**stored["s002"], "finding_id": None} == {**stored["d002"], "finding_id": None}
+    engine.dispose()

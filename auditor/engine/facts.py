@@ -69,13 +69,17 @@ def extract(names: tuple[str, ...], row: dict, evidence: object) -> dict:
     return {n: normalise(ev[n] if n in ev else row.get(n)) for n in names}
 
 
+def parse(evidence: str | None) -> object:
+    """A finding's evidence JSON text parsed (None when empty or not JSON)."""
+    try:
+        return json.loads(evidence) if evidence else None
+    except ValueError:
+        return None
+
+
 def facts_of(rule: str, row: dict, evidence: str | None) -> dict:
     """The stable facts of one finding from its columns and evidence JSON text."""
-    try:
-        parsed = json.loads(evidence) if evidence else None
-    except ValueError:
-        parsed = None
-    return extract(declared(rule), row, parsed)
+    return extract(declared(rule), row, parse(evidence))
 
 
 def _hash_text(rule: str, text: str) -> str:
@@ -87,14 +91,14 @@ def facts_hash(rule: str, facts: dict) -> str:
     return _hash_text(rule, canonical(facts))
 
 
-def frame_facts(frame: pl.DataFrame) -> tuple[list[str], list[str]]:
-    """Facts JSON and facts hash for every finding of ``frame`` (one evidence parse per finding)."""
+def frame_facts(frame: pl.DataFrame, evidence: list[object]) -> tuple[list[str], list[str]]:
+    """Facts JSON and facts hash for every finding of ``frame``; ``evidence``: each one's evidence parsed."""
     from auditor.engine.registry import FINDING_COLUMNS
 
     columns = [c for c in FINDING_COLUMNS if c in frame.columns and c != "title"]
     texts, hashes = [], []
-    for row in frame.select(columns).iter_rows(named=True):
-        text = canonical(facts_of(row["rule"], row, row["evidence"]))
+    for row, parsed in zip(frame.select(columns).iter_rows(named=True), evidence, strict=True):
+        text = canonical(extract(declared(row["rule"]), row, parsed))
         texts.append(text)
         hashes.append(_hash_text(row["rule"], text))
     return texts, hashes

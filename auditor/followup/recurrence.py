@@ -25,8 +25,8 @@ import polars as pl
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from auditor.engine.facts import describe, facts_diff, frame_facts
-from auditor.engine.people import people_of
+from auditor.engine.facts import describe, facts_diff, frame_facts, parse
+from auditor.engine.people import people_in
 from auditor.followup.lifecycle import REOPEN, check_transition, status_label
 from auditor.store.bulk import batches, bulk_insert
 from auditor.store.tables import OCCURRENCE_COLUMNS, event_row, events, finding_people, findings, now, occurrences, runs
@@ -46,7 +46,8 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
     """
 
     stamp = now()
-    texts, hashes = frame_facts(frame)
+    evidence = [parse(e) for e in frame["evidence"]]  # parsed once, for the facts and the people
+    texts, hashes = frame_facts(frame, evidence)
     frame = frame.with_columns(facts_hash=pl.Series(hashes, dtype=pl.String), facts=pl.Series(texts, dtype=pl.String))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -58,32 +59,29 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
         assert run_key is not None  # a single-row insert always reports its primary key
         run_id = run_key[0]
         conn.execute(delete(occurrences).where(occurrences.c.month == month))
-        bulk_insert(conn, occurrences, frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS).to_dicts())
+        bulk_insert(conn, occurrences, frame.with_columns(run_id=pl.lit(run_id)).select(OCCURRENCE_COLUMNS))
         conn.execute(delete(finding_people).where(finding_people.c.month == month))
-        bulk_insert(conn, finding_people, [
-            {"finding_id": fid, "month": month, "person_id": p, "role": role}
-            for fid, pid, ev in frame.select("finding_id", "person_id", "evidence").iter_rows()
-            for p, role in people_of(pid, ev)])
+        people = [(fid, p, role) for fid, pid, ev in zip(frame["finding_id"], frame["person_id"], evidence, strict=True)
+                  for p, role in people_in(pid, ev)]
+        bulk_insert(conn, finding_people, pl.DataFrame(people, schema=["finding_id", "person_id", "role"], orient="row")
+                    .select("finding_id", month=pl.lit(month), person_id="person_id", role="role"))
 
         existing = {r.finding_id: r for r in conn.execute(
             select(findings.c.finding_id, findings.c.first_month, findings.c.last_month, findings.c.status,
                    findings.c.facts_hash, findings.c.recurring)
             .where(findings.c.finding_id.in_(select(occurrences.c.finding_id)
                                              .where(occurrences.c.month == month))))}
-        new_rows, new_events, changed = [], [], {}
-        for r in frame.select("finding_id", "rule", "severity", "street", "person_id", "case_id",
-                              "staff_id", "facts_hash", "facts").iter_rows(named=True):
-            fid = r["finding_id"]
-            old = existing.get(fid)
-            if old is None:
-                row = {k: r[k] for k in ("finding_id", "rule", "severity", "street", "person_id", "case_id",
-                                          "staff_id", "facts_hash")}
-                new_rows.append({**row, "first_month": month, "last_month": month, "status": "new",
-                                 "recurring": False, "updated_at": stamp})
-                new_events.append(event_row(fid, stamp, actor, "created", None, "new", f"{month} 审计发现"))
-            elif month > old.last_month and (old.facts_hash != r["facts_hash"] or old.status in REOPEN):
-                changed[fid] = (old, r)
-        bulk_insert(conn, findings, new_rows)
+        seen = pl.col("finding_id").is_in(pl.Series(list(existing), dtype=pl.String).implode())
+        new = frame.filter(~seen)
+        bulk_insert(conn, findings, new.select(
+            "finding_id", "rule", "severity", "street", "person_id", "case_id", "staff_id", "facts_hash",
+            first_month=pl.lit(month), last_month=pl.lit(month), status=pl.lit("new"), recurring=pl.lit(False),
+            updated_at=pl.lit(stamp)))
+        new_events, changed = [], {}
+        for r in frame.filter(seen).select("finding_id", "facts_hash", "facts").iter_rows(named=True):
+            old = existing[r["finding_id"]]
+            if month > old.last_month and (old.facts_hash != r["facts_hash"] or old.status in REOPEN):
+                changed[r["finding_id"]] = (old, r)
         later = [fid for fid, r in existing.items() if r.last_month < month]
         for batch in batches(later):
             conn.execute(update(findings).where(findings.c.finding_id.in_(batch))
@@ -115,6 +113,10 @@ def save_run(engine: Engine, *, month: str, profile: str, data_dir: str, started
                 assigned_street=None, due_date=None, close_reason=None, updated_at=stamp), reopened)
         if refreshed:
             conn.execute(update(findings).where(by_id).values(facts_hash=bindparam("h"), updated_at=stamp), refreshed)
+        bulk_insert(conn, events, new.select(  # the new findings' events first (the event ids' order)
+            "finding_id", at=pl.lit(stamp), actor=pl.lit(actor), action=pl.lit("created"),
+            from_status=pl.lit(None, pl.String), to_status=pl.lit("new"), note=pl.lit(f"{month} 审计发现"),
+            amount_fen=pl.lit(None, pl.Int64)))
         bulk_insert(conn, events, new_events)
         if before_commit:
             before_commit()

@@ -36,7 +36,14 @@ from auditor.jobs.faults import checkpoint
 from auditor.jobs.progress import Stages
 from auditor.jobs.publish import check_out_dir, staged
 from auditor.jobs.sample import draw_sample
-from auditor.jobs.snapshot import input_files, load_snapshot, matching_snapshot, snapshot_root, write_snapshot
+from auditor.jobs.snapshot import (
+    could_match,
+    input_files,
+    load_snapshot,
+    matching_snapshot,
+    snapshot_root,
+    write_snapshot,
+)
 from auditor.reporting.data import build_report_data
 from auditor.reporting.drawings import relations_section
 from auditor.reporting.files import findings_csv_frame, write_csv, write_json
@@ -142,23 +149,45 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     check_out_dir(out, OUTPUT_FILES)
     stages = stages or Stages()
     snapshots = snapshot_root(profile, db_url)
-    with stages("load", total=len(TABLES)):
-        inputs = input_files(data_dir)
-        prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs)
-        if prior is not None:
-            log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
-            drop = load_snapshot(prior, data_dir, stream_rows=profile.stream_above_rows)
-        else:
-            drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows,
-                             compact=True)
-    checkpoint("load")
-    require_month_rows(drop, month)
-    ctx = AuditContext(month=month, profile=profile, drop=drop)
-    with stages("checks", total=len(load_catalogue())):
-        frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
-        sample = draw_sample(ctx)
-    checkpoint("checks")
-    engine = store.connect(db_url)
+    # The store is opened (a new one migrated: mostly Python and SQLite) in a thread while the drop loads;
+    # an unusable --db is still reported after the checks, and a load or check error comes first. Unless a
+    # snapshot lists files of the same names and sizes, the files are hashed (for this run's snapshot) there too.
+    aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aside")
+    opening = aside.submit(store.connect, db_url)
+    try:
+        with stages("load", total=len(TABLES)):
+            matchable = could_match(snapshots, month=month, profile=profile, data_dir=data_dir)
+            hashing = None if matchable else aside.submit(input_files, data_dir)
+            aside.shutdown(wait=False)
+            inputs = input_files(data_dir) if matchable else {}
+            prior = matching_snapshot(snapshots, month=month, profile=profile, inputs=inputs) if matchable else None
+            if prior is not None:
+                log.info("files unchanged since run %s: tables loaded from its snapshot", prior.name)
+                drop = load_snapshot(prior, data_dir, stream_rows=profile.stream_above_rows)
+            else:
+                drop = load_drop(data_dir, profile, on_table=stages.step, stream_rows=profile.stream_above_rows,
+                                 compact=True)
+        checkpoint("load")
+        require_month_rows(drop, month)
+        ctx = AuditContext(month=month, profile=profile, drop=drop)
+        with stages("checks", total=len(load_catalogue())):
+            frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
+            sample = draw_sample(ctx)
+        checkpoint("checks")
+        # What the run's summary takes from the tables and findings, while polars' threads are free (the
+        # snapshot's Parquet writer keeps them busy from the end of this block on)
+        quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
+                              .sort("table", "column", "reason").to_dicts())
+        counts = FindingCounts(
+            total=frame.height,
+            by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
+            by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
+        money = money_totals(ctx, frame)
+    except BaseException:
+        _close_opened(opening)
+        raise
+    engine = opening.result()
+    inputs = hashing.result() if hashing else inputs
     # The snapshot is written from here on, alongside the store and the outputs (a thread: polars writes
     # Parquet without holding the GIL, the store and the outputs are mostly Python); it takes the run's id
     # once the store has given one, and the "snapshot" stage is the wait for it after run.json.
@@ -169,13 +198,6 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     pool.shutdown(wait=False)
     try:
         try:
-            quarantine_reasons = (drop.quarantine.group_by("table", "column", "reason").agg(count=pl.len())
-                                  .sort("table", "column", "reason").to_dicts())
-            counts = FindingCounts(
-                total=frame.height,
-                by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
-                by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
-            money = money_totals(ctx, frame)
             with stages("store"):
                 notice = previous_failure(engine, month)
                 if notice:
@@ -221,6 +243,14 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
     finally:
         engine.dispose()
     return AuditResult(run_id, out, frame, summary, notice)
+
+
+def _close_opened(opening: Future[Engine]) -> None:
+    """Wait for the store being opened and close it (the run stopped before storing)."""
+    try:
+        opening.result().dispose()
+    except Exception:  # noqa: BLE001 - the run's own error is the one reported
+        return
 
 
 def _discard_snapshot(snapshot: Future[Path]) -> None:

@@ -78,6 +78,24 @@ def input_files(data_dir: str | Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def could_match(root: Path, *, month: str, profile: Profile, data_dir: str | Path) -> bool:
+    """Whether a snapshot of ``month`` and ``profile`` lists the drop's files with their names and sizes:
+    only then can ``matching_snapshot`` find one, so only then need the files be hashed before loading."""
+    directory = Path(data_dir)
+    files: dict[str, tuple[str, int]] = {}
+    for name, table in TABLES.items() if directory.is_dir() else ():
+        path = find_table_file(directory, table)
+        if path is not None:
+            try:
+                files[name] = (path.name, path.stat().st_size)
+            except OSError:
+                return True  # the hashes decide (input_files)
+    wanted = profile_hash(profile)
+    return any(m.get("month") == month and m.get("profile_sha256") == wanted
+               and {n: (f.get("name"), f.get("size")) for n, f in (m.get("files") or {}).items()} == files
+               for _, m in _manifests(root))
+
+
 def _manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
     if not root.is_dir():
         return []
