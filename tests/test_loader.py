@@ -178,3 +178,16 @@ def test_optional_table_absent_is_not_loaded(tmp_path):
     write_minimal(tmp_path)
     drop = load_drop(tmp_path, PROFILE)
     assert "allocations" not in drop.tables and set(drop.tables) == {"cases", "members", "payments", "ledger"}
+
+
+def test_keys_in_ascending_order_are_told_unique_without_hashing():
+    from auditor.ingest.loader import _ascending, _duplicated
+
+    assert _ascending(pl.Series(["A1", "A2", "B"])) and _ascending(pl.Series([], dtype=pl.String))
+    assert not _ascending(pl.Series(["A1", "A1", "B"]))  # equal neighbours
+    assert not _ascending(pl.Series(["A2", "A1"]))
+    assert not _ascending(pl.Series(["A1", None, "B"]))  # a null key is never taken as unique
+    assert _ascending(pl.Series(["B", "C"]), after="A") and not _ascending(pl.Series(["B", "C"]), after="B")
+    assert _duplicated(pl.Series(["A1", "A2", "B"])) is None
+    dup = _duplicated(pl.Series(["A2", "A1", "A2"]))  # not ascending: told by hashing
+    assert dup is not None and dup.to_list() == [True, False, True]

@@ -139,3 +139,23 @@ def test_streamed_duplicate_keys_are_told_exactly_when_hashes_collide(tmp_path, 
     assert any("duplicate key" in r for r in streamed.quarantine["reason"])
     assert streamed.tables["ledger"].equals(memory.tables["ledger"])
     streamed.tables.close()
+
+
+def test_streamed_keys_ascending_until_a_batch_repeats_the_last_key(tmp_path):
+    """Keys in ascending order are not hashed; the first batch whose first key repeats the previous
+    batch's last one hashes the earlier batches' keys back from their parts and the repeat is found."""
+    folder = _drop(tmp_path)
+    ledger = pl.read_parquet(folder / "ledger.parquet").unique("txn_id", keep="first").sort("txn_id")
+    n = ledger.height
+    assert n > 900
+    ledger = ledger.with_columns(  # source row 601 (the first of the third batch of 300) repeats row 600's key
+        txn_id=pl.when(pl.int_range(n) == 600).then(pl.col("txn_id").shift(1)).otherwise("txn_id"))
+    ledger.write_parquet(folder / "ledger.parquet")
+    profile = load_profile(None)
+    memory = load_drop(folder, profile)
+    streamed = load_drop(folder, profile, stream_rows=300)
+    dup = streamed.quarantine.filter(pl.col("table") == "ledger", pl.col("reason").str.contains("duplicate key"))
+    assert dup["source_row"].to_list() == [600, 601]
+    assert streamed.quarantine.equals(memory.quarantine)
+    assert streamed.tables["ledger"].equals(memory.tables["ledger"])
+    streamed.tables.close()

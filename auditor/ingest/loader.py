@@ -672,9 +672,21 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
     return accepted, q, stats
 
 
+def _ascending(keys: pl.Series, after: Any = None) -> bool:
+    """Whether every key is greater than the one before it (and than ``after``, when given), no key
+    null: then no key repeats. An export sorted by its key is told in one comparison pass."""
+    if keys.null_count():
+        return False
+    if after is not None and keys.len() and not keys[0] > after:
+        return False
+    return keys.len() < 2 or bool((keys.slice(1) > keys.slice(0, keys.len() - 1)).all())
+
+
 def _duplicated(keys: pl.Series) -> pl.Series | None:
-    """``keys.is_duplicated()``, or None when no key repeats (told by sorting the keys' hashes first:
-    ``auditor.core.repeats``)."""
+    """``keys.is_duplicated()``, or None when no key repeats (told from keys in ascending order, else by
+    sorting the keys' hashes first: ``auditor.core.repeats``)."""
+    if _ascending(keys):
+        return None
     found = duplicated(keys.to_frame("key"), ["key"])
     return found if found.any() else None
 
@@ -718,12 +730,21 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
     n = _parquet_height(path)
     parts: list[tuple[Path, pl.Series]] = []  # (file, source rows of its accepted rows)
     hashes: list[pl.Series] = []  # of the accepted rows' keys: 8 bytes a row, where the keys may take 30
+    ascending, last = True, None  # keys ascending so far (then no key repeats, and none is hashed); the last one
     quarantine, accepted = [], 0
     missing: list[str] = []
     for offset in range(0, n, batch_rows):
         frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
         if table.key is not None:
-            hashes.append(frame.get_column(table.key).hash())
+            batch_keys = frame.get_column(table.key)
+            if ascending:
+                ascending = _ascending(batch_keys, last)
+                last = batch_keys[-1] if batch_keys.len() else last
+                if not ascending:  # the earlier batches' keys, read back from their parts
+                    hashes = [pl.read_parquet(part, columns=[table.key]).to_series().hash() for part, _ in parts]
+            if not ascending:
+                hashes.append(batch_keys.hash())
+            del batch_keys
         part = new_part()
         with private_open(part, "wb") as f:
             part_rows = frame.drop("_row")
