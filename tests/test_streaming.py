@@ -159,3 +159,25 @@ def test_streamed_keys_ascending_until_a_batch_repeats_the_last_key(tmp_path):
     assert streamed.quarantine.equals(memory.quarantine)
     assert streamed.tables["ledger"].equals(memory.tables["ledger"])
     streamed.tables.close()
+
+
+def test_a_part_that_cannot_be_written_fails_the_load(tmp_path, monkeypatch):
+    """Parts are written in a thread while the next batch loads: a write error still ends the load."""
+    import pytest
+
+    from auditor.ingest import loader
+
+    folder = _drop(tmp_path)
+    written = []
+    real = loader._write_part
+
+    def write(part, rows, name, compact):
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        written.append(part)
+        real(part, rows, name, compact)
+
+    monkeypatch.setattr(loader, "_write_part", write)
+    with pytest.raises(OSError, match="No space left"):
+        load_drop(folder, load_profile(None), stream_rows=300)
+    assert len(written) == 2

@@ -718,6 +718,12 @@ def _parquet_height(path: Path) -> int:
         raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
 
 
+def _write_part(part: Path, rows: pl.DataFrame, name: str, compact: bool) -> None:
+    """A streamed batch's accepted rows as a part file (lz4 Parquet, owner-only)."""
+    with private_open(part, "wb") as f:
+        (compact_frame(name, rows) if compact else rows).write_parquet(f, compression="lz4")
+
+
 def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
                   new_part: Callable[[], Path], compact: bool = False) -> tuple[pl.DataFrame, TableStats]:
     """Load a Parquet table ``batch_rows`` rows at a time, writing each batch's accepted rows to a
@@ -725,7 +731,8 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
     raw or normalised.
 
     Same rows, values, quarantine and stats as ``load_table``; duplicate keys are found across
-    batches from the key column alone. Returns (quarantine, stats).
+    batches from the key column alone. A batch's part is written in a thread while the next batch
+    loads (the writing uses one core): two batches in memory at most. Returns (quarantine, stats).
     """
     n = _parquet_height(path)
     parts: list[tuple[Path, pl.Series]] = []  # (file, source rows of its accepted rows)
@@ -733,26 +740,33 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
     ascending, last = True, None  # keys ascending so far (then no key repeats, and none is hashed); the last one
     quarantine, accepted = [], 0
     missing: list[str] = []
-    for offset in range(0, n, batch_rows):
-        frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
-        if table.key is not None:
-            batch_keys = frame.get_column(table.key)
-            if ascending:
-                ascending = _ascending(batch_keys, last)
-                last = batch_keys[-1] if batch_keys.len() else last
-                if not ascending:  # the earlier batches' keys, read back from their parts
-                    hashes = [pl.read_parquet(part, columns=[table.key]).to_series().hash() for part, _ in parts]
-            if not ascending:
-                hashes.append(batch_keys.hash())
-            del batch_keys
-        part = new_part()
-        with private_open(part, "wb") as f:
-            part_rows = frame.drop("_row")
-            (compact_frame(table.name, part_rows) if compact else part_rows).write_parquet(f, compression="lz4")
-        parts.append((part, frame.get_column("_row")))
-        quarantine.append(q)
-        accepted, missing = accepted + frame.height, stats.missing_columns
-        del frame
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill-part")
+    written: Future[None] | None = None  # the previous batch's part being written
+    try:
+        for offset in range(0, n, batch_rows):
+            frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
+            if written is not None:  # done before the parts are read back or another batch waits
+                written.result()
+            if table.key is not None:
+                batch_keys = frame.get_column(table.key)
+                if ascending:
+                    ascending = _ascending(batch_keys, last)
+                    last = batch_keys[-1] if batch_keys.len() else last
+                    if not ascending:  # the earlier batches' keys, read back from their parts
+                        hashes = [pl.read_parquet(part, columns=[table.key]).to_series().hash() for part, _ in parts]
+                if not ascending:
+                    hashes.append(batch_keys.hash())
+                del batch_keys
+            part = new_part()
+            written = writer.submit(_write_part, part, frame.drop("_row"), table.name, compact)
+            parts.append((part, frame.get_column("_row")))
+            quarantine.append(q)
+            accepted, missing = accepted + frame.height, stats.missing_columns
+            del frame
+        if written is not None:
+            written.result()
+    finally:
+        writer.shutdown()
     if table.key is not None and hashes:
         every = pl.concat(hashes)
         del hashes
