@@ -178,3 +178,50 @@ def test_optional_table_absent_is_not_loaded(tmp_path):
     write_minimal(tmp_path)
     drop = load_drop(tmp_path, PROFILE)
     assert "allocations" not in drop.tables and set(drop.tables) == {"cases", "members", "payments", "ledger"}
+
+
+def test_keys_in_ascending_order_are_told_unique_without_hashing():
+    from auditor.ingest.loader import _ascending, _duplicated
+
+    assert _ascending(pl.Series(["A1", "A2", "B"])) and _ascending(pl.Series([], dtype=pl.String))
+    assert not _ascending(pl.Series(["A1", "A1", "B"]))  # equal neighbours
+    assert not _ascending(pl.Series(["A2", "A1"]))
+    assert not _ascending(pl.Series(["A1", None, "B"]))  # a null key is never taken as unique
+    assert _ascending(pl.Series(["B", "C"]), after="A") and not _ascending(pl.Series(["B", "C"]), after="B")
+    assert _duplicated(pl.Series(["A1", "A2", "B"])) is None
+    dup = _duplicated(pl.Series(["A2", "A1", "A2"]))  # not ascending: told by hashing
+    assert dup is not None and dup.to_list() == [True, False, True]
+
+
+@pytest.mark.parametrize(("table", "name", "values"), [
+    ("payments", "program", ["dibao", "低保", " tekun", "TEKUN", "unknown", None, "temporary"]),
+    ("payments", "month", ["2026-10", "2026/9", "2026年8月", "2026-13", None]),
+    ("payments", "street", ["长宁路街道", " 华阳路街道", "新华路\x01街道", None, "天山路街道"]),
+    ("ledger", "status", ["paid", "已支付", "returned", "lost"]),
+    ("ledger", "street", ["长宁路街道", "华阳路街道"]),  # all in normal form: the cast column is the value
+])
+def test_few_valued_columns_as_categoricals_give_what_compacting_gives(table, name, values):
+    """A few-valued column normalised per category gives the values (as a categorical) and errors of
+    normalising it as text and compacting it afterwards, nulls and bad values included."""
+    from auditor.ingest import loader
+    from auditor.ingest.compact import compact
+
+    col = TABLES[table].column(name)
+    n = loader.DEDUP_MIN_ROWS + 5_000
+    s = pl.Series(name, values, dtype=pl.String).gather(pl.int_range(n, eager=True) % len(values))
+    profile = load_profile(None)
+    fused = loader._categorical_column(col, s, profile)
+    assert fused is not None and fused[0].dtype == pl.Categorical
+    text = loader._column(col, s, profile)
+    assert fused[0].equals(compact(table, pl.DataFrame({name: text[0]}))[name])
+    assert fused[1].equals(text[1], check_names=False)
+    assert loader._column(col, s, profile, categorical=True)[0].dtype == pl.Categorical
+    assert loader._categorical_column(col, s.head(100), profile) is None  # few rows: the text path
+
+
+def test_columns_of_many_values_are_not_taken_as_categoricals():
+    from auditor.ingest import loader
+
+    col = TABLES["payments"].column("street")
+    s = pl.Series("street", [f"街道{i}" for i in range(20_000)])
+    assert loader._categorical_column(col, s, load_profile(None)) is None

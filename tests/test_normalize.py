@@ -716,3 +716,41 @@ def test_plain_addresses_keep_their_dwelling_key_on_random_addresses():
     values = ["".join(rng.choice(RISKY_PIECES) for _ in range(rng.randint(1, 7))) for _ in range(30_000)]
     flags = _address_check(values)
     assert 1_000 < flags.count(True) < 29_000
+
+
+def _width_flags(kind, values):
+    """(canonical_mask, the canonical expression) of one kind, as lists of bools."""
+    s = pl.Series("raw", values, dtype=pl.String)
+    fast = n.canonical_mask(kind, s).to_list()
+    slow = s.to_frame().select(n.canonical(kind, pl.col("raw")).fill_null(False)).to_series().to_list()
+    return fast, slow
+
+
+@pytest.mark.parametrize("width", [1, 8, 11, 30, 31])
+def test_same_width_bytes_check_agrees_with_the_expression(width):
+    """Free text and accounts whose values share one byte length are checked on their bytes: spaces,
+    control characters, non-ASCII, nulls and non-digits give what the expression gives."""
+    import random
+
+    rng = random.Random(width)
+    odd = [" ", "\t", "\x00", "\x1f", "\x7f", "~", "!", "/", ":", "-", "a", "长", "\u3000", "\u00a0", "\u2002", "０"]
+    values = []
+    for _ in range(3_000):
+        chars = [rng.choice("0123456789") for _ in range(width)]
+        if rng.random() < 0.3:
+            chars[rng.randrange(width)] = rng.choice(odd)
+        text = "".join(chars).encode()[:width].decode(errors="ignore")
+        values.append(text.ljust(width, "7") if len(text.encode()) < width else text)
+    values += [None] * 50 + ["9" * width]
+    assert {len(v.encode()) for v in values if v is not None} == {width}
+    for kind in ("str", "account"):
+        fast, slow = _width_flags(kind, values)
+        assert fast == slow, kind
+        assert fast.count(True) > (1_000 if kind == "str" or 8 <= width <= 30 else -1)
+        assert fast.count(False) > 50
+
+
+def test_same_width_chinese_text_is_left_to_the_expression():
+    values = ["长宁路", " 长宁路", "长宁路\u3000", "长宁\x01路", None] * 20_000  # 9 bytes each but the nulls
+    fast, slow = _width_flags("str", values)
+    assert fast == slow and fast.count(True) == 20_000

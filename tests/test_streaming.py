@@ -169,3 +169,45 @@ def test_national_limits_find_the_same_and_hold_no_big_table(tmp_path, monkeypat
     assert all(s.ran for s in statuses)
     assert not set(held) & set(big)  # no table above HOLD_ROWS was held by any family
     assert expected.height > 50 and found.equals(expected)
+
+
+def test_streamed_keys_ascending_until_a_batch_repeats_the_last_key(tmp_path):
+    """Keys in ascending order are not hashed; the first batch whose first key repeats the previous
+    batch's last one hashes the earlier batches' keys back from their parts and the repeat is found."""
+    folder = _drop(tmp_path)
+    ledger = pl.read_parquet(folder / "ledger.parquet").unique("txn_id", keep="first").sort("txn_id")
+    n = ledger.height
+    assert n > 900
+    ledger = ledger.with_columns(  # source row 601 (the first of the third batch of 300) repeats row 600's key
+        txn_id=pl.when(pl.int_range(n) == 600).then(pl.col("txn_id").shift(1)).otherwise("txn_id"))
+    ledger.write_parquet(folder / "ledger.parquet")
+    profile = load_profile(None)
+    memory = load_drop(folder, profile)
+    streamed = load_drop(folder, profile, stream_rows=300)
+    dup = streamed.quarantine.filter(pl.col("table") == "ledger", pl.col("reason").str.contains("duplicate key"))
+    assert dup["source_row"].to_list() == [600, 601]
+    assert streamed.quarantine.equals(memory.quarantine)
+    assert streamed.tables["ledger"].equals(memory.tables["ledger"])
+    streamed.tables.close()
+
+
+def test_a_part_that_cannot_be_written_fails_the_load(tmp_path, monkeypatch):
+    """Parts are written in a thread while the next batch loads: a write error still ends the load."""
+    import pytest
+
+    from auditor.ingest import loader
+
+    folder = _drop(tmp_path)
+    written = []
+    real = loader._write_part
+
+    def write(part, rows, name, compact):
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        written.append(part)
+        real(part, rows, name, compact)
+
+    monkeypatch.setattr(loader, "_write_part", write)
+    with pytest.raises(OSError, match="No space left"):
+        load_drop(folder, load_profile(None), stream_rows=300)
+    assert len(written) == 2

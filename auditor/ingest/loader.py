@@ -24,6 +24,7 @@ from itertools import islice, zip_longest
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from auditor.core import vocab as V
@@ -34,6 +35,7 @@ from auditor.core.repeats import duplicated, exactly, repeated_hashes
 from auditor.ingest import layout
 from auditor.ingest import normalize as N
 from auditor.ingest.compact import compact as compact_frame
+from auditor.ingest.compact import compact_columns
 from auditor.ingest.schema import TABLES, Column, Table
 from auditor.ingest.spill import SpilledTables
 
@@ -461,10 +463,47 @@ def _kept_inline(lookup: pl.DataFrame, distinct: pl.Series) -> bool:
             and (distinct.str.len_bytes().max() or 0) <= 12)  # type: ignore[operator]  # polars stub: max() of a UInt32 Series is an int
 
 
-def _column(col: Column, s: pl.Series, profile: Profile) -> Sequence[pl.Series]:
-    """value, error (+ address key) of one column."""
+def _categorical_column(col: Column, s: pl.Series, profile: Profile) -> list[pl.Series] | None:
+    """value (a Categorical: ``auditor.ingest.compact``), error of a text column of few distinct values,
+    normalised once per distinct value; None when its values are not few (or it is an address).
+
+    The column is cast to a categorical once: a column whose distinct values are all in normal form
+    is its own value; otherwise the rows are mapped to their value by their category codes.
+    """
+    repeats = DEDUP_REPEATS.get(col.kind, 8)
+    if col.kind == "address" or s.len() <= DEDUP_MIN_ROWS:
+        return None
+    n_distinct: int = s.approx_n_unique()  # type: ignore[assignment]  # polars stub: an int count, typed as any literal
+    if n_distinct > FEW_DISTINCT or n_distinct * repeats > s.len():
+        return None
+    cat = s.cast(pl.Categorical)
+    codes = cat.to_physical()
+    first = codes.arg_unique()  # the first row of each distinct value (and of the nulls)
+    distinct = s.gather(first)
+    lookup = _normalise(col, distinct, profile)
+    if (lookup["value"].dtype == pl.String and lookup["error"].null_count() == lookup.height
+            and lookup["value"].eq_missing(distinct).all()):
+        return [cat, pl.repeat(None, s.len(), dtype=pl.String, eager=True)]
+    known = codes.gather(first).to_numpy()
+    present = ~np.isnan(known) if known.dtype.kind == "f" else np.ones(len(known), dtype=bool)
+    position = np.zeros(int(np.nanmax(known, initial=0)) + 1, dtype=np.uint32)  # category code -> distinct value
+    position[known[present].astype(np.int64)] = np.flatnonzero(present).astype(np.uint32)
+    index = pl.Series(position[codes.fill_null(0).to_numpy()])
+    if s.null_count():
+        index = pl.select(pl.when(codes.is_null()).then(int(np.flatnonzero(~present)[0])).otherwise(index)
+                          .cast(pl.UInt32)).to_series()
+    return [lookup["value"].cast(pl.Categorical).gather(index), lookup["error"].gather(index)]
+
+
+def _column(col: Column, s: pl.Series, profile: Profile, categorical: bool = False) -> Sequence[pl.Series]:
+    """value, error (+ address key) of one column; ``categorical``: a text column of few distinct values
+    gives its value as a Categorical (``_categorical_column``)."""
     out = _typed(col, s)
-    return out if out is not None else _text_columns(col, s if s.dtype == pl.String else s.cast(pl.String), profile)
+    if out is not None:
+        return out
+    text = s if s.dtype == pl.String else s.cast(pl.String)
+    few = _categorical_column(col, text, profile) if categorical else None
+    return few if few is not None else _text_columns(col, text, profile)
 
 
 def _normalise(col: Column, s: pl.Series, profile: Profile) -> pl.DataFrame:
@@ -568,14 +607,14 @@ class _Source:
         return self.frame.select(pl.col(extra).cast(pl.String)) if extra and self.frame is not None else None
 
 
-def _columns(columns: list[Column], source: _Source, profile: Profile,
-             workers: int) -> Iterator[tuple[Column, pl.Series, Sequence[pl.Series]]]:
+def _columns(columns: list[Column], source: _Source, profile: Profile, workers: int,
+             categorical: frozenset[str] = frozenset()) -> Iterator[tuple[Column, pl.Series, Sequence[pl.Series]]]:
     """Yield (column, raw, outputs) in order, reading and normalising ``workers`` columns at a time in
     threads (polars releases the GIL, and many string kernels use one core), without holding
-    every column at once."""
+    every column at once. ``categorical``: the columns whose values are given as categoricals."""
     def work(col: Column) -> tuple[pl.Series, Sequence[pl.Series]]:
         raw = source.get(col.name)
-        return raw, _column(col, raw, profile)
+        return raw, _column(col, raw, profile, col.name in categorical)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[Column, Future[tuple[pl.Series, Sequence[pl.Series]]]]] = deque()
@@ -589,13 +628,15 @@ def _columns(columns: list[Column], source: _Source, profile: Profile,
             yield c, *fut.result()
 
 
-def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None,
-               *, workers: int = COLUMN_WORKERS) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
+def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, int] | None = None, *,
+               workers: int = COLUMN_WORKERS, compact: bool = False) -> tuple[pl.DataFrame, pl.DataFrame, TableStats]:
     """Read, map, normalise and quarantine one table file, ``workers`` columns at a time.
 
     ``window`` (Parquet only): (offset, length) of the rows to load, a batch of a streamed table; the
     batch's accepted rows keep ``_row`` (source row) and its keys are not checked for duplicates
-    (``load_streamed`` does that across batches).
+    (``load_streamed`` does that across batches). ``compact``: the few-valued text columns of
+    ``auditor.ingest.compact`` come as categoricals when their values are few (cast once, normalised
+    per category); ``compact.compact`` converts the others.
     """
     source = _Source(path, table, profile, window)
     known = [c for c in table.columns if c.name in source.names]
@@ -632,7 +673,8 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
                                       source.broken))
         bad = unread
     # each raw column is released once normalised (memory)
-    for col, raw, out in _columns(known, source, profile, workers):
+    categorical = frozenset(compact_columns(table.name)) if compact else frozenset()
+    for col, raw, out in _columns(known, source, profile, workers, categorical):
         values[col.name], error = out[0], out[1]
         if col.kind == "address":
             values[f"{col.name}_key"] = out[2]
@@ -672,9 +714,21 @@ def load_table(path: Path, table: Table, profile: Profile, window: tuple[int, in
     return accepted, q, stats
 
 
+def _ascending(keys: pl.Series, after: Any = None) -> bool:
+    """Whether every key is greater than the one before it (and than ``after``, when given), no key
+    null: then no key repeats. An export sorted by its key is told in one comparison pass."""
+    if keys.null_count():
+        return False
+    if after is not None and keys.len() and not keys[0] > after:
+        return False
+    return keys.len() < 2 or bool((keys.slice(1) > keys.slice(0, keys.len() - 1)).all())
+
+
 def _duplicated(keys: pl.Series) -> pl.Series | None:
-    """``keys.is_duplicated()``, or None when no key repeats (told by sorting the keys' hashes first:
-    ``auditor.core.repeats``)."""
+    """``keys.is_duplicated()``, or None when no key repeats (told from keys in ascending order, else by
+    sorting the keys' hashes first: ``auditor.core.repeats``)."""
+    if _ascending(keys):
+        return None
     found = duplicated(keys.to_frame("key"), ["key"])
     return found if found.any() else None
 
@@ -706,6 +760,12 @@ def _parquet_height(path: Path) -> int:
         raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
 
 
+def _write_part(part: Path, rows: pl.DataFrame, name: str, compact: bool) -> None:
+    """A streamed batch's accepted rows as a part file (lz4 Parquet, owner-only)."""
+    with private_open(part, "wb") as f:
+        (compact_frame(name, rows) if compact else rows).write_parquet(f, compression="lz4")
+
+
 def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
                   new_part: Callable[[], Path], compact: bool = False) -> tuple[pl.DataFrame, TableStats]:
     """Load a Parquet table ``batch_rows`` rows at a time, writing each batch's accepted rows to a
@@ -713,25 +773,42 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
     raw or normalised.
 
     Same rows, values, quarantine and stats as ``load_table``; duplicate keys are found across
-    batches from the key column alone. Returns (quarantine, stats).
+    batches from the key column alone. A batch's part is written in a thread while the next batch
+    loads (the writing uses one core): two batches in memory at most. Returns (quarantine, stats).
     """
     n = _parquet_height(path)
     parts: list[tuple[Path, pl.Series]] = []  # (file, source rows of its accepted rows)
     hashes: list[pl.Series] = []  # of the accepted rows' keys: 8 bytes a row, where the keys may take 30
+    ascending, last = True, None  # keys ascending so far (then no key repeats, and none is hashed); the last one
     quarantine, accepted = [], 0
     missing: list[str] = []
-    for offset in range(0, n, batch_rows):
-        frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows))
-        if table.key is not None:
-            hashes.append(frame.get_column(table.key).hash())
-        part = new_part()
-        with private_open(part, "wb") as f:
-            part_rows = frame.drop("_row")
-            (compact_frame(table.name, part_rows) if compact else part_rows).write_parquet(f, compression="lz4")
-        parts.append((part, frame.get_column("_row")))
-        quarantine.append(q)
-        accepted, missing = accepted + frame.height, stats.missing_columns
-        del frame
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill-part")
+    written: Future[None] | None = None  # the previous batch's part being written
+    try:
+        for offset in range(0, n, batch_rows):
+            frame, q, stats = load_table(path, table, profile, window=(offset, batch_rows), compact=compact)
+            if written is not None:  # done before the parts are read back or another batch waits
+                written.result()
+            if table.key is not None:
+                batch_keys = frame.get_column(table.key)
+                if ascending:
+                    ascending = _ascending(batch_keys, last)
+                    last = batch_keys[-1] if batch_keys.len() else last
+                    if not ascending:  # the earlier batches' keys, read back from their parts
+                        hashes = [pl.read_parquet(part, columns=[table.key]).to_series().hash() for part, _ in parts]
+                if not ascending:
+                    hashes.append(batch_keys.hash())
+                del batch_keys
+            part = new_part()
+            written = writer.submit(_write_part, part, frame.drop("_row"), table.name, compact)
+            parts.append((part, frame.get_column("_row")))
+            quarantine.append(q)
+            accepted, missing = accepted + frame.height, stats.missing_columns
+            del frame
+        if written is not None:
+            written.result()
+    finally:
+        writer.shutdown()
     if table.key is not None and hashes:
         every = pl.concat(hashes)
         del hashes
@@ -840,7 +917,7 @@ def load_tables(directory: str | Path, profile: Profile, names: Iterable[str],
             q, stats = load_streamed(job.path, table, profile, stream_rows, partial(spill.new_part, job.name),
                                      compact=compact)
             return None, q, stats
-        accepted, q, stats = load_table(job.path, table, profile, workers=column_workers)
+        accepted, q, stats = load_table(job.path, table, profile, workers=column_workers, compact=compact)
         frame = accepted.drop("_row")  # source rows matter only for the quarantine (memory)
         del accepted
         return (compact_frame(job.name, frame) if compact else frame), q, stats
