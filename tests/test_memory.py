@@ -199,10 +199,11 @@ def test_in_parts_gives_the_rows_of_the_whole_join():
 @pytest.mark.parametrize("codes, where", [
     (["C01", "C02", "C03", "C04"], "checks.custody.C02"),
     (["R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08"], "auditor.engine.frames"),
+    (["S02", "S03"], "checks.standards.common"),  # the member counts, once per rule
 ])
 def test_rules_worked_in_parts_find_the_same(tiny_drop, monkeypatch, codes, where):
-    """The rules whose big joins are worked in parts at national scale (C02, the reconciliation) find
-    exactly what they find whole."""
+    """The rules whose big joins are worked in parts at national scale (C02, the reconciliation, the
+    standards' member counts) find exactly what they find whole."""
     import importlib
 
     from auditor.engine import frames
@@ -219,6 +220,6 @@ def test_rules_worked_in_parts_find_the_same(tiny_drop, monkeypatch, codes, wher
 
     monkeypatch.setattr(importlib.import_module(where), "in_parts", counting)
     parted, _ = run_rules(AuditContext(month=MONTH, profile=profile, drop=load_drop(tiny_drop, profile)), codes)
-    assert len(parts) == frames.PARTS and min(parts) > 0
+    assert len(parts) % frames.PARTS == 0 and parts and min(parts) > 0
     assert set(whole["rule"]) == set(codes)  # every rule fires on the tiny drop
     assert parted.equals(whole)

@@ -9,7 +9,7 @@ import polars as pl
 
 from auditor.core.vocab import PROGRAM_LABELS
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import active_cases
+from auditor.engine.frames import active_cases, in_parts
 from auditor.engine.registry import Rule, RuleNotRun
 
 SCALE = 10_000  # profile ratios have at most 4 decimals, so ratio * SCALE is a whole number
@@ -49,8 +49,12 @@ def active_with_members(rule: Rule, ctx: AuditContext, program: str) -> pl.DataF
     """
     cases = ctx.shared(active_cases).filter(pl.col("program") == program)
     members = ctx.scan("members").select("case_id", "person_id")  # from disk when streamed: not held
-    counts = (members.join(cases.select("case_id").lazy(), on="case_id", how="semi")
-              .group_by("case_id").agg(members=pl.col("person_id").n_unique()).collect(engine="streaming"))
+
+    def count(ids: pl.DataFrame) -> pl.DataFrame:  # the members of these cases (a part of them when many)
+        return (members.join(ids.lazy(), on="case_id", how="semi")
+                .group_by("case_id").agg(members=pl.col("person_id").n_unique()).collect(engine="streaming"))
+
+    counts = in_parts(count, "case_id", cases.select("case_id"))
     cases = cases.join(counts, on="case_id", how="left")
     no_members = pl.col("members").is_null()
     rule.skip("cases_without_members", int(cases.select(no_members.sum()).item()))
