@@ -223,3 +223,35 @@ def test_rules_worked_in_parts_find_the_same(tiny_drop, monkeypatch, codes, wher
     assert len(parts) % frames.PARTS == 0 and parts and min(parts) > 0
     assert set(whole["rule"]) == set(codes)  # every rule fires on the tiny drop
     assert parted.equals(whole)
+
+
+def test_the_rules_frames_are_freed_before_the_store_outputs_and_snapshot(tiny_drop, tmp_path, monkeypatch):
+    """Once the summary is made, the audit context (the rules' shared frames and tables read from disk:
+    gigabytes at national scale) is no longer held while the store, the outputs and the snapshot run."""
+    import gc
+    import weakref
+
+    from auditor.jobs import monthly
+
+    contexts: list[weakref.ref] = []
+    alive_at_snapshot: list[bool] = []
+
+    class Recorded(AuditContext):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            contexts.append(weakref.ref(self))
+
+    write = monthly.write_snapshot
+
+    def checking(*args, **kwargs):
+        gc.collect()
+        alive_at_snapshot.append(any(ref() is not None for ref in contexts))
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(monthly, "AuditContext", Recorded)
+    monkeypatch.setattr(monthly, "write_snapshot", checking)
+    profile = load_profile(None).model_copy(update={"snapshot_dir": str(tmp_path / "snapshots")})
+    result = monthly.run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out", profile=profile,
+                               db_url=f"sqlite:///{tmp_path / 'a.db'}")
+    assert result.findings.height > 0 and len(contexts) == 1
+    assert alive_at_snapshot == [False]

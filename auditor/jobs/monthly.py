@@ -183,6 +183,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
             by_rule=dict(sorted(frame["rule"].value_counts().iter_rows())) if frame.height else {},
             by_severity=dict(sorted(frame["severity"].value_counts().iter_rows())) if frame.height else {})
         money = money_totals(ctx, frame)
+        del ctx  # its shared frames (gigabytes at national scale) are not held while the rest runs
     except BaseException:
         _close_opened(opening)
         raise
