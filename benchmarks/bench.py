@@ -532,7 +532,16 @@ def main(argv: list[str] | None = None) -> int:
         def stop(report: dict) -> None:
             publish(report)
             sys.stdout.flush()
-            shutil.rmtree(tmp, ignore_errors=True)
+            # The audit's threads may still write under ``tmp``: it is moved aside first (their next file
+            # fails), and removed until it stays gone.
+            trash = Path(f"{tmp}.stopped")
+            os.replace(tmp, trash)
+            for _ in range(100):
+                shutil.rmtree(trash, ignore_errors=True)
+                shutil.rmtree(tmp, ignore_errors=True)
+                if not trash.exists() and not Path(tmp).exists():
+                    break
+                time.sleep(0.01)
             os._exit(3)  # the audit is still running in the main thread: end here
 
         try:
