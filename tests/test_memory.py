@@ -27,6 +27,22 @@ def tiny_drop(tmp_path_factory) -> Path:
     return folder
 
 
+def _count_whole_reads(monkeypatch) -> list[str]:
+    """The names of streamed tables read whole from the spill (``SpilledTables[name]``) from now on."""
+    from auditor.ingest.spill import SpilledTables
+
+    whole_reads: list[str] = []
+    read = SpilledTables.__getitem__
+
+    def counting(self, name):
+        if self.on_disk(name):
+            whole_reads.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(SpilledTables, "__getitem__", counting)
+    return whole_reads
+
+
 def _audit(folder: Path, compact: bool) -> tuple[pl.DataFrame, pl.DataFrame, object]:
     from auditor.engine.runner import run_rules
     from auditor.jobs.monthly import money_totals
@@ -103,15 +119,7 @@ def test_streamed_drop_snapshot_is_copied_by_slices_and_equals_the_in_memory_one
                                      drop=load_drop(tiny_drop, profile, compact=True), inputs={})
     streamed_drop = load_drop(tiny_drop, profile, stream_rows=1000, compact=True)
     assert isinstance(streamed_drop.tables, SpilledTables) and streamed_drop.tables.on_disk("ledger")
-    whole_reads: list[str] = []
-    read = SpilledTables.__getitem__
-
-    def counting(self, name):
-        if self.on_disk(name):
-            whole_reads.append(name)
-        return read(self, name)
-
-    monkeypatch.setattr(SpilledTables, "__getitem__", counting)
+    whole_reads = _count_whole_reads(monkeypatch)
     streamed = snapshot.write_snapshot(tmp_path / "streamed", run_id=1, month=MONTH, profile=profile,
                                        drop=streamed_drop, inputs={})
     assert whole_reads == []
@@ -144,15 +152,7 @@ def test_streamed_rerun_keeps_the_snapshot_big_tables_on_disk_and_finds_the_same
         return loaded[-1]
 
     monkeypatch.setattr(monthly, "load_snapshot", keeping)
-    whole_reads: list[str] = []
-    read = SpilledTables.__getitem__
-
-    def counting(self, name):
-        if self.on_disk(name):
-            whole_reads.append(name)
-        return read(self, name)
-
-    monkeypatch.setattr(SpilledTables, "__getitem__", counting)
+    whole_reads = _count_whole_reads(monkeypatch)
     again = run_audit(month=MONTH, data_dir=tiny_drop, out_dir=tmp_path / "out2", profile=profile,
                       db_url=f"sqlite:///{tmp_path / 'a.db'}")
     assert again.summary["loaded_from_snapshot"] == first.run_id
