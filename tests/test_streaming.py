@@ -199,7 +199,7 @@ def test_a_part_that_cannot_be_written_fails_the_load(tmp_path, monkeypatch):
 
     folder = _drop(tmp_path)
     written = []
-    real = loader._write_part
+    real = loader.write_part
 
     def write(part, rows, name, compact):
         if len(written) == 2:
@@ -207,7 +207,7 @@ def test_a_part_that_cannot_be_written_fails_the_load(tmp_path, monkeypatch):
         written.append(part)
         real(part, rows, name, compact)
 
-    monkeypatch.setattr(loader, "_write_part", write)
+    monkeypatch.setattr(loader, "write_part", write)
     with pytest.raises(OSError, match="No space left"):
         load_drop(folder, load_profile(None), stream_rows=300)
     assert len(written) == 2

@@ -287,8 +287,8 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     # A one-column test first (from disk, applied as the payee column is read: the other columns are read
     # only for these payees' rows); the two-column join then sees only these payees' rows.
     payees = pl.col("payee_id").is_in(wanted["payee_id"].unique().implode())
-    ledger = ctx.scan("ledger") if ctx.on_disk("ledger") else ctx.table("ledger").lazy()
-    paid = (ledger.select(columns).filter(payees).join(wanted.unique().lazy(), on=["payee_id", "program"], how="semi")
+    paid = (ctx.scan("ledger").select(columns).filter(payees)
+            .join(wanted.unique().lazy(), on=["payee_id", "program"], how="semi")
             .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)).collect())
     known = all_cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
     direct = paid.join(known, on="case_id", how="semi")

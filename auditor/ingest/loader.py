@@ -760,8 +760,9 @@ def _parquet_height(path: Path) -> int:
         raise AuditInputError(f"{path}: 文件无法读取 (cannot read: {exc})") from None
 
 
-def _write_part(part: Path, rows: pl.DataFrame, name: str, compact: bool) -> None:
-    """A streamed batch's accepted rows as a part file (lz4 Parquet, owner-only)."""
+def write_part(part: Path, rows: pl.DataFrame, name: str, compact: bool) -> None:
+    """Rows of table ``name`` (a streamed batch's accepted rows) as a part file of the spill (lz4 Parquet,
+    owner-only; ``compact``: few-valued text columns as categoricals)."""
     with private_open(part, "wb") as f:
         (compact_frame(name, rows) if compact else rows).write_parquet(f, compression="lz4")
 
@@ -800,7 +801,7 @@ def load_streamed(path: Path, table: Table, profile: Profile, batch_rows: int,
                     hashes.append(batch_keys.hash())
                 del batch_keys
             part = new_part()
-            written = writer.submit(_write_part, part, frame.drop("_row"), table.name, compact)
+            written = writer.submit(write_part, part, frame.drop("_row"), table.name, compact)
             parts.append((part, frame.get_column("_row")))
             quarantine.append(q)
             accepted, missing = accepted + frame.height, stats.missing_columns

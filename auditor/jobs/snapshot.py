@@ -30,7 +30,7 @@ from auditor.core.config import Profile
 from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
 from auditor.ingest.compact import as_text, compact
-from auditor.ingest.loader import Drop, TableStats, find_table_file
+from auditor.ingest.loader import Drop, TableStats, find_table_file, write_part
 from auditor.ingest.schema import TABLES
 from auditor.ingest.spill import SpilledTables
 from auditor.jobs.people_index import INDEX_DIR, INLINE_ROWS, index_later, write_index
@@ -178,9 +178,8 @@ def load_snapshot(folder: Path, data_dir: str | Path, stream_rows: int | None = 
             spilled.put(name, compact(name, pl.read_parquet(path)))
             continue
         for offset in range(0, s.accepted, stream_rows):
-            with private_open(spilled.new_part(name), "wb") as f:
-                compact(name, pl.scan_parquet(path).slice(offset, stream_rows).collect()).write_parquet(
-                    f, compression=COMPRESSION)
+            write_part(spilled.new_part(name), pl.scan_parquet(path).slice(offset, stream_rows).collect(), name,
+                       compact=True)
     return Drop(Path(data_dir), spilled, stats, quarantine)
 
 

@@ -34,8 +34,7 @@ class E06(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         pairs = sorted({"|".join(sorted(p)) for p in ctx.profile.exclusive_programs})
-        in_paid = ctx.table("members", "case_id", "person_id").join(ctx.shared(paid_cases), on="case_id",
-                                                                        how="semi")
+        in_paid = ctx.table("members", "case_id", "person_id").join(ctx.shared(paid_cases), on="case_id", how="semi")
         # in 2+ paid cases (and, rarely, someone whose id shares a hash: their one case pairs with none)
         several = in_paid.filter(may_repeat(in_paid, ["person_id"])).select("person_id")
         m = paid_members_of(ctx, several).select("person_id", "name", "case_id", "program", "street", "paid_fen")
