@@ -247,6 +247,24 @@ def test_the_index_is_sorted_in_small_row_groups_and_owner_only(world):
     assert big.filter(pl.col("kind") == "person").height == 3 * ROW_GROUP
 
 
+def test_an_account_is_indexed_once_per_payee_and_table_and_every_payment_is_kept():
+    """The account look-up of payments and ledger is deduplicated per (account, payee); the timeline rows are
+    not (two payments to one account: two person rows, one account row per table)."""
+    rows = {"payee_id": ["110101199003077777", "110101199003077777", "110101199003078888"],
+            "case_id": ["C1", "C1", "C2"], "program": ["dibao"] * 3, "month": ["2026-10"] * 3,
+            "amount": [100, 200, 300], "bank_account": ["62220001", "62220001", "62220001"], "street": ["甲街道"] * 3}
+    ledger = pl.DataFrame(rows | {"txn_id": ["T1", "T2", "T3"], "status": ["paid"] * 3,
+                                  "paid_on": [date(2026, 10, 5)] * 3})
+    payments = pl.DataFrame(rows | {"payment_id": ["P1", "P2", "P3"]})
+    index = build_index({"payments": payments, "ledger": ledger}, "2026-10")
+    accounts = index.filter(pl.col("kind") == "account")
+    assert sorted(accounts.select("table", "person_id").rows()) == [
+        ("ledger", "110101199003077777"), ("ledger", "110101199003078888"),
+        ("payments", "110101199003077777"), ("payments", "110101199003078888")]
+    person = index.filter((pl.col("kind") == "person") & (pl.col("key") == "110101199003077777"))
+    assert person.height == 4 and sorted(person["amount_fen"].to_list()) == [100, 100, 200, 200]
+
+
 def test_the_pages_in_the_browser_session(world, db_url):
     """Through the web: the search page links to the person page by token, unmasking asks for a reason, the
     person page has the graph section, and the log page lists the view and verifies the chain."""

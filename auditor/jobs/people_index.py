@@ -271,8 +271,12 @@ def _finish(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
         return pl.DataFrame(schema=COLUMNS)
     rows = pl.concat(frames, how="vertical").sort(["key", "_b"], maintain_order=True)
-    first = pl.struct("_b", "key", "person_id").is_first_distinct()
-    return rows.filter(~pl.col("_b").is_in(DEDUPE) | first).drop("_b")
+    deduped = rows["_b"].is_in(DEDUPE)
+    keep = ~deduped
+    if deduped.any():  # the first of each (block, key, person) among the rows of those blocks only
+        first = rows.filter(deduped).select(pl.struct("_b", "key", "person_id").is_first_distinct()).to_series()
+        keep = keep.scatter(deduped.arg_true(), first)
+    return rows.filter(keep).drop("_b")
 
 
 def build_index(tables: Mapping[str, pl.DataFrame], month: str | None = None) -> pl.DataFrame:
