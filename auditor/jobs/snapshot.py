@@ -8,6 +8,12 @@ The root is ``Profile.snapshot_dir``, else a ``snapshots`` folder beside the SQL
 the key a hash of the store's URL without its password (run ids restart in every store). A
 snapshot is written into a hidden sibling folder and renamed into place. A rerun of a month whose
 input files and profile are unchanged loads the snapshot instead of re-validating the exports.
+
+A few-valued text column held as a categorical (``auditor.ingest.compact``) is written as it is held: a
+dictionary-encoded Parquet text column (every Parquet reader reads text; polars reads it back as a
+categorical, so a reader of snapshot tables takes them through ``as_text`` or casts the columns it uses).
+Converting those columns to plain strings first, only for the writer to dictionary-encode them again, cost
+about a fifth of the snapshot's CPU (city: 2.28 -> 1.81 s).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from sqlalchemy import make_url
 from auditor.core.config import Profile
 from auditor.core.periods import month_add
 from auditor.core.private import private_dir, private_open, write_private_text
-from auditor.ingest.compact import as_text, compact
+from auditor.ingest.compact import compact
 from auditor.ingest.loader import Drop, TableStats, find_table_file, write_part
 from auditor.ingest.schema import TABLES
 from auditor.ingest.spill import SpilledTables
@@ -121,14 +127,13 @@ def write_snapshot(root: Path, *, run_id: int | Future[int], month: str, profile
     private_dir(stage)
     try:
         # One table at a time, through polars' streaming sink: a streamed (spilled) table is copied from
-        # disk a slice at a time, never read whole; categoricals (``auditor.ingest.compact``) are written
-        # as the contract's text, also a slice at a time.
+        # disk a slice at a time, never read whole.
         tables = drop.tables
         lazies = ((name, tables.scan(name) if isinstance(tables, SpilledTables) else tables[name].lazy())
                   for name in tables)
         for name, frame in chain(lazies, [("quarantine", drop.quarantine.lazy())]):
             with private_open(stage / f"{name}.parquet", "wb") as f:
-                as_text(frame).sink_parquet(f, compression=COMPRESSION)
+                frame.sink_parquet(f, compression=COMPRESSION)
         # the loader's counts: counting rows of a spilled table would read it whole from disk
         rows = sum(drop.stats[n].accepted if n in drop.stats else tables[n].height for n in tables)
         if rows <= INLINE_ROWS:

@@ -39,6 +39,7 @@ from auditor.core.vocab import CASE_STATUS_LABELS, PROGRAM_LABELS, RELATION_LABE
 from auditor.engine.runner import load_catalogue
 from auditor.followup import logseal
 from auditor.followup.accesslog import log_access
+from auditor.ingest.compact import as_text
 from auditor.jobs.snapshot import MANIFEST, snapshot_root
 from auditor.services.session import Refused, Session
 
@@ -71,7 +72,7 @@ class MonthSnapshot:
         for name, (table, cols, where) in queries.items():
             path = self.folder / f"{table}.parquet"
             if path.is_file():
-                lazy[name] = pl.scan_parquet(path).filter(where).select(cols).head(SCAN_LIMIT)
+                lazy[name] = as_text(pl.scan_parquet(path).filter(where).select(cols).head(SCAN_LIMIT))
             else:
                 out[name] = pl.DataFrame(schema=dict.fromkeys(cols, pl.String))
         return out | dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))

@@ -17,6 +17,7 @@ from auditor.core.periods import parse_month
 from auditor.core.private import private_dir
 from auditor.followup.accesslog import log_access
 from auditor.followup.office import build_office_report, render_office_report
+from auditor.ingest.compact import as_text
 from auditor.ingest.loader import load_drop
 from auditor.jobs.dishonesty import active_records, write_csv, write_xlsx
 from auditor.jobs.snapshot import MANIFEST, snapshot_root
@@ -75,7 +76,7 @@ def _stored_records(s: Session, month: str, profile: Profile) -> tuple[pl.DataFr
         manifest = {}
     kept = folder / "dishonesty.parquet"
     if (manifest.get("run_id"), manifest.get("month")) == (run.run_id, month) and kept.is_file():
-        return pl.read_parquet(kept), run.run_id
+        return as_text(pl.scan_parquet(kept)).collect(), run.run_id  # codes and streets as text, as from the drop
     return _from_drop(run.data_dir, profile), run.run_id
 
 
