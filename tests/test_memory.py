@@ -255,3 +255,36 @@ def test_the_rules_frames_are_freed_before_the_store_outputs_and_snapshot(tiny_d
                                db_url=f"sqlite:///{tmp_path / 'a.db'}")
     assert result.findings.height > 0 and len(contexts) == 1
     assert alive_at_snapshot == [False]
+
+
+@pytest.mark.parametrize("stream_rows", [None, 50])
+def test_standards_sample_and_money_totals_read_their_own_columns(tiny_drop, stream_rows):
+    """The standards rules, the sample and the money totals read only the rows and columns they use
+    (national: the shared instructions, active cases and paid rows were 10 GiB on top of the run): no
+    shared frame is made for them, and they find, draw and total what the shared frames gave."""
+    from auditor.core.money import fen_to_yuan
+    from auditor.engine import frames
+    from auditor.engine.runner import run_rules
+    from auditor.jobs.monthly import money_totals
+    from auditor.jobs.sample import draw_sample
+
+    profile = load_profile(None)
+    ctx = AuditContext(month=MONTH, profile=profile,
+                       drop=load_drop(tiny_drop, profile, stream_rows=stream_rows, compact=True))
+    codes = ["S01", "S02", "S03"]
+    found, _ = run_rules(ctx, codes)
+    assert set(found["rule"]) == set(codes) and not ctx._cache
+    sample = draw_sample(ctx)
+    assert not ctx._cache
+    everything, _ = run_rules(ctx)
+    ctx.release()
+    money = money_totals(ctx, everything)
+    assert {key.rsplit(".", 1)[1] for key in ctx._cache} == {"key_totals", "paid_cases"}  # the kept ones
+
+    shared = AuditContext(month=MONTH, profile=profile, drop=load_drop(tiny_drop, profile, compact=True))
+    active = shared.shared(frames.active_cases)
+    assert sample.height > 0 and set(sample["case_id"]) <= set(active["case_id"])
+    assert found.equals(everything.filter(pl.col("rule").is_in(codes)))
+    instructed = shared.shared(frames.instructions)["amount"].sum()
+    paid = shared.shared(frames.paid_rows)["amount"].sum()
+    assert (money.instructed, money.paid) == (fen_to_yuan(instructed), fen_to_yuan(paid))
