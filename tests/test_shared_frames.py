@@ -5,11 +5,14 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.core.config import load_profile
+from auditor.core.money import fen_to_yuan
 from auditor.engine import frames
-from auditor.engine.context import AuditContext
-from auditor.engine.runner import run_rules
+from auditor.engine.context import AuditContext, _key
+from auditor.engine.runner import rules_in, run_rules
 from auditor.ingest.loader import load_drop
-from auditor.jobs.monthly import money_totals
+from auditor.jobs.monthly import MoneyTotals, money_totals
+
+PAID_CASES = _key(frames.paid_cases)
 
 
 def _ctx(demo_run) -> AuditContext:
@@ -39,9 +42,50 @@ def test_key_totals_without_the_r_rules_are_computed(demo_run):
     ctx = _ctx(demo_run)
     totals = ctx.shared(frames.key_totals)
     full = frames.reconciliation(_ctx(demo_run))
-    assert totals.columns == list(frames.KEY_TOTALS) and totals.height > 0
+    assert totals.columns == list(frames.KEY_TOTALS) and 0 < totals.height < full.height  # unclean keys only
     key = ["person_id", "program"]
-    assert totals.sort(key).equals(full.select(frames.KEY_TOTALS).sort(key))
+    assert totals.sort(key).equals(full.filter(~frames.CLEAN).select(frames.KEY_TOTALS).sort(key))
+    assert ctx.shared(frames.money_sums).row(0) == (
+        full["instructed_fen"].sum(), full["paid_fen"].sum(), full.filter(frames.CLEAN)["paid_fen"].sum())
+
+
+def _money_from_every_key(full: pl.DataFrame, frame: pl.DataFrame) -> MoneyTotals:
+    """The money totals from the whole reconciliation frame (every key's totals, as they were kept)."""
+    recon = frame.filter(pl.col("rule").is_in(rules_in("reconciliation_totals")))
+    flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
+    keys = (full.select(frames.KEY_TOTALS).with_columns(pl.col("program").cast(pl.String))
+            .join(flagged, on=["person_id", "program"], how="anti"))
+    matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
+    return MoneyTotals(instructed=fen_to_yuan(full["instructed_fen"].sum()), paid=fen_to_yuan(full["paid_fen"].sum()),
+                       matched=fen_to_yuan(matched), at_risk=fen_to_yuan(flagged["fen"].sum()))
+
+
+def test_money_totals_from_the_unclean_keys_equal_those_of_every_key(demo_run):
+    """Only the keys that do not reconcile cleanly are kept for the money totals; a finding on a clean key
+    (no R rule reports one) still takes its paid row out of the matched money."""
+    ctx = _ctx(demo_run)
+    frame, _ = run_rules(ctx, ["R01", "R02", "R03", "R04", "R05"])
+    full = frames.reconciliation(_ctx(demo_run))
+    assert money_totals(ctx, frame) == _money_from_every_key(full, frame)
+    clean = full.filter(frames.CLEAN).row(0, named=True)
+    on_clean = pl.concat([frame, frame.head(1).with_columns(
+        person_id=pl.lit(clean["person_id"]), program=pl.lit(str(clean["program"])), amount_fen=pl.lit(0, pl.Int64))])
+    got = money_totals(ctx, on_clean)
+    assert got == _money_from_every_key(full, on_clean) and got.matched != money_totals(ctx, frame).matched
+
+
+def test_kept_frames_are_let_go_once_no_family_still_to_run_uses_them(demo_run):
+    """The paid cases (kept for the dishonesty and eligibility families) are computed once for both and
+    not held through the families after them."""
+    ctx = _ctx(demo_run)
+    held: dict[str, object] = {}
+    run_rules(ctx, ["D01", "E08", "R01"], on_rule=lambda s: held.update({s.code: ctx._cache.get(PAID_CASES)}))
+    assert held["D01"] is not None and held["E08"] is held["D01"] and held["R01"] is None
+    ctx.shared(frames.paid_cases)
+    ctx.release()  # without the families still to run: every kept frame stays
+    assert {PAID_CASES, _key(frames.key_totals)} <= set(ctx._cache)
+    ctx.release(())
+    assert PAID_CASES not in ctx._cache and _key(frames.key_totals) in ctx._cache
 
 
 def test_testing_a_few_ids_against_every_id_gives_the_same_answer_either_way():

@@ -141,7 +141,7 @@ def _present(ids: pl.Series, wanted: pl.Series) -> pl.Series:
     return ids.filter(ids.is_in(few.implode())) if few.len() * 8 < ids.len() else ids
 
 
-@kept
+@kept("dishonesty", "eligibility")
 def paid_cases(ctx: AuditContext) -> pl.DataFrame:
     """One row per case paid for M: case_id, paid_fen (two narrow columns: kept for every family)."""
     paid = ctx.shared(paid_rows).select("payee_id", "program", "amount", "case_id")  # what it needs: no copies
@@ -211,7 +211,8 @@ def reconciliation(ctx: AuditContext) -> pl.DataFrame:
     """
     unpaid_rows = table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
     keys = in_parts(_reconcile, "payee_id", ctx.shared(instructions), ctx.shared(paid_rows), unpaid_rows)
-    ctx.keep(key_totals, keys.select(KEY_TOTALS))
+    ctx.keep(key_totals, _unclean_totals(keys))
+    ctx.keep(money_sums, _money_sums(keys))
     return keys
 
 
@@ -263,14 +264,41 @@ def _reconcile(instr_rows: pl.DataFrame, paid_rows_: pl.DataFrame, unpaid_rows: 
 
 
 KEY_TOTALS = ("person_id", "program", "instructed_fen", "paid_fen", "n_paid")
+CLEAN = pl.all_horizontal(pl.col("instructions", "paid", "not_paid").is_null())  # a key without evidence
 
 
-@kept
+@kept()
 def key_totals(ctx: AuditContext) -> pl.DataFrame:
-    """Per key (payee_id, program) of M: ``KEY_TOTALS`` of ``reconciliation`` (narrow numbers: kept for the
-    run's money totals). ``reconciliation`` leaves it behind as it runs, so once the R rules ran it
-    costs nothing; the reconciliation is released with its family and never computed twice."""
-    return ctx.shared(reconciliation).select(KEY_TOTALS)
+    """Per key (payee_id, program) of M that does not reconcile cleanly (the only keys an R rule reports):
+    ``KEY_TOTALS`` of ``reconciliation``, kept for the run's money totals with ``money_sums`` (the clean
+    keys' totals: national, 28 M keys, 1.6 GiB, are not held). ``reconciliation`` leaves both behind as
+    it runs, so once the R rules ran they cost nothing; the reconciliation is never computed twice."""
+    return _unclean_totals(ctx.shared(reconciliation))
+
+
+@kept()
+def money_sums(ctx: AuditContext) -> pl.DataFrame:
+    """One row: instructed_fen and paid_fen of every key of M, and clean_paid_fen, the paid total of
+    the keys that reconcile cleanly (see ``key_totals``)."""
+    return _money_sums(ctx.shared(reconciliation))
+
+
+def _unclean_totals(keys: pl.DataFrame) -> pl.DataFrame:
+    return keys.filter(~CLEAN).select(KEY_TOTALS)
+
+
+def _money_sums(keys: pl.DataFrame) -> pl.DataFrame:
+    return keys.select(pl.col("instructed_fen").sum(), pl.col("paid_fen").sum(),
+                       clean_paid_fen=pl.col("paid_fen").filter(CLEAN).sum())
+
+
+def paid_of_keys(ctx: AuditContext, keys: pl.DataFrame) -> int:
+    """Paid total of M (fen) of the keys (person_id, program as text) of ``keys``: their rows read by payee."""
+    rows = table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") == "paid")
+                      & pl.col("payee_id").is_in(keys["person_id"].implode()), ("payee_id", "program", "amount"))
+    return int(rows.with_columns(pl.col("program").cast(pl.String))
+               .join(keys.select(pl.col("person_id").alias("payee_id"), "program"), on=["payee_id", "program"],
+                     how="semi")["amount"].sum() or 0)
 
 
 def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
