@@ -197,22 +197,25 @@ def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: d
 
 
 def reconciliation(ctx: AuditContext) -> pl.DataFrame:
-    """One row per key (payee_id, program) of M: instructed vs paid, with the rows as evidence.
+    """One row per key (payee_id, program) of M that does not reconcile cleanly: instructed vs paid, with
+    the rows as evidence.
 
     Columns: payee_id (= person_id), program, street, case_id, n_instr,
-    instructed_fen, n_paid, paid_fen and the evidence lists. Counts and sums
-    cover every key. The evidence lists (``instructions``,
-    ``instr_accounts``, ``paid``, ``not_paid``) are filled for the keys that do
-    not reconcile cleanly and null on a clean key (exactly one instruction and
-    one paid row, same amount, same account, no returned/failed row): the
-    R rules only report unclean keys, and listing millions of clean ones would
-    cost gigabytes at province scale. Above ``PART_ROWS`` rows it is worked in parts by payee
-    (``in_parts``: a key's rows are all in one part).
+    instructed_fen, n_paid, paid_fen and the evidence lists (``instructions``,
+    ``instr_accounts``, ``paid``, ``not_paid``). A clean key (exactly one
+    instruction and one paid row, same amount, same account, no returned/failed
+    row) is left out: the R rules only report unclean keys, and holding millions
+    of clean ones would cost gigabytes (national: 28 M keys, 3 GiB); the money
+    totals take their sums from ``money_sums``. Above ``PART_ROWS`` rows it is
+    worked in parts by payee (``in_parts``: a key's rows are all in one part).
     """
     unpaid_rows = table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
-    keys = in_parts(_reconcile, "payee_id", ctx.shared(instructions), ctx.shared(paid_rows), unpaid_rows)
-    ctx.keep(key_totals, _unclean_totals(keys))
-    ctx.keep(money_sums, _money_sums(keys))
+    instr, paid = ctx.shared(instructions), ctx.shared(paid_rows)
+    # one chunk (few rows): polars can panic building a struct over list columns of parts whose categorical
+    # fields differ in their metadata (parts forced small, a part without returned rows)
+    keys = in_parts(_reconcile, "payee_id", instr, paid, unpaid_rows).rechunk()
+    ctx.keep(key_totals, keys.select(KEY_TOTALS))
+    ctx.keep(money_sums, _money_sums(instr, paid, keys))
     return keys
 
 
@@ -260,36 +263,32 @@ def _reconcile(instr_rows: pl.DataFrame, paid_rows_: pl.DataFrame, unpaid_rows: 
         case_id=pl.coalesce("instr_case", "paid_case"),
         person_id=pl.col("payee_id"),
     ).drop("_instr_account", "_paid_account", "instr_street", "paid_street", "instr_case", "paid_case")
-    return keys.join(evidence, on=key, how="left")
+    return keys.join(evidence, on=key, how="inner")  # the keys with evidence: those not clean
 
 
 KEY_TOTALS = ("person_id", "program", "instructed_fen", "paid_fen", "n_paid")
-CLEAN = pl.all_horizontal(pl.col("instructions", "paid", "not_paid").is_null())  # a key without evidence
 
 
 @kept()
 def key_totals(ctx: AuditContext) -> pl.DataFrame:
-    """Per key (payee_id, program) of M that does not reconcile cleanly (the only keys an R rule reports):
-    ``KEY_TOTALS`` of ``reconciliation``, kept for the run's money totals with ``money_sums`` (the clean
-    keys' totals: national, 28 M keys, 1.6 GiB, are not held). ``reconciliation`` leaves both behind as
-    it runs, so once the R rules ran they cost nothing; the reconciliation is never computed twice."""
-    return _unclean_totals(ctx.shared(reconciliation))
+    """Per key (payee_id, program) of M that does not reconcile cleanly: ``KEY_TOTALS`` of
+    ``reconciliation``, kept for the run's money totals with ``money_sums``. ``reconciliation`` leaves
+    both behind as it runs, so once the R rules ran they cost nothing; it is never computed twice."""
+    return ctx.shared(reconciliation).select(KEY_TOTALS)
 
 
 @kept()
 def money_sums(ctx: AuditContext) -> pl.DataFrame:
-    """One row: instructed_fen and paid_fen of every key of M, and clean_paid_fen, the paid total of
-    the keys that reconcile cleanly (see ``key_totals``)."""
-    return _money_sums(ctx.shared(reconciliation))
+    """One row: instructed_fen and paid_fen of M, and clean_paid_fen, the paid total of the keys that
+    reconcile cleanly (those ``reconciliation`` leaves out)."""
+    return _money_sums(ctx.shared(instructions), ctx.shared(paid_rows), ctx.shared(reconciliation))
 
 
-def _unclean_totals(keys: pl.DataFrame) -> pl.DataFrame:
-    return keys.filter(~CLEAN).select(KEY_TOTALS)
-
-
-def _money_sums(keys: pl.DataFrame) -> pl.DataFrame:
-    return keys.select(pl.col("instructed_fen").sum(), pl.col("paid_fen").sum(),
-                       clean_paid_fen=pl.col("paid_fen").filter(CLEAN).sum())
+def _money_sums(instr: pl.DataFrame, paid: pl.DataFrame, unclean: pl.DataFrame) -> pl.DataFrame:
+    # every paid row is in one key's paid_fen: the clean keys have what the unclean ones have not
+    return pl.concat([instr.select(instructed_fen=pl.col("amount").sum()), paid.select(paid_fen=pl.col("amount").sum()),
+                      unclean.select(unclean_fen=pl.col("paid_fen").sum())], how="horizontal").select(
+        "instructed_fen", "paid_fen", clean_paid_fen=pl.col("paid_fen") - pl.col("unclean_fen"))
 
 
 def paid_of_keys(ctx: AuditContext, keys: pl.DataFrame) -> int:
