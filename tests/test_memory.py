@@ -288,3 +288,31 @@ def test_standards_sample_and_money_totals_read_their_own_columns(tiny_drop, str
     instructed = shared.shared(frames.instructions)["amount"].sum()
     paid = shared.shared(frames.paid_rows)["amount"].sum()
     assert (money.instructed, money.paid) == (fen_to_yuan(instructed), fen_to_yuan(paid))
+
+
+def test_rows_behind_findings_are_matched_to_their_cases_read_by_key(tiny_drop, monkeypatch):
+    """A few paid rows (those behind some findings) are matched to the cases of their case ids and payees,
+    read by key, not to every case: the same cases, the same findings (E06, E08–E10: months not due,
+    txn ids)."""
+    from auditor.engine import frames
+    from auditor.engine.runner import run_rules
+
+    codes = ["E06", "E08", "E09", "E10"]
+    profile = load_profile(None)
+
+    def run() -> pl.DataFrame:
+        drop = load_drop(tiny_drop, profile, stream_rows=50, compact=True)
+        return run_rules(AuditContext(month=MONTH, profile=profile, drop=drop), codes)[0]
+
+    by_key = run()
+    heights: list[tuple[int, int]] = []
+    cases_of = frames._cases_of
+
+    def every_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
+        heights.append((cases_of(ctx, paid).height, ctx.drop.stats["cases"].accepted))
+        return ctx.table("cases", *frames.CASE_KEYS)
+
+    monkeypatch.setattr(frames, "_cases_of", every_case)
+    whole = run()
+    assert set(by_key["rule"]) == set(codes) and by_key.equals(whole)
+    assert any(few < every for few, every in heights)  # some calls read only a few cases

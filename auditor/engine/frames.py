@@ -118,7 +118,7 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     the one active in M, else the smallest case id. That choice is made once per
     key, not per row, so no ledger-sized sort is needed.
     """
-    cases = ctx.table("cases", "case_id", "payee_id", "program", "status", "start_month", "end_month")
+    cases = _cases_of(ctx, paid)
     known = paid.select(pl.col("case_id").is_in(_present(cases["case_id"], paid["case_id"]).implode())
                         .fill_null(False)).to_series()
     direct = paid.filter(known)  # one pass over the keys instead of a semi and an anti join
@@ -132,6 +132,19 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
         .unique(["payee_id", "program"], keep="first", maintain_order=True)
         .select("payee_id", "program", "case_id")])
     return pl.concat([direct, rest.join(best, on=["payee_id", "program"], how="left").select(direct.columns)])
+
+
+CASE_KEYS = ("case_id", "payee_id", "program", "status", "start_month", "end_month")
+
+
+def _cases_of(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
+    """``CASE_KEYS`` of the cases ``paid`` rows may be matched to: every case, or, for a few rows (those behind
+    some findings), the cases of their case ids and payees, read by key (national: not 30 M cases a call)."""
+    stats = ctx.drop.stats.get("cases")
+    if stats is None or paid.height * 8 >= stats.accepted:
+        return ctx.table("cases", *CASE_KEYS)
+    return table_rows(ctx, "cases", pl.col("case_id").is_in(paid["case_id"].drop_nulls().unique().implode())
+                      | pl.col("payee_id").is_in(paid["payee_id"].drop_nulls().unique().implode()), CASE_KEYS)
 
 
 def _present(ids: pl.Series, wanted: pl.Series) -> pl.Series:
@@ -314,9 +327,7 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     Only the ledger rows of those cases' payees and programs are matched, so
     the cost follows the number of findings, not the ledger's history.
     """
-    all_cases = ctx.table("cases", "case_id", "payee_id", "program", "status", "start_month", "end_month")
-    wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
-    cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
+    wanted = table_rows(ctx, "cases", pl.col("case_id").is_in(case_ids.unique().implode()), ("payee_id", "program"))
     columns = ("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
     # A one-column test first (from disk, applied as the payee column is read: the other columns are read
     # only for these payees' rows); the two-column join then sees only these payees' rows.
@@ -324,6 +335,8 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     paid = (ctx.scan("ledger").select(columns).filter(payees)
             .join(wanted.unique().lazy(), on=["payee_id", "program"], how="semi")
             .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)).collect())
+    all_cases = _cases_of(ctx, paid)  # those of the rows' case ids and payees: all a row can be matched to
+    cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
     known = all_cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
     direct = paid.join(known, on="case_id", how="semi")
     ranked = (
