@@ -529,7 +529,9 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print_fit(load_results())
 
-    with tempfile.TemporaryDirectory(prefix="bench-out-") as tmp:
+    # ignore_cleanup_errors: at national the snapshot's people index is still being built by its detached
+    # child when the run ends (the pages are not timed there), and its files may appear while the folder goes
+    with tempfile.TemporaryDirectory(prefix="bench-out-", ignore_cleanup_errors=True) as tmp:
         spill = Path(tmp) / "tmp"  # the audit's spill folders too: deleted with the outputs, also when stopped
         spill.mkdir()
         tempfile.tempdir = str(spill)
@@ -555,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
                            stream_above_rows=args.stream_above_rows, cap=cap, on_stop=stop)
         finally:
             tempfile.tempdir = None
-    publish(report)
+        publish(report)  # before the folder is removed: a failing removal cannot lose the report
     return 0
 
 

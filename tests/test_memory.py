@@ -257,3 +257,64 @@ def test_the_rules_frames_are_freed_before_the_store_outputs_and_snapshot(tiny_d
                                db_url=f"sqlite:///{tmp_path / 'a.db'}")
     assert result.findings.height > 0 and len(contexts) == 1
     assert alive_at_snapshot == [False]
+
+
+@pytest.mark.parametrize("stream_rows", [None, 50])
+def test_standards_sample_and_money_totals_read_their_own_columns(tiny_drop, stream_rows):
+    """The standards rules, the sample and the money totals read only the rows and columns they use
+    (national: the shared instructions, active cases and paid rows were 10 GiB on top of the run): no
+    shared frame is made for them, and they find, draw and total what the shared frames gave."""
+    from auditor.core.money import fen_to_yuan
+    from auditor.engine import frames
+    from auditor.engine.runner import run_rules
+    from auditor.jobs.monthly import money_totals
+    from auditor.jobs.sample import draw_sample
+
+    profile = load_profile(None)
+    ctx = AuditContext(month=MONTH, profile=profile,
+                       drop=load_drop(tiny_drop, profile, stream_rows=stream_rows, compact=True))
+    codes = ["S01", "S02", "S03"]
+    found, _ = run_rules(ctx, codes)
+    assert set(found["rule"]) == set(codes) and not ctx._cache
+    sample = draw_sample(ctx)
+    assert not ctx._cache
+    everything, _ = run_rules(ctx)
+    ctx.release(())  # as the monthly run does: no family is still to run
+    money = money_totals(ctx, everything)
+    assert {key.rsplit(".", 1)[1] for key in ctx._cache} == {"key_totals", "money_sums"}  # kept for the whole run
+
+    shared = AuditContext(month=MONTH, profile=profile, drop=load_drop(tiny_drop, profile, compact=True))
+    active = shared.shared(frames.active_cases)
+    assert sample.height > 0 and set(sample["case_id"]) <= set(active["case_id"])
+    assert found.equals(everything.filter(pl.col("rule").is_in(codes)))
+    instructed = shared.shared(frames.instructions)["amount"].sum()
+    paid = shared.shared(frames.paid_rows)["amount"].sum()
+    assert (money.instructed, money.paid) == (fen_to_yuan(instructed), fen_to_yuan(paid))
+
+
+def test_rows_behind_findings_are_matched_to_their_cases_read_by_key(tiny_drop, monkeypatch):
+    """A few paid rows (those behind some findings) are matched to the cases of their case ids and payees,
+    read by key, not to every case: the same cases, the same findings (E06, E08–E10: months not due,
+    txn ids)."""
+    from auditor.engine import frames
+    from auditor.engine.runner import run_rules
+
+    codes = ["E06", "E08", "E09", "E10"]
+    profile = load_profile(None)
+
+    def run() -> pl.DataFrame:
+        drop = load_drop(tiny_drop, profile, stream_rows=50, compact=True)
+        return run_rules(AuditContext(month=MONTH, profile=profile, drop=drop), codes)[0]
+
+    by_key = run()
+    heights: list[tuple[int, int]] = []
+    cases_of = frames._cases_of
+
+    def every_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
+        heights.append((cases_of(ctx, paid).height, ctx.drop.stats["cases"].accepted))
+        return ctx.table("cases", *frames.CASE_KEYS)
+
+    monkeypatch.setattr(frames, "_cases_of", every_case)
+    whole = run()
+    assert set(by_key["rule"]) == set(codes) and by_key.equals(whole)
+    assert any(few < every for few, every in heights)  # some calls read only a few cases

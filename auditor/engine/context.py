@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,18 +14,21 @@ from auditor.ingest.loader import Drop
 from auditor.ingest.spill import SpilledTables
 
 HOLD_ROWS = 25_000_000  # ``AuditContext.table``: columns of a bigger table on disk are not held
-_KEPT: set[str] = set()  # shared frames kept across rule families (see ``kept``)
+_KEPT: dict[str, frozenset[str]] = {}  # shared frames kept across rule families -> their families (see ``kept``)
 
 
 def _key(fn: Callable[..., pl.DataFrame]) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
 
-def kept(fn: Callable[[AuditContext], pl.DataFrame]) -> Callable[[AuditContext], pl.DataFrame]:
+def kept(*families: str) -> Callable[[Callable[[AuditContext], pl.DataFrame]], Callable[[AuditContext], pl.DataFrame]]:
     """Mark a narrow shared frame that several families use to be computed once per run, not once
-    per family (``release`` keeps it)."""
-    _KEPT.add(_key(fn))
-    return fn
+    per family: ``release`` keeps it while one of ``families`` is still to run, or, without families,
+    for the whole run (e.g. for the run's money totals)."""
+    def mark(fn: Callable[[AuditContext], pl.DataFrame]) -> Callable[[AuditContext], pl.DataFrame]:
+        _KEPT[_key(fn)] = frozenset(families)
+        return fn
+    return mark
 
 
 @dataclass
@@ -89,8 +92,11 @@ class AuditContext:
         another (e.g. the money totals of the reconciliation) is not computed again from scratch."""
         self._cache.setdefault(_key(fn), frame)
 
-    def release(self) -> None:
+    def release(self, to_run: Collection[str] | None = None) -> None:
         """Drop the shared frames but the ``kept`` ones, and the tables read from disk (the engine does
-        this between rule families to bound memory)."""
-        self._cache = {k: v for k, v in self._cache.items() if k in _KEPT}
+        this between rule families to bound memory). Given the families still ``to_run``, a kept frame
+        none of them uses is dropped too (national: the paid cases, 0.7 GiB, after the eligibility family)."""
+        def keep(key: str) -> bool:
+            return key in _KEPT and (to_run is None or not _KEPT[key] or not _KEPT[key].isdisjoint(to_run))
+        self._cache = {k: v for k, v in self._cache.items() if keep(k)}
         self._tables.clear()

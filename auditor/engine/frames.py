@@ -94,6 +94,13 @@ def active_cases(ctx: AuditContext) -> pl.DataFrame:
     return table_rows(ctx, "cases", _is_active(ctx.month), ACTIVE_CASE_COLUMNS)
 
 
+def active_case_rows(ctx: AuditContext, columns: tuple[str, ...], where: pl.Expr | None = None) -> pl.DataFrame:
+    """``columns`` of the cases active in M (and meeting ``where``), read for one use and not shared: a user
+    of a few columns or of one program does not hold ``active_cases`` (national: 28 M cases, 3 GiB)."""
+    return table_rows(ctx, "cases", _is_active(ctx.month) if where is None else _is_active(ctx.month) & where,
+                      columns)
+
+
 def _is_active(m: str | pl.Expr) -> pl.Expr:
     return (((pl.col("status") == "active")
              | (pl.col("status").is_in(["suspended", "terminated"]) & (pl.col("end_month") >= m)))
@@ -111,7 +118,7 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     the one active in M, else the smallest case id. That choice is made once per
     key, not per row, so no ledger-sized sort is needed.
     """
-    cases = ctx.table("cases", "case_id", "payee_id", "program", "status", "start_month", "end_month")
+    cases = _cases_of(ctx, paid)
     known = paid.select(pl.col("case_id").is_in(_present(cases["case_id"], paid["case_id"]).implode())
                         .fill_null(False)).to_series()
     direct = paid.filter(known)  # one pass over the keys instead of a semi and an anti join
@@ -127,6 +134,19 @@ def _with_case(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([direct, rest.join(best, on=["payee_id", "program"], how="left").select(direct.columns)])
 
 
+CASE_KEYS = ("case_id", "payee_id", "program", "status", "start_month", "end_month")
+
+
+def _cases_of(ctx: AuditContext, paid: pl.DataFrame) -> pl.DataFrame:
+    """``CASE_KEYS`` of the cases ``paid`` rows may be matched to: every case, or, for a few rows (those behind
+    some findings), the cases of their case ids and payees, read by key (national: not 30 M cases a call)."""
+    stats = ctx.drop.stats.get("cases")
+    if stats is None or paid.height * 8 >= stats.accepted:
+        return ctx.table("cases", *CASE_KEYS)
+    return table_rows(ctx, "cases", pl.col("case_id").is_in(paid["case_id"].drop_nulls().unique().implode())
+                      | pl.col("payee_id").is_in(paid["payee_id"].drop_nulls().unique().implode()), CASE_KEYS)
+
+
 def _present(ids: pl.Series, wanted: pl.Series) -> pl.Series:
     """The ``ids`` (e.g. every case id) that ``wanted`` holds, to test ``wanted`` against: for a few wanted
     ids, the set built is of those few (probed by every id) instead of one of every id for each call."""
@@ -134,7 +154,7 @@ def _present(ids: pl.Series, wanted: pl.Series) -> pl.Series:
     return ids.filter(ids.is_in(few.implode())) if few.len() * 8 < ids.len() else ids
 
 
-@kept
+@kept("dishonesty", "eligibility")
 def paid_cases(ctx: AuditContext) -> pl.DataFrame:
     """One row per case paid for M: case_id, paid_fen (two narrow columns: kept for every family)."""
     paid = ctx.shared(paid_rows).select("payee_id", "program", "amount", "case_id")  # what it needs: no copies
@@ -190,21 +210,25 @@ def per_key(rows: pl.DataFrame, key: list[str], one: dict[str, pl.Expr], many: d
 
 
 def reconciliation(ctx: AuditContext) -> pl.DataFrame:
-    """One row per key (payee_id, program) of M: instructed vs paid, with the rows as evidence.
+    """One row per key (payee_id, program) of M that does not reconcile cleanly: instructed vs paid, with
+    the rows as evidence.
 
     Columns: payee_id (= person_id), program, street, case_id, n_instr,
-    instructed_fen, n_paid, paid_fen and the evidence lists. Counts and sums
-    cover every key. The evidence lists (``instructions``,
-    ``instr_accounts``, ``paid``, ``not_paid``) are filled for the keys that do
-    not reconcile cleanly and null on a clean key (exactly one instruction and
-    one paid row, same amount, same account, no returned/failed row): the
-    R rules only report unclean keys, and listing millions of clean ones would
-    cost gigabytes at province scale. Above ``PART_ROWS`` rows it is worked in parts by payee
-    (``in_parts``: a key's rows are all in one part).
+    instructed_fen, n_paid, paid_fen and the evidence lists (``instructions``,
+    ``instr_accounts``, ``paid``, ``not_paid``). A clean key (exactly one
+    instruction and one paid row, same amount, same account, no returned/failed
+    row) is left out: the R rules only report unclean keys, and holding millions
+    of clean ones would cost gigabytes (national: 28 M keys, 3 GiB); the money
+    totals take their sums from ``money_sums``. Above ``PART_ROWS`` rows it is
+    worked in parts by payee (``in_parts``: a key's rows are all in one part).
     """
     unpaid_rows = table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") != "paid"))
-    keys = in_parts(_reconcile, "payee_id", ctx.shared(instructions), ctx.shared(paid_rows), unpaid_rows)
+    instr, paid = ctx.shared(instructions), ctx.shared(paid_rows)
+    # one chunk (few rows): polars can panic building a struct over list columns of parts whose categorical
+    # fields differ in their metadata (parts forced small, a part without returned rows)
+    keys = in_parts(_reconcile, "payee_id", instr, paid, unpaid_rows).rechunk()
     ctx.keep(key_totals, keys.select(KEY_TOTALS))
+    ctx.keep(money_sums, _money_sums(instr, paid, keys))
     return keys
 
 
@@ -252,18 +276,41 @@ def _reconcile(instr_rows: pl.DataFrame, paid_rows_: pl.DataFrame, unpaid_rows: 
         case_id=pl.coalesce("instr_case", "paid_case"),
         person_id=pl.col("payee_id"),
     ).drop("_instr_account", "_paid_account", "instr_street", "paid_street", "instr_case", "paid_case")
-    return keys.join(evidence, on=key, how="left")
+    return keys.join(evidence, on=key, how="inner")  # the keys with evidence: those not clean
 
 
 KEY_TOTALS = ("person_id", "program", "instructed_fen", "paid_fen", "n_paid")
 
 
-@kept
+@kept()
 def key_totals(ctx: AuditContext) -> pl.DataFrame:
-    """Per key (payee_id, program) of M: ``KEY_TOTALS`` of ``reconciliation`` (narrow numbers: kept for the
-    run's money totals). ``reconciliation`` leaves it behind as it runs, so once the R rules ran it
-    costs nothing; the reconciliation is released with its family and never computed twice."""
+    """Per key (payee_id, program) of M that does not reconcile cleanly: ``KEY_TOTALS`` of
+    ``reconciliation``, kept for the run's money totals with ``money_sums``. ``reconciliation`` leaves
+    both behind as it runs, so once the R rules ran they cost nothing; it is never computed twice."""
     return ctx.shared(reconciliation).select(KEY_TOTALS)
+
+
+@kept()
+def money_sums(ctx: AuditContext) -> pl.DataFrame:
+    """One row: instructed_fen and paid_fen of M, and clean_paid_fen, the paid total of the keys that
+    reconcile cleanly (those ``reconciliation`` leaves out)."""
+    return _money_sums(ctx.shared(instructions), ctx.shared(paid_rows), ctx.shared(reconciliation))
+
+
+def _money_sums(instr: pl.DataFrame, paid: pl.DataFrame, unclean: pl.DataFrame) -> pl.DataFrame:
+    # every paid row is in one key's paid_fen: the clean keys have what the unclean ones have not
+    return pl.concat([instr.select(instructed_fen=pl.col("amount").sum()), paid.select(paid_fen=pl.col("amount").sum()),
+                      unclean.select(unclean_fen=pl.col("paid_fen").sum())], how="horizontal").select(
+        "instructed_fen", "paid_fen", clean_paid_fen=pl.col("paid_fen") - pl.col("unclean_fen"))
+
+
+def paid_of_keys(ctx: AuditContext, keys: pl.DataFrame) -> int:
+    """Paid total of M (fen) of the keys (person_id, program as text) of ``keys``: their rows read by payee."""
+    rows = table_rows(ctx, "ledger", (pl.col("month") == ctx.month) & (pl.col("status") == "paid")
+                      & pl.col("payee_id").is_in(keys["person_id"].implode()), ("payee_id", "program", "amount"))
+    return int(rows.with_columns(pl.col("program").cast(pl.String))
+               .join(keys.select(pl.col("person_id").alias("payee_id"), "program"), on=["payee_id", "program"],
+                     how="semi")["amount"].sum() or 0)
 
 
 def street_program_paid(ctx: AuditContext) -> pl.DataFrame:
@@ -280,9 +327,7 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     Only the ledger rows of those cases' payees and programs are matched, so
     the cost follows the number of findings, not the ledger's history.
     """
-    all_cases = ctx.table("cases", "case_id", "payee_id", "program", "status", "start_month", "end_month")
-    wanted = all_cases.filter(pl.col("case_id").is_in(case_ids.unique().implode())).select("payee_id", "program")
-    cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
+    wanted = table_rows(ctx, "cases", pl.col("case_id").is_in(case_ids.unique().implode()), ("payee_id", "program"))
     columns = ("txn_id", "payee_id", "program", "case_id", "month", "amount", "status")
     # A one-column test first (from disk, applied as the payee column is read: the other columns are read
     # only for these payees' rows); the two-column join then sees only these payees' rows.
@@ -290,6 +335,8 @@ def paid_history_with_case(ctx: AuditContext, case_ids: pl.Series) -> pl.DataFra
     paid = (ctx.scan("ledger").select(columns).filter(payees)
             .join(wanted.unique().lazy(), on=["payee_id", "program"], how="semi")
             .filter((pl.col("status") == "paid") & (pl.col("month") <= ctx.month)).collect())
+    all_cases = _cases_of(ctx, paid)  # those of the rows' case ids and payees: all a row can be matched to
+    cases = all_cases.join(wanted.unique(), on=["payee_id", "program"], how="semi")
     known = all_cases.select("case_id").join(paid.select("case_id").drop_nulls().unique(), on="case_id", how="semi")
     direct = paid.join(known, on="case_id", how="semi")
     ranked = (

@@ -121,13 +121,12 @@ def run_rules(ctx: AuditContext, codes: list[str] | None = None,
     Rules run family by family; the frames one family shared are released
     before the next starts, so peak memory is that of the largest family.
     """
-    catalogue = sorted(load_catalogue().items(), key=lambda item: (item[1].family, item[0]))
+    catalogue = sorted(((code, cls) for code, cls in load_catalogue().items() if codes is None or code in codes),
+                       key=lambda item: (item[1].family, item[0]))
     frames, statuses, family = [], [], None
-    for code, cls in catalogue:
-        if codes is not None and code not in codes:
-            continue
+    for at, (code, cls) in enumerate(catalogue):
         if cls.family != family:
-            ctx.release()
+            ctx.release({c.family for _, c in catalogue[at:]})  # kept frames of the families still to run
             family = cls.family
             log.info("family %s started", family or "-")
         rule = cls()

@@ -25,7 +25,7 @@ from auditor.core.masking import mask_frame
 from auditor.core.money import fen_to_yuan
 from auditor.core.private import private_dir, write_private_text
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import instructions, key_totals, paid_rows
+from auditor.engine.frames import key_totals, money_sums, paid_of_keys
 from auditor.engine.runner import load_catalogue, rules_in, run_rules
 from auditor.followup.recurrence import last_run, mark_run, save_run
 from auditor.followup.workflow import issue_rows
@@ -120,14 +120,22 @@ def money_totals(ctx: AuditContext, frame: pl.DataFrame) -> MoneyTotals:
     total and no R01–R05 finding exists; *at risk*: per (payee, program) the
     largest amount of its R01–R05 findings, summed (not double-counted).
     """
-    instructed = ctx.shared(instructions)["amount"].sum()
-    paid = ctx.shared(paid_rows)["amount"].sum()
+    # kept from the reconciliation family, not computed again: every key's sums and the totals of the keys
+    # that do not reconcile cleanly (every instruction and paid row of M is in one key's totals)
+    instructed, paid, clean = ctx.shared(money_sums).row(0)
+    totals = ctx.shared(key_totals)
     recon = frame.filter(pl.col("rule").is_in(rules_in("reconciliation_totals")))
     flagged = recon.group_by("person_id", "program").agg(fen=pl.col("amount_fen").fill_null(0).max())
-    keys = (ctx.shared(key_totals)  # kept from the reconciliation family: not computed again
-            .with_columns(pl.col("program").cast(pl.String))  # the loaded code may be categorical
-            .join(flagged, on=["person_id", "program"], how="anti"))
-    matched = keys.filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))["paid_fen"].sum()
+    matching = pl.col("paid_fen").filter((pl.col("paid_fen") == pl.col("instructed_fen")) & (pl.col("n_paid") > 0))
+    of_flagged = (totals.filter(pl.col("person_id").is_in(flagged["person_id"].implode()))
+                  .with_columns(pl.col("program").cast(pl.String))  # the loaded code may be categorical
+                  .join(flagged, on=["person_id", "program"], how="semi"))
+    # a clean key matches (one instruction, one paid row of its amount): the clean total, the other keys'
+    # matching total, less that of the flagged keys
+    matched = (clean or 0) + totals.select(matching.sum()).item() - of_flagged.select(matching.sum()).item()
+    clean_flagged = flagged.join(of_flagged, on=["person_id", "program"], how="anti")
+    if clean_flagged.height:  # a flagged key that reconciles cleanly (no R rule reports one): its paid row
+        matched -= paid_of_keys(ctx, clean_flagged)
     return MoneyTotals(instructed=fen_to_yuan(int(instructed or 0)), paid=fen_to_yuan(int(paid or 0)),
                        matched=fen_to_yuan(int(matched or 0)), at_risk=fen_to_yuan(int(flagged["fen"].sum() or 0)))
 
@@ -172,6 +180,7 @@ def run_audit(*, month: str, data_dir: str | Path, out_dir: str | Path, profile:
         ctx = AuditContext(month=month, profile=profile, drop=drop)
         with stages("checks", total=len(load_catalogue())):
             frame, statuses = run_rules(ctx, codes, on_rule=stages.tick)
+            ctx.release(())  # the rules' shared frames: the sample and the money totals read their own
             sample = draw_sample(ctx)
         checkpoint("checks")
         # What the run's summary takes from the tables and findings, while polars' threads are free (the

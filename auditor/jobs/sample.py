@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import active_cases
+from auditor.engine.frames import active_case_rows
 
 SAMPLE_SCHEMA = {"draw_no": pl.Int64, "month": pl.String, "seed": pl.String, "case_id": pl.String,
                  "street": pl.String, "community": pl.String, "program": pl.String,
@@ -41,7 +41,7 @@ def reviewers(ctx: AuditContext) -> pl.DataFrame:
 def draw_sample(ctx: AuditContext) -> pl.DataFrame:
     settings = ctx.profile.sample
     rng = random.Random(seed_int(settings.seed, ctx.month))
-    cases = ctx.shared(active_cases).select("case_id", "street", "community", "program").sort("case_id")
+    cases = active_case_rows(ctx, ("case_id", "street", "community", "program")).sort("case_id")
     pool = reviewers(ctx).rows(named=True)
     rows: list[dict[str, Any]] = []
     by_street = cases.partition_by("street", as_dict=True, maintain_order=True)

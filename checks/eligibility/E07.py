@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import active_cases
+from auditor.engine.frames import active_case_rows
 from auditor.engine.registry import Rule, register
 
 CYCLE_OFFSETS = {"quarterly": "3mo", "semiannual": "6mo", "annual": "12mo"}
@@ -31,7 +31,8 @@ class E07(Rule):
     needs = {"cases": ("review_cycle",)}
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        cases = ctx.shared(active_cases).with_columns(
+        cases = active_case_rows(ctx, ("case_id", "street", "program", "payee_id", "last_reviewed_on", "approved_on",
+                                       "review_cycle")).with_columns(  # not shared: not held through the family
             base=pl.coalesce("last_reviewed_on", "approved_on"),
             basis_kind=pl.when(pl.col("last_reviewed_on").is_not_null()).then(pl.lit("最近核查"))
             .otherwise(pl.lit("审批")))

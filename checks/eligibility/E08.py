@@ -4,7 +4,7 @@ import polars as pl
 
 from auditor.core.vocab import CASE_STATUS_LABELS
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import paid_cases, with_txn_ids
+from auditor.engine.frames import paid_cases, table_rows, with_txn_ids
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import not_due, with_not_due
 
@@ -31,8 +31,8 @@ class E08(Rule):
     stable_facts = ("case_id", "status", "end_month")
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        cases = ctx.table("cases", "case_id", "program", "street", "payee_id", "status", "end_month")
-        cases = cases.filter((pl.col("end_month") < ctx.month) | (pl.col("status") == "suspended"))
+        cases = table_rows(ctx, "cases", (pl.col("end_month") < ctx.month) | (pl.col("status") == "suspended"),
+                           ("case_id", "program", "street", "payee_id", "status", "end_month"))
         hits = ctx.shared(paid_cases).join(cases, on="case_id")  # the few ended cases, then the paid ones
         ended = pl.col("end_month").is_not_null() & (pl.col("end_month") < ctx.month)
         keys = hits.select("case_id", "end_month", ended.alias("ended"))

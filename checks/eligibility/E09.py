@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import paid_cases, with_txn_ids
+from auditor.engine.frames import paid_cases, table_rows, with_txn_ids
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import not_due, with_not_due
 
@@ -35,8 +35,8 @@ class E09(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         limit = ctx.profile.tekun_minor_age_limit
-        cases = (ctx.table("cases", "case_id", "program", "street", "payee_id", "basis")
-                 .filter((pl.col("program") == "tekun") & pl.col("basis").is_in(MINOR_BASIS)))
+        cases = table_rows(ctx, "cases", (pl.col("program") == "tekun") & pl.col("basis").is_in(MINOR_BASIS),
+                           ("case_id", "program", "street", "payee_id", "basis"))
         hits = (ctx.shared(paid_cases).join(cases, on="case_id")  # the few minors' cases, then the paid ones
                 .with_columns(born=pl.col("payee_id").str.slice(6, 8).str.to_date("%Y%m%d"))
                 .with_columns(came_of_age=pl.col("born").dt.offset_by(f"{limit}y"))

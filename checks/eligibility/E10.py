@@ -4,7 +4,7 @@ import polars as pl
 
 from auditor.core.periods import month_index
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import paid_cases, with_txn_ids
+from auditor.engine.frames import paid_cases, table_rows, with_txn_ids
 from auditor.engine.registry import Rule, register
 from checks.eligibility.common import not_due, with_not_due
 
@@ -33,8 +33,8 @@ class E10(Rule):
     params = ("phase_out_months",)
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
-        cases = (ctx.table("cases", "case_id", "program", "street", "payee_id", "phase_out_start")
-                 .filter(pl.col("phase_out_start").is_not_null()))
+        cases = table_rows(ctx, "cases", pl.col("phase_out_start").is_not_null(),
+                           ("case_id", "program", "street", "payee_id", "phase_out_start"))
         months = month_index(pl.lit(ctx.month)) - month_index(pl.col("phase_out_start"))
         hits = (ctx.shared(paid_cases).join(cases, on="case_id")  # the cases in phase-out, then the paid ones
                 .with_columns(months=months)

@@ -4,7 +4,7 @@ import polars as pl
 
 from auditor.core.money import fen_to_yuan, to_fen, yuan
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import instructions
+from auditor.engine.frames import table_rows
 from auditor.engine.registry import Rule, register
 
 
@@ -32,7 +32,8 @@ class E11(Rule):
 
     def find(self, ctx: AuditContext) -> pl.DataFrame:
         limit = to_fen(ctx.profile.small_amount_limit)
-        small = ctx.shared(instructions).filter(pl.col("small_amount").fill_null(False))
+        small = table_rows(ctx, "payments", (pl.col("month") == ctx.month) & pl.col("small_amount"),
+                           ("payment_id", "payee_id", "amount", "street", "program", "case_id"))  # the few flagged
         per = (small.sort("payment_id").group_by("payee_id").agg(
             fen=pl.col("amount").sum(), n=pl.len(), street=pl.col("street").first(),
             program=pl.col("program").first(), case_id=pl.col("case_id").drop_nulls().first(),

@@ -9,7 +9,7 @@ import polars as pl
 
 from auditor.core.vocab import PROGRAM_LABELS
 from auditor.engine.context import AuditContext
-from auditor.engine.frames import active_cases, in_parts
+from auditor.engine.frames import active_case_rows, in_parts
 from auditor.engine.registry import Rule, RuleNotRun
 
 SCALE = 10_000  # profile ratios have at most 4 decimals, so ratio * SCALE is a whole number
@@ -47,7 +47,8 @@ def active_with_members(rule: Rule, ctx: AuditContext, program: str) -> pl.DataF
     A case without a members row, or without a monthly_amount, cannot be compared with a per-person
     standard: it is skipped and counted (``Rule.skip``) for the run's input quality, never divided by zero.
     """
-    cases = ctx.shared(active_cases).filter(pl.col("program") == program)
+    cases = active_case_rows(ctx, ("case_id", "street", "program", "payee_id", "monthly_amount"),
+                             pl.col("program") == program)  # the columns the S rules read, not shared
     members = ctx.scan("members").select("case_id", "person_id")  # from disk when streamed: not held
 
     def count(ids: pl.DataFrame) -> pl.DataFrame:  # the members of these cases (a part of them when many)
