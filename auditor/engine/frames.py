@@ -91,14 +91,14 @@ def active_cases(ctx: AuditContext) -> pl.DataFrame:
     Only the columns the users of this frame read (``ACTIVE_CASE_COLUMNS``) are copied (read from disk
     when streamed, without holding the table).
     """
-    return table_rows(ctx, "cases", _is_active(ctx.month), ACTIVE_CASE_COLUMNS)
+    return active_case_rows(ctx, ACTIVE_CASE_COLUMNS)
 
 
 def active_case_rows(ctx: AuditContext, columns: tuple[str, ...], where: pl.Expr | None = None) -> pl.DataFrame:
     """``columns`` of the cases active in M (and meeting ``where``), read for one use and not shared: a user
     of a few columns or of one program does not hold ``active_cases`` (national: 28 M cases, 3 GiB)."""
-    return table_rows(ctx, "cases", _is_active(ctx.month) if where is None else _is_active(ctx.month) & where,
-                      columns)
+    active = _is_active(ctx.month)
+    return table_rows(ctx, "cases", active if where is None else active & where, columns)
 
 
 def _is_active(m: str | pl.Expr) -> pl.Expr:
